@@ -1,0 +1,5 @@
+"""Entry point for ``python -m lockgen``."""
+
+from lockgen.cli import main
+
+main()

@@ -1,0 +1,148 @@
+"""The exceptions lockgen raises: one root, each subclass carrying its fields.
+
+The CLI turns any :class:`LockgenError` into a one-line message and exit status 1, so
+every message here must read well on its own, and must never contain credentials: URLs
+reach these classes already stripped of userinfo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "HashMismatchError",
+    "IndexPageError",
+    "InvalidTargetError",
+    "LockFileError",
+    "LockgenError",
+    "MetadataError",
+    "NetworkError",
+    "ProjectNotFoundError",
+    "RangeUnsupportedError",
+    "RequirementsFileError",
+    "ResolutionError",
+    "UnsupportedError",
+]
+
+
+class LockgenError(Exception):
+    """Root of every error lockgen reports to its user."""
+
+
+class RequirementsFileError(LockgenError, ValueError):
+    """A requirements file line lockgen cannot read."""
+
+    def __init__(self, reason: str, *, path: str, lineno: int | None = None) -> None:
+        self.reason = reason
+        self.path = path
+        self.lineno = lineno
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        where = self.path if self.lineno is None else f"{self.path}:{self.lineno}"
+        return f"{where}: {self.reason}"
+
+
+class UnsupportedError(LockgenError):
+    """Input that is valid but that lockgen does not handle yet."""
+
+
+class InvalidTargetError(LockgenError, ValueError):
+    """A ``--python-version`` or ``--platform`` value lockgen cannot turn into a target."""
+
+
+class NetworkError(LockgenError):
+    """A request failed for good (after retries), or answered with an error status."""
+
+    def __init__(self, url: str, reason: str, *, status: int | None = None) -> None:
+        self.url = url
+        self.reason = reason
+        self.status = status
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        return f"{self.reason} ({self.url})"
+
+
+class RangeUnsupportedError(LockgenError):
+    """A server answered a byte-range request with something other than the range.
+
+    Raised by the range reader and caught by the metadata fetcher, which then falls back
+    to the whole file; it is classified by type, never by message text.
+    """
+
+
+class IndexPageError(LockgenError, ValueError):
+    """A project page that does not parse as PEP 503 HTML or PEP 691 JSON."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        return f"invalid index page {self.url}: {self.reason}"
+
+
+class ProjectNotFoundError(LockgenError):
+    """No configured index knows the project."""
+
+    def __init__(self, name: str, indexes: Sequence[str]) -> None:
+        self.name = name
+        self.indexes = tuple(indexes)
+        super().__init__(name)
+
+    def __str__(self) -> str:
+        where = ", ".join(self.indexes)
+        return f"no project named {self.name!r} on {where}"
+
+
+class MetadataError(LockgenError, ValueError):
+    """A distribution's core metadata is missing, unreadable or inconsistent."""
+
+    def __init__(self, filename: str, reason: str) -> None:
+        self.filename = filename
+        self.reason = reason
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        return f"{self.filename}: {self.reason}"
+
+
+class HashMismatchError(LockgenError, ValueError):
+    """Bytes whose sha256 (or size) differ from what the index or lock promised."""
+
+    def __init__(self, filename: str, *, expected: str, actual: str) -> None:
+        self.filename = filename
+        self.expected = expected
+        self.actual = actual
+        super().__init__(filename)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.filename}: hash mismatch "
+            f"(expected {self.expected}, got {self.actual})"
+        )
+
+
+class ResolutionError(LockgenError):
+    """The requirements cannot be satisfied together; ``causes`` are readable lines."""
+
+    def __init__(self, causes: Sequence[str]) -> None:
+        self.causes = tuple(causes)
+        super().__init__(*self.causes)
+
+    def __str__(self) -> str:
+        return "cannot resolve the requirements: " + "; ".join(self.causes)
+
+
+class LockFileError(LockgenError):
+    """A lock file that cannot be written, read or validated."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
