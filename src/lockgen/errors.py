@@ -7,7 +7,10 @@ reach these classes already stripped of userinfo.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = [
     "HashMismatchError",

@@ -1,0 +1,120 @@
+"""Pins to a PEP 751 lock: build a ``packaging.pylock.Pylock``, validate it, render TOML.
+
+packaging owns the schema (one model for writing, reading and install-time selection);
+this module only decides what goes in. Output is deterministic: packages sorted by
+name, wheels by file name, no timestamps beyond the index's upload times, so the same
+inputs and index state give the same bytes.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import tomli_w
+from packaging.markers import Marker
+from packaging.pylock import (
+    Package,
+    PackageSdist,
+    PackageWheel,
+    Pylock,
+    PylockValidationError,
+)
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from lockgen.errors import LockFileError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from lockgen.environment import Target
+    from lockgen.models import DistFile
+    from lockgen.resolve import Pin
+
+__all__ = ["build_lock", "dumps"]
+
+CREATED_BY = "lockgen"
+
+
+def build_lock(
+    pins: Sequence[Pin],
+    target: Target,
+    sha256_of: Callable[[DistFile], tuple[str, int]],
+) -> Pylock:
+    """The validated lock for ``pins`` resolved for ``target``."""
+    lock = Pylock(
+        lock_version=Version("1.0"),
+        environments=[Marker(target.environment_marker())],
+        requires_python=SpecifierSet(target.requires_python()),
+        extras=[],
+        dependency_groups=[],
+        default_groups=[],
+        created_by=CREATED_BY,
+        packages=[_package(pin, sha256_of) for pin in pins],
+    )
+    try:
+        lock.validate()
+    except PylockValidationError as exc:  # a bug in lockgen, not in the input
+        raise LockFileError(
+            "pylock.toml", f"lockgen built an invalid lock: {exc}"
+        ) from exc
+    return lock
+
+
+def dumps(lock: Pylock) -> str:
+    """The TOML text of ``lock``."""
+    return tomli_w.dumps(dict(lock.to_dict()))
+
+
+def _package(pin: Pin, sha256_of: Callable[[DistFile], tuple[str, int]]) -> Package:
+    wheels = [_wheel(d, sha256_of) for d in pin.files if d.filename.endswith(".whl")]
+    sdists = [
+        _sdist(d, sha256_of) for d in pin.files if not d.filename.endswith(".whl")
+    ]
+    metadata = pin.metadata
+    return Package(
+        name=pin.name,
+        version=pin.version,
+        requires_python=metadata.requires_python,
+        dependencies=[{"name": name} for name in pin.dependencies],
+        index=pin.files[0].index,
+        sdist=sdists[0] if sdists else None,
+        wheels=wheels or None,
+        tool={
+            "lockgen": {
+                "metadata-source": metadata.source.value,
+                "metadata-file": metadata.filename,
+                "metadata-sha256": metadata.sha256,
+            }
+        },
+    )
+
+
+def _artifact_fields(
+    dist: DistFile, sha256_of: Callable[[DistFile], tuple[str, int]]
+) -> dict[str, Any]:
+    sha256, size = dist.sha256, dist.size
+    if sha256 is None or size is None:
+        sha256, size = sha256_of(dist)
+    basename = posixpath.basename(urlsplit(dist.url).path)
+    return {
+        "name": None if basename == dist.filename else dist.filename,
+        "upload_time": dist.upload_time,
+        "url": dist.url,
+        "size": size,
+        "hashes": {"sha256": sha256},
+    }
+
+
+def _wheel(
+    dist: DistFile, sha256_of: Callable[[DistFile], tuple[str, int]]
+) -> PackageWheel:
+    return PackageWheel(**_artifact_fields(dist, sha256_of))
+
+
+def _sdist(
+    dist: DistFile, sha256_of: Callable[[DistFile], tuple[str, int]]
+) -> PackageSdist:
+    return PackageSdist(**_artifact_fields(dist, sha256_of))

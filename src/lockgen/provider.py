@@ -1,0 +1,278 @@
+"""The resolvelib provider: candidate selection and dependencies for one target.
+
+The split follows pip's: this module only adapts lockgen's policy to resolvelib's six
+questions; what a requirement or a candidate *is* lives in the small value classes
+below, and everything it learns from indexes comes through the Repository seam.
+
+Policy, in one place:
+- a file is usable when its name parses and matches the project, the format control
+  allows its kind, its wheel tags fit the target, and its Requires-Python admits the
+  target's Python; yanked files only when the version is pinned with ``==``/``===``;
+- versions newest first; pre-releases by PEP 440's rule (only when asked for, named by
+  a specifier, or nothing else fits), or always with ``--pre``;
+- ``name[extra]`` is its own identifier whose candidate depends on ``name==version``,
+  as pip does, so extras never split a project into two versions;
+- a distribution's Requires-Python becomes a dependency on the pseudo-project
+  ``<python>``, so an incompatible release is backtracked over like any conflict.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from resolvelib import AbstractProvider
+
+from lockgen.errors import UnsupportedError
+from lockgen.models import DistKind, parse_filename
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+    from resolvelib.structs import RequirementInformation
+
+    from lockgen.environment import Target
+    from lockgen.models import CoreMetadata, DistFile
+    from lockgen.repository import Repository
+    from lockgen.requirements import FormatControl
+
+__all__ = ["PYTHON", "Candidate", "LockgenProvider", "Req"]
+
+#: Identifier of the pseudo-project that carries Requires-Python constraints.
+PYTHON = NormalizedName("<python>")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Req:
+    """One requirement as the resolver sees it; ``text`` is how it was written."""
+
+    name: NormalizedName
+    extras: frozenset[NormalizedName] = frozenset()
+    specifier: SpecifierSet = field(default_factory=SpecifierSet)
+    text: str
+
+    @property
+    def identifier(self) -> str:
+        """``name`` or ``name[extra1,extra2]``: what resolvelib keys its state by."""
+        return _identifier(self.name, self.extras)
+
+    @property
+    def is_pinned(self) -> bool:
+        """``==X`` (no wildcard) or ``===X``: the only way to select a yanked file."""
+        return any(
+            s.operator == "===" or (s.operator == "==" and not s.version.endswith(".*"))
+            for s in self.specifier
+        )
+
+    @classmethod
+    def from_requirement(cls, requirement: Requirement) -> Req:
+        """Adapt a PEP 508 requirement (markers are evaluated by the caller)."""
+        if requirement.url:
+            raise UnsupportedError(
+                f"direct URL requirements are not supported yet: {requirement.name} @ ..."
+            )
+        return cls(
+            name=canonicalize_name(requirement.name),
+            extras=frozenset(canonicalize_name(e) for e in requirement.extras),
+            specifier=requirement.specifier,
+            text=_requirement_text(requirement),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Candidate:
+    """A version of a project (with extras, for an extras identifier) and its files.
+
+    ``files`` are the usable files for the target, best first: the first one is where
+    the dependency metadata is read from.
+    """
+
+    name: NormalizedName
+    version: Version
+    extras: frozenset[NormalizedName] = frozenset()
+    files: tuple[DistFile, ...] = ()
+
+    @property
+    def identifier(self) -> str:
+        """The identifier this candidate answers (see :attr:`Req.identifier`)."""
+        return _identifier(self.name, self.extras)
+
+
+def _identifier(name: str, extras: frozenset[NormalizedName]) -> str:
+    return f"{name}[{','.join(sorted(extras))}]" if extras else name
+
+
+def _requirement_text(requirement: Requirement) -> str:
+    extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+    return f"{requirement.name}{extras}{requirement.specifier}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Policy:
+    """The user's choices that shape candidate selection."""
+
+    constraints: Mapping[NormalizedName, Sequence[Req]]
+    pre: bool
+    format_control: FormatControl
+
+
+class LockgenProvider(AbstractProvider[Req, Candidate, str]):
+    """Answers resolvelib's questions from a Repository, for one Target."""
+
+    def __init__(self, repository: Repository, target: Target, policy: Policy) -> None:
+        self._repository = repository
+        self._target = target
+        self._policy = policy
+        self._python = Candidate(name=PYTHON, version=target.python_version)
+        self.metadata: dict[tuple[NormalizedName, Version], CoreMetadata] = {}
+
+    def identify(self, requirement_or_candidate: Req | Candidate) -> str:
+        """Key requirements and candidates by name plus extras."""
+        return requirement_or_candidate.identifier
+
+    def get_preference(
+        self,
+        identifier: str,
+        resolutions: Mapping[str, Candidate],
+        candidates: Mapping[str, Iterator[Candidate]],
+        information: Mapping[str, Iterator[RequirementInformation[Req, Candidate]]],
+        backtrack_causes: Sequence[RequirementInformation[Req, Candidate]],
+    ) -> tuple[bool, bool, bool, str]:
+        """Python first, then pinned, then backtrack causes; ties broken by name."""
+        pinned = any(info.requirement.is_pinned for info in information[identifier])
+        causes = {info.requirement.identifier for info in backtrack_causes}
+        return (identifier != PYTHON, not pinned, identifier not in causes, identifier)
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Mapping[str, Iterator[Req]],
+        incompatibilities: Mapping[str, Iterator[Candidate]],
+    ) -> list[Candidate]:
+        """Usable versions satisfying every requirement and constraint, newest first."""
+        reqs = list(requirements[identifier])
+        if not reqs:
+            return []
+        name, extras = reqs[0].name, reqs[0].extras
+        if name == PYTHON:
+            ok = all(self._python_ok(r.specifier) for r in reqs)
+            return [self._python] if ok else []
+        reqs += self._policy.constraints.get(name, ())
+        bad = {c.version for c in incompatibilities[identifier]}
+        allow_yanked = any(r.is_pinned for r in reqs)
+        by_version = self._usable_files(name, allow_yanked=allow_yanked)
+        specifier = SpecifierSet()
+        for r in reqs:
+            specifier &= r.specifier
+        prereleases = True if self._policy.pre else None
+        versions = specifier.filter(by_version, prereleases=prereleases)
+        return [
+            Candidate(name=name, version=v, extras=extras, files=by_version[v])
+            for v in sorted(versions, reverse=True)
+            if v not in bad
+        ]
+
+    def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
+        """Whether ``candidate``'s version fits ``requirement`` (pre-releases allowed)."""
+        if requirement.name == PYTHON:
+            return self._python_ok(requirement.specifier)
+        return requirement.specifier.contains(candidate.version, prereleases=True)
+
+    def get_dependencies(self, candidate: Candidate) -> list[Req]:
+        """The candidate's Requires-Dist for the target, plus its Requires-Python."""
+        if candidate.name == PYTHON:
+            return []
+        metadata = self._metadata(candidate)
+        environment = self._target.environment()
+        deps: list[Req] = []
+        if candidate.extras:
+            base = Req(
+                name=candidate.name,
+                specifier=SpecifierSet(f"=={candidate.version}"),
+                text=f"{candidate.name}=={candidate.version}",
+            )
+            deps.append(base)
+        elif metadata.requires_python is not None:
+            spec = metadata.requires_python
+            deps.append(Req(name=PYTHON, specifier=spec, text=f"Python{spec}"))
+        for requirement in metadata.requires_dist:
+            if _applies(requirement, candidate.extras, environment):
+                deps.append(Req.from_requirement(requirement))
+        return deps
+
+    def _python_ok(self, specifier: SpecifierSet) -> bool:
+        return specifier.contains(self._target.python_version, prereleases=True)
+
+    def _metadata(self, candidate: Candidate) -> CoreMetadata:
+        key = (candidate.name, candidate.version)
+        if key not in self.metadata:
+            self.metadata[key] = self._repository.get_metadata(candidate.files[0])
+        return self.metadata[key]
+
+    def _usable_files(
+        self, name: NormalizedName, *, allow_yanked: bool
+    ) -> dict[Version, tuple[DistFile, ...]]:
+        ranked: dict[Version, list[tuple[int, str, DistFile]]] = {}
+        for dist in self._repository.list_files(name):
+            rank = self._rank(name, dist)
+            if rank is None or (dist.yanked and not allow_yanked):
+                continue
+            parsed = parse_filename(dist.filename)
+            assert parsed is not None  # _rank accepted it
+            ranked.setdefault(parsed.version, []).append((rank, dist.filename, dist))
+        return {
+            version: tuple(
+                d for _, _, d in sorted(files, key=operator.itemgetter(0, 1))
+            )
+            for version, files in ranked.items()
+        }
+
+    def _rank(self, name: NormalizedName, dist: DistFile) -> int | None:
+        """Lower is better; wheels by tag preference, then the sdist; None if unusable."""
+        parsed = parse_filename(dist.filename)
+        if parsed is None or parsed.name != name:
+            return None
+        if dist.requires_python and not self._requires_python_ok(dist.requires_python):
+            return None
+        control = self._policy.format_control
+        if parsed.kind is DistKind.SDIST:
+            return len(self._target.tags) if control.allows_sdist(name) else None
+        if not control.allows_wheel(name):
+            return None
+        return self._target.wheel_rank(parsed.tags)
+
+    def _requires_python_ok(self, value: str) -> bool:
+        try:
+            return self._python_ok(SpecifierSet(value))
+        except InvalidSpecifier:
+            return False
+
+
+def _applies(
+    requirement: Requirement,
+    extras: frozenset[NormalizedName],
+    environment: Mapping[str, str],
+) -> bool:
+    """Whether a Requires-Dist entry applies to the base (no extras) or to ``extras``."""
+    marker = requirement.marker
+    if not extras:
+        return marker is None or marker.evaluate({**environment, "extra": ""})
+    if marker is None:
+        return False
+    return any(marker.evaluate({**environment, "extra": e}) for e in extras)
+
+
+def root_requirements(
+    requirements: Iterable[Requirement], environment: Mapping[str, str]
+) -> list[Req]:
+    """The user's requirements whose markers hold for the target."""
+    return [
+        Req.from_requirement(r)
+        for r in requirements
+        if r.marker is None or r.marker.evaluate({**environment, "extra": ""})
+    ]
