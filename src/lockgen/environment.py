@@ -23,16 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Target", "current_target", "make_target"]
 
-# The marker keys that describe the interpreter rather than the machine.
-_PYTHON_MARKERS = frozenset(
-    {
-        "implementation_name",
-        "implementation_version",
-        "platform_python_implementation",
-        "python_full_version",
-        "python_version",
-    }
-)
 # Keys of the lock's `environments` entry, in the order they are written.
 _ENVIRONMENT_KEYS = (
     "python_version",
@@ -148,16 +138,13 @@ def make_target(
     version = (
         _running_python() if python_version is None else _parse_python(python_version)
     )
+    python = _python_markers(version)
     if platform is None:
-        machine = {
-            key: value
-            for key, value in _running_markers().items()
-            if key not in _PYTHON_MARKERS
-        }
+        machine = {k: v for k, v in _running_markers().items() if k not in python}
         parsed = _Platform(tuple(_tags.platform_tags()), machine)
     else:
         parsed = _parse_platform(platform)
-    markers = {**parsed.markers, **_python_markers(version)}
+    markers = {**parsed.markers, **python}
     return Target(
         python_version=Version(".".join(map(str, version))),
         markers=tuple(sorted(markers.items())),

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
 
 import urllib3
@@ -175,8 +175,12 @@ class HttpClient:
             raise NetworkError(url, f"request failed: {_reason(exc)}") from exc
         history = raw.retries.history if raw.retries is not None else ()
         self.stats.add(requests=1 + len(history))
+        final = url
+        for step in history:
+            if step.redirect_location:
+                final = urljoin(final, step.redirect_location)
         return Response(
-            url=raw.url or url,
+            url=final,
             status=raw.status,
             headers=dict(raw.headers),
             chunks=raw.stream(_CHUNK),

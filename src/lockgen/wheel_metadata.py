@@ -70,14 +70,14 @@ _FLAG_ENCRYPTED, _FLAG_UTF8 = 0x1, 0x800
 _MEMBER_OVERHEAD = _LOCAL.size + 2 * 0xFFFF + 24
 
 #: Fields whose loss would silently change a resolution, so unreadable ones are errors.
-_KEY_FIELDS = {
-    "metadata_version": "Metadata-Version",
-    "name": "Name",
-    "version": "Version",
-    "requires_dist": "Requires-Dist",
-    "requires_python": "Requires-Python",
-    "dynamic": "Dynamic",
-}
+_KEY_FIELDS = (
+    "Metadata-Version",
+    "Name",
+    "Version",
+    "Requires-Dist",
+    "Requires-Python",
+    "Dynamic",
+)
 _DYNAMIC_DEPENDENCY_FIELDS = frozenset({"requires-dist", "requires-python"})
 
 
@@ -504,8 +504,8 @@ def _parse_fields(data: bytes, filename: str) -> RawMetadata:
         raw, unparsed = parse_email(data)
     except (ValueError, UnicodeError) as exc:
         raise MetadataError(filename, f"unreadable metadata: {exc}") from exc
-    for key, field in _KEY_FIELDS.items():
-        if key in unparsed:
+    for field in _KEY_FIELDS:
+        if field.lower() in unparsed:  # unparsed keys are lower-cased header names
             raise MetadataError(
                 filename, f"unreadable {field} field (repeated or not UTF-8)"
             )

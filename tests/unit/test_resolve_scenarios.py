@@ -1,0 +1,64 @@
+"""The resolver on every scenario file, through a fake repository (no sockets)."""
+
+from __future__ import annotations
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from lockgen.errors import ResolutionError
+from lockgen.provider import Policy, Req, root_requirements
+from lockgen.requirements import FormatControl
+from lockgen.resolve import resolve
+from tests.support.scenarios import (
+    FakeRepository,
+    Scenario,
+    load_scenarios,
+    scenario_target,
+)
+
+SCENARIOS = load_scenarios()
+
+
+def _policy(scenario: Scenario) -> Policy:
+    target = scenario_target(scenario)
+    constraints: dict = {}
+    for req in root_requirements(
+        (Requirement(c) for c in scenario.constraints), target.environment()
+    ):
+        constraints.setdefault(req.name, []).append(req)
+    control = FormatControl(
+        only_binary=frozenset(_names(scenario.only_binary)),
+        no_binary=frozenset(_names(scenario.no_binary)),
+    )
+    return Policy(constraints=constraints, pre=scenario.pre, format_control=control)
+
+
+def _names(values: list[str]) -> list[str]:
+    return [v if v.startswith(":") else canonicalize_name(v) for v in values]
+
+
+def run_scenario(scenario: Scenario, repository: FakeRepository) -> dict[str, str]:
+    target = scenario_target(scenario)
+    roots: list[Req] = root_requirements(
+        (Requirement(r) for r in scenario.requires), target.environment()
+    )
+    pins = resolve(roots, repository, target, _policy(scenario))
+    return {pin.name: str(pin.version) for pin in pins}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_scenario(scenario: Scenario) -> None:
+    repository = FakeRepository(scenario)
+    if scenario.expected_conflict is not None:
+        with pytest.raises(ResolutionError) as info:
+            run_scenario(scenario, repository)
+        message = str(info.value)
+        for name in scenario.expected_conflict:
+            assert name in message
+    else:
+        assert run_scenario(scenario, repository) == scenario.expected_pins
+
+
+def test_scenarios_exist() -> None:
+    assert len(SCENARIOS) >= 10
