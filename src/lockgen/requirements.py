@@ -432,7 +432,7 @@ def _nested_path(including: str, target: str) -> str:
 
 def _cycle_key(path: str) -> str:
     """A lexical identity for a file, as pip's ``abspath`` check is lexical too."""
-    return path if path == "-" else os.path.normpath(path)
+    return os.path.normpath(path)
 
 
 def _error(reason: str, path: str, lineno: int | None) -> RequirementsFileError:
@@ -465,6 +465,7 @@ class _Reader:
     no_binary: set[str] = field(default_factory=set)
 
     def result(self) -> RequirementsInput:
+        """The frozen view handed out, so callers cannot change what was read."""
         return RequirementsInput(
             requirements=tuple(self.requirements),
             constraints=tuple(self.constraints),
@@ -510,6 +511,7 @@ class _Reader:
         constraint: bool,
         chain: tuple[str, ...],
     ) -> None:
+        """A requirement line adds one requirement; an option line applies in order."""
         args, options_text = _break_args_options(line)
         options = _parse_options(options_text)
         if args:

@@ -378,6 +378,14 @@ class TestIncludes:
         assert (info.value.path, info.value.lineno) == ("d/b.txt", 1)
         assert "d/a.txt recursively includes itself" in info.value.reason
 
+    def test_runaway_nesting_is_cut_off(self) -> None:
+        # Distinct names, so no cycle is seen (as with a directory symlink loop).
+        files = {f"f{i}.txt": f"-r f{i + 1}.txt\n" for i in range(150)}
+        with pytest.raises(RequirementsFileError) as info:
+            parse_requirements(["f0.txt"], read_text=dict_reader(files), environ={})
+        assert (info.value.path, info.value.lineno) == ("f99.txt", 1)
+        assert info.value.reason == "f100.txt: includes nested more than 100 deep"
+
     def test_errors_name_the_nested_file(self) -> None:
         err = fails("ok\n-r sub/b.txt\n", others={"sub/b.txt": "fine\n\n--frob\n"})
         assert (err.path, err.lineno) == ("sub/b.txt", 3)
