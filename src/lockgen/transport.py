@@ -124,7 +124,6 @@ class HttpClient:
             block=False,
             retries=retry,
             timeout=urllib3.Timeout(connect=min(timeout, 15.0), read=timeout),
-            headers={"User-Agent": USER_AGENT},
         )
         self._credentials: dict[str, str] = {}
         self.stats = TransferStats()
@@ -163,7 +162,8 @@ class HttpClient:
         return response
 
     def _http_response(self, url: str, headers: dict[str, str]) -> Response:
-        auth = self._credentials.get(urlsplit(url).netloc.lower())
+        headers = {"User-Agent": USER_AGENT, **headers}  # per-request headers replace
+        auth = self._credentials.get(urlsplit(url).netloc.lower())  # the pool's own
         if auth is not None:
             headers["Authorization"] = auth
         try:

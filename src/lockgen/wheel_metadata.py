@@ -305,16 +305,17 @@ def _find_metadata_entry(
 ) -> _Entry:
     """The METADATA entry of the one top-level ``.dist-info`` dir matching the wheel."""
     tops = {e.name.split("/", 1)[0] for e in entries if "/" in e.name}
-    dirs = sorted(d for d in tops if _is_dist_info_of(d, name, version))
+    every = sorted(d for d in tops if d.endswith(".dist-info"))
+    if len(every) > 1:  # pip and uv refuse these too: which one would be installed?
+        raise MetadataError(
+            filename, "several .dist-info directories: " + ", ".join(every)
+        )
+    dirs = [d for d in every if _is_dist_info_of(d, name, version)]
     if not dirs:
         raise MetadataError(
             filename,
             f"no .dist-info/METADATA (no top-level .dist-info directory "
             f"for {name} {version})",
-        )
-    if len(dirs) > 1:
-        raise MetadataError(
-            filename, "several .dist-info directories: " + ", ".join(dirs)
         )
     wanted = f"{dirs[0]}/METADATA"
     found = [e for e in entries if e.name == wanted]

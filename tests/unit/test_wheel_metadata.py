@@ -297,9 +297,10 @@ class TestReadPattern:
         data = build_wheel(extra=(("foo/ünïcode.txt", b"x"),))
         assert read(data)[0] == META
 
-    def test_unrelated_dist_info_is_ignored(self) -> None:
+    def test_unrelated_dist_info_is_refused_as_pip_and_uv_do(self) -> None:
         data = build_wheel(extra=(("bar-2.0.dist-info/METADATA", b"Name: bar\n"),))
-        assert read(data)[0] == META
+        with pytest.raises(MetadataError, match=r"several \.dist-info directories"):
+            read(data)
 
 
 class TestWheelErrors:

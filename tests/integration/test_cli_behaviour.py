@@ -1,0 +1,164 @@
+"""CLI behaviour around the lock: version, output modes, retries, headers, options."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import tomli
+from click.testing import Result
+
+from lockgen import __version__
+from tests.conftest import ServerFactory
+from tests.support.wheels import make_sdist, make_wheel
+
+Run = Callable[..., Result]
+
+
+def _pins(path: Path) -> dict[str, str]:
+    data = tomli.loads(path.read_text())
+    return {p["name"]: p["version"] for p in data["packages"]}
+
+
+def _simple(server_factory: ServerFactory, **options: object):  # type: ignore[no-untyped-def]
+    return server_factory(
+        [
+            make_wheel("app", "1.0", requires_dist=["lib>=1"]),
+            make_wheel("lib", "1.0"),
+            make_wheel("lib", "2.0b1"),
+            make_sdist("lib", "1.5"),
+        ],
+        **options,
+    )
+
+
+def test_version(lockgen: Run) -> None:
+    result = lockgen("--version")
+    assert result.exit_code == 0 and __version__ in result.stdout
+
+
+def test_python_dash_m(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "lockgen", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert __version__ in out.stdout
+
+
+def test_quiet_prints_nothing(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    server = _simple(make_server)
+    (tmp_path / "r.in").write_text("app\n")
+    result = lockgen("lock", "r.in", "-q", "-i", server.index_url)
+    assert result.exit_code == 0
+    assert result.stdout == "" and result.stderr == ""
+
+
+def test_verbose_says_how_metadata_was_read(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    server = _simple(make_server)
+    (tmp_path / "r.in").write_text("app\n")
+    result = lockgen("lock", "r.in", "-v", "-i", server.index_url)
+    assert "app-1.0-py3-none-any.whl: metadata from PEP 658 file" in result.stderr
+    assert "pinned app 1.0" in result.stderr
+    summary = result.stderr.strip().splitlines()[-1]
+    assert summary.startswith("Locked 2 packages into pylock.toml in ")
+    assert "requests" in summary
+
+
+def test_requirements_in_is_the_default_input(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    server = _simple(make_server)
+    assert lockgen("lock", "-i", server.index_url).exit_code == 2
+    (tmp_path / "requirements.in").write_text("lib\n")
+    assert lockgen("lock", "-i", server.index_url).exit_code == 0
+    assert _pins(tmp_path / "pylock.toml") == {"lib": "1.5"}
+
+
+def test_pre_and_format_control_options(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    server = _simple(make_server)
+    (tmp_path / "r.in").write_text("lib\n")
+    out = tmp_path / "pylock.toml"
+    assert lockgen("lock", "r.in", "-i", server.index_url, "--pre").exit_code == 0
+    assert _pins(out) == {"lib": "2.0b1"}
+    assert (
+        lockgen(
+            "lock", "r.in", "-i", server.index_url, "--only-binary", ":all:"
+        ).exit_code
+        == 0
+    )
+    assert _pins(out) == {"lib": "1.0"}
+    assert (
+        lockgen("lock", "r.in", "-i", server.index_url, "--no-binary", "lib").exit_code
+        == 0
+    )
+    assert _pins(out) == {"lib": "1.5"}
+    data = tomli.loads(out.read_text())
+    assert "wheels" not in data["packages"][0]  # no-binary: only the sdist is locked
+
+
+def test_5xx_is_retried_and_user_agent_names_lockgen(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    server = _simple(make_server)
+    server.fail["/simple/app/"] = [503]
+    server.fail["/files/lib-1.0-py3-none-any.whl.metadata"] = [500]
+    (tmp_path / "r.in").write_text("app\n")
+    result = lockgen("lock", "r.in", "-i", server.index_url)
+    assert result.exit_code == 0, result.output
+    statuses = [r.status for r in server.requests if r.path == "/simple/app/"]
+    assert statuses == [503, 200]
+    assert all(
+        r.headers["user-agent"].startswith(f"lockgen/{__version__}")
+        for r in server.requests
+    )
+    page = next(r for r in server.requests if r.path == "/simple/app/")
+    assert (
+        page.accept is not None and "application/vnd.pypi.simple.v1+json" in page.accept
+    )
+
+
+def test_persistent_5xx_is_one_line_error(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    server = _simple(make_server)
+    server.fail["/simple/app/"] = [503] * 10
+    (tmp_path / "r.in").write_text("app\n")
+    result = lockgen("lock", "r.in", "-i", server.index_url)
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+    assert "503" in result.stderr
+    assert (
+        len([r for r in server.requests if r.path == "/simple/app/"]) == 4
+    )  # 1 + 3 retries
+
+
+def test_unreachable_index_is_one_line_error(lockgen: Run, tmp_path: Path) -> None:
+    (tmp_path / "r.in").write_text("app\n")
+    result = lockgen("lock", "r.in", "-i", "http://127.0.0.1:9/simple/")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+
+
+def test_bad_target_is_one_line_error(lockgen: Run, tmp_path: Path) -> None:
+    (tmp_path / "r.in").write_text("app\n")
+    result = lockgen(
+        "lock", "r.in", "-i", "http://127.0.0.1:9/simple/", "--platform", "amiga"
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and "amiga" in result.stderr
+
+
+def test_missing_requirements_file(lockgen: Run) -> None:
+    result = lockgen("lock", "nope.in", "-i", "http://127.0.0.1:9/simple/")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: nope.in: cannot read")

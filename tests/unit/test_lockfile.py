@@ -1,0 +1,115 @@
+"""The lock writer: what goes into pylock.toml, from plain pins (no I/O)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import tomli
+from packaging.pylock import Pylock
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from lockgen.environment import make_target
+from lockgen.lockfile import build_lock, dumps
+from lockgen.models import CoreMetadata, DistFile, MetadataSource
+from lockgen.resolve import Pin
+
+INDEX = "https://example.invalid/simple/"
+TARGET = make_target("3.11", "linux_x86_64")
+
+
+def _file(
+    filename: str, *, sha256: str | None = "a" * 64, url: str | None = None
+) -> DistFile:
+    return DistFile(
+        filename=filename,
+        url=url or f"https://example.invalid/files/{filename}",
+        index=INDEX,
+        sha256=sha256,
+        size=None if sha256 is None else 10,
+        upload_time=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
+    )
+
+
+def _pin(
+    name: str, version: str, files: tuple[DistFile, ...], deps: tuple[str, ...] = ()
+) -> Pin:
+    return Pin(
+        name=canonicalize_name(name),
+        version=Version(version),
+        files=files,
+        metadata=CoreMetadata(
+            name=canonicalize_name(name),
+            version=Version(version),
+            requires_dist=tuple(Requirement(d) for d in deps),
+            requires_python=SpecifierSet(">=3.8"),
+            source=MetadataSource.RANGE,
+            sha256="b" * 64,
+            filename=files[0].filename,
+        ),
+        dependencies=tuple(canonicalize_name(d) for d in deps),
+    )
+
+
+def _never(dist: DistFile) -> tuple[str, int]:
+    raise AssertionError(f"{dist.filename} has a hash already")
+
+
+def test_lock_fields() -> None:
+    pins = [
+        _pin(
+            "a", "1.0", (_file("a-1.0-py3-none-any.whl"), _file("a-1.0.tar.gz")), ("b",)
+        ),
+        _pin("b", "2.0", (_file("b-2.0-py3-none-any.whl"),)),
+    ]
+    data = tomli.loads(dumps(build_lock(pins, TARGET, _never)))
+    Pylock.from_dict(data)
+    assert data["lock-version"] == "1.0" and data["created-by"] == "lockgen"
+    assert data["requires-python"] == "==3.11.*"
+    assert data["extras"] == data["dependency-groups"] == data["default-groups"] == []
+    a = data["packages"][0]
+    assert a["name"] == "a" and a["version"] == "1.0" and a["index"] == INDEX
+    assert a["requires-python"] == ">=3.8"
+    assert a["dependencies"] == [{"name": "b"}]
+    assert a["sdist"]["url"].endswith("a-1.0.tar.gz")
+    assert "name" not in a["wheels"][0]  # the URL's basename already says it
+    assert a["wheels"][0]["upload-time"] == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert a["tool"]["lockgen"] == {
+        "metadata-source": "range",
+        "metadata-file": "a-1.0-py3-none-any.whl",
+        "metadata-sha256": "b" * 64,
+    }
+
+
+def test_name_is_written_when_url_basename_differs() -> None:
+    wheel = _file(
+        "c-1.0+local-py3-none-any.whl",
+        url="https://example.invalid/f/c-1.0%2Blocal-py3-none-any.whl",
+    )
+    data = tomli.loads(
+        dumps(build_lock([_pin("c", "1.0+local", (wheel,))], TARGET, _never))
+    )
+    assert data["packages"][0]["wheels"][0]["name"] == "c-1.0+local-py3-none-any.whl"
+
+
+def test_missing_hashes_are_looked_up_once_per_file() -> None:
+    asked: list[str] = []
+
+    def sha256_of(dist: DistFile) -> tuple[str, int]:
+        asked.append(dist.filename)
+        return ("c" * 64, 99)
+
+    files = (_file("d-1.0-py3-none-any.whl", sha256=None), _file("d-1.0.tar.gz"))
+    data = tomli.loads(dumps(build_lock([_pin("d", "1.0", files)], TARGET, sha256_of)))
+    assert asked == ["d-1.0-py3-none-any.whl"]
+    wheel = data["packages"][0]["wheels"][0]
+    assert wheel["hashes"] == {"sha256": "c" * 64} and wheel["size"] == 99
+
+
+def test_same_pins_give_same_text() -> None:
+    pins = [_pin("a", "1.0", (_file("a-1.0-py3-none-any.whl"),))]
+    assert dumps(build_lock(pins, TARGET, _never)) == dumps(
+        build_lock(pins, TARGET, _never)
+    )

@@ -1,0 +1,118 @@
+"""Default index discovery: environment, pip config files, pip's own default."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from lockgen.pipconfig import default_index_url
+
+
+def _isolated(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        "HOME": str(tmp_path / "home"),
+        "XDG_CONFIG_DIRS": str(tmp_path / "xdg"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "PIP_CONFIG_FILE": os.devnull,
+    }
+    env.update(extra)
+    return env
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def _builtin() -> str:
+    from pip._internal.models.index import PyPI
+
+    return PyPI.simple_url
+
+
+def test_environment_variable_wins(tmp_path: Path) -> None:
+    env = _isolated(tmp_path, PIP_INDEX_URL="https://example.invalid/env/simple/")
+    assert default_index_url(env) == "https://example.invalid/env/simple/"
+
+
+def test_config_file_named_by_pip_config_file(tmp_path: Path) -> None:
+    conf = _write(
+        tmp_path / "pip.conf", "[global]\nindex-url = https://example.invalid/a/\n"
+    )
+    assert default_index_url(_isolated(tmp_path, PIP_CONFIG_FILE=str(conf))) == (
+        "https://example.invalid/a/"
+    )
+
+
+def test_install_section_overrides_global(tmp_path: Path) -> None:
+    conf = _write(
+        tmp_path / "pip.conf",
+        "[global]\nindex-url = https://example.invalid/g/\n"
+        "[install]\nindex-url = https://example.invalid/i/\n",
+    )
+    env = _isolated(tmp_path, PIP_CONFIG_FILE=str(conf))
+    assert default_index_url(env) == "https://example.invalid/i/"
+
+
+def test_user_file_overrides_global_file(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "xdg" / "pip" / "pip.conf",
+        "[global]\nindex-url = https://example.invalid/site/\n",
+    )
+    _write(
+        tmp_path / "config" / "pip" / "pip.conf",
+        "[global]\nindex-url = https://example.invalid/user/\n",
+    )
+    env = _isolated(tmp_path)
+    del env["PIP_CONFIG_FILE"]
+    assert default_index_url(env) == "https://example.invalid/user/"
+
+
+def test_pip_config_file_hides_user_files_like_pip(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "config" / "pip" / "pip.conf",
+        "[global]\nindex-url = https://example.invalid/user/\n",
+    )
+    assert default_index_url(_isolated(tmp_path)) == _builtin()
+
+
+def test_falls_back_to_pips_builtin_default(tmp_path: Path) -> None:
+    assert default_index_url(_isolated(tmp_path)) == _builtin()
+
+
+def test_no_pip_and_no_config_gives_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in (
+        "pip",
+        "pip._internal",
+        "pip._internal.models",
+        "pip._internal.models.index",
+    ):
+        monkeypatch.setitem(sys.modules, name, None)
+    assert default_index_url(_isolated(tmp_path)) is None
+
+
+def test_cli_asks_for_index_url_without_pip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from lockgen.cli import main
+
+    for name in (
+        "pip",
+        "pip._internal",
+        "pip._internal.models",
+        "pip._internal.models.index",
+    ):
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.in").write_text("x\n")
+    result = CliRunner().invoke(main, ["lock", "r.in"])
+    assert result.exit_code == 1
+    assert "--index-url" in result.stderr
