@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from resolvelib.structs import RequirementInformation
 
     from lockgen.environment import Target
-    from lockgen.models import CoreMetadata, DistFile
+    from lockgen.models import CoreMetadata, DistFile, ParsedFilename
     from lockgen.repository import Repository
     from lockgen.requirements import FormatControl
 
@@ -130,6 +130,9 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         self._policy = policy
         self._python = Candidate(name=PYTHON, version=target.python_version)
         self.metadata: dict[tuple[NormalizedName, Version], CoreMetadata] = {}
+        self._files: dict[
+            tuple[NormalizedName, bool], dict[Version, tuple[DistFile, ...]]
+        ] = {}
 
     def identify(self, requirement_or_candidate: Req | Candidate) -> str:
         """Key requirements and candidates by name plus extras."""
@@ -217,14 +220,26 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
     def _usable_files(
         self, name: NormalizedName, *, allow_yanked: bool
     ) -> dict[Version, tuple[DistFile, ...]]:
+        """Usable files by version, best first; memoised, as backtracking re-asks."""
+        key = (name, allow_yanked)
+        if key not in self._files:
+            self._files[key] = self._rank_files(name, allow_yanked=allow_yanked)
+        return self._files[key]
+
+    def _rank_files(
+        self, name: NormalizedName, *, allow_yanked: bool
+    ) -> dict[Version, tuple[DistFile, ...]]:
         ranked: dict[Version, list[tuple[int, str, DistFile]]] = {}
         for dist in self._repository.list_files(name):
-            rank = self._rank(name, dist)
-            if rank is None or (dist.yanked and not allow_yanked):
+            if dist.yanked and not allow_yanked:
                 continue
             parsed = parse_filename(dist.filename)
-            assert parsed is not None  # _rank accepted it
-            ranked.setdefault(parsed.version, []).append((rank, dist.filename, dist))
+            if parsed is None or parsed.name != name:
+                continue
+            rank = self._rank(parsed, dist)
+            if rank is not None:
+                entry = (rank, dist.filename, dist)
+                ranked.setdefault(parsed.version, []).append(entry)
         return {
             version: tuple(
                 d for _, _, d in sorted(files, key=operator.itemgetter(0, 1))
@@ -232,17 +247,14 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
             for version, files in ranked.items()
         }
 
-    def _rank(self, name: NormalizedName, dist: DistFile) -> int | None:
+    def _rank(self, parsed: ParsedFilename, dist: DistFile) -> int | None:
         """Lower is better; wheels by tag preference, then the sdist; None if unusable."""
-        parsed = parse_filename(dist.filename)
-        if parsed is None or parsed.name != name:
-            return None
         if dist.requires_python and not self._requires_python_ok(dist.requires_python):
             return None
         control = self._policy.format_control
         if parsed.kind is DistKind.SDIST:
-            return len(self._target.tags) if control.allows_sdist(name) else None
-        if not control.allows_wheel(name):
+            return len(self._target.tags) if control.allows_sdist(parsed.name) else None
+        if not control.allows_wheel(parsed.name):
             return None
         return self._target.wheel_rank(parsed.tags)
 
