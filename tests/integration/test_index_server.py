@@ -21,7 +21,6 @@ from tests.support.wheels import make_sdist, make_wheel
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__: list[str] = []
 
 PEP691_ACCEPT = f"{JSON}, {HTML};q=0.2, text/html;q=0.01"
 WHEEL = make_wheel("demo-a", "1.0", requires_dist=["b>=1"], requires_python=">=3.8")

@@ -29,8 +29,6 @@ from tests.support.wheels import (
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__: list[str] = []
-
 
 def _zip(dist: Dist) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(dist.data))
