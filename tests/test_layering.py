@@ -14,6 +14,7 @@ PURE = [
     "lockgen.simple_api",
     "lockgen.environment",
     "lockgen.wheel_metadata",
+    "lockgen.wheel_zip",
     "lockgen.repository",
     "lockgen.provider",
     "lockgen.resolve",

@@ -32,8 +32,8 @@ from lockgen.wheel_metadata import (
     check_static_sdist_metadata,
     parse_core_metadata,
     read_sdist_metadata,
-    read_wheel_metadata,
 )
+from lockgen.wheel_zip import read_wheel_metadata
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence

@@ -1,18 +1,17 @@
-"""Core metadata from wheels (a few ranged reads of the ZIP) and sdists, parsed once.
+"""Core metadata parsed once and checked against file names; sdists' PKG-INFO.
 
-Pure so that the range-request client, the whole-file fallback and the tests share one
-ZIP reader with a fixed, cheap read pattern (end record, optional ZIP64 records, the
-central directory, the member), and one parser that checks metadata against file names.
+Pure: bytes in, :class:`~lockgen.models.CoreMetadata` out. Wheels' METADATA bytes come
+from :mod:`lockgen.wheel_zip`; sdists are read from a file object without extracting
+anything, and only trusted when their metadata is static (PEP 643).
 """
 
 from __future__ import annotations
 
 import hashlib
-import struct
 import tarfile
 import zipfile
 import zlib
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING
 
 from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
@@ -28,6 +27,7 @@ from packaging.version import InvalidVersion, Version
 
 from lockgen.errors import MetadataError, UnsupportedError
 from lockgen.models import CoreMetadata
+from lockgen.wheel_zip import MAX_METADATA_SIZE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -39,37 +39,11 @@ if TYPE_CHECKING:
     from lockgen.models import MetadataSource
 
 __all__ = [
-    "MAX_METADATA_SIZE",
-    "ReadAt",
     "check_static_sdist_metadata",
     "parse_core_metadata",
     "read_sdist_metadata",
-    "read_wheel_metadata",
 ]
 
-#: Larger METADATA / PKG-INFO files are refused rather than inflated into memory.
-MAX_METADATA_SIZE = 16 * 1024 * 1024
-
-_EOCD = struct.Struct("<4s4H2LH")  # 22 bytes
-_ZIP64_LOCATOR = struct.Struct("<4sLQL")  # 20 bytes
-_ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")  # 56 bytes
-_CENTRAL = struct.Struct("<4s6H3L5H2L")  # 46 bytes
-_LOCAL = struct.Struct("<4s5H3L2H")  # 30 bytes
-_EOCD_SIG = b"PK\x05\x06"
-_ZIP64_LOCATOR_SIG = b"PK\x06\x07"
-_ZIP64_EOCD_SIG = b"PK\x06\x06"
-_CENTRAL_SIG = b"PK\x01\x02"
-_LOCAL_SIG = b"PK\x03\x04"
-_MAX_COMMENT = 0xFFFF
-_U16 = 0xFFFF
-_U32 = 0xFFFFFFFF
-_ZIP64_EXTRA_ID = 0x0001
-_STORED, _DEFLATED = 0, 8
-_FLAG_ENCRYPTED, _FLAG_UTF8 = 0x1, 0x800
-# Most a member can span besides its data: local header, name, extra, data descriptor.
-_MEMBER_OVERHEAD = _LOCAL.size + 2 * 0xFFFF + 24
-
-#: Fields whose loss would silently change a resolution, so unreadable ones are errors.
 _KEY_FIELDS = (
     "Metadata-Version",
     "Name",
@@ -79,315 +53,6 @@ _KEY_FIELDS = (
     "Dynamic",
 )
 _DYNAMIC_DEPENDENCY_FIELDS = frozenset({"requires-dist", "requires-python"})
-
-
-class ReadAt(Protocol):
-    """Random access to a remote or local archive: exactly ``length`` bytes at ``start``."""
-
-    def __call__(self, start: int, length: int, /) -> bytes: ...
-
-
-class _Entry(NamedTuple):
-    """What the central directory says about one member."""
-
-    name: str
-    raw_name: bytes
-    flags: int
-    method: int
-    crc: int
-    csize: int
-    usize: int
-    offset: int
-
-
-class _Archive:
-    """The reader with the archive's size and file name, so every read is checked."""
-
-    def __init__(self, read_at: ReadAt, size: int, filename: str) -> None:
-        self.read_at = read_at
-        self.size = size
-        self.filename = filename
-
-    def read(self, start: int, length: int) -> bytes:
-        """Bytes ``[start, start + length)``, or a MetadataError if they are not there."""
-        if start < 0 or length < 0 or start + length > self.size:
-            raise self.error(
-                f"truncated or corrupt archive (bytes {start}..{start + length} "
-                f"of a {self.size}-byte file)"
-            )
-        data = self.read_at(start, length)
-        if len(data) != length:
-            raise self.error(
-                f"short read: wanted {length} bytes at {start}, got {len(data)}"
-            )
-        return data
-
-    def error(self, reason: str) -> MetadataError:
-        """A MetadataError about this archive."""
-        return MetadataError(self.filename, reason)
-
-
-def read_wheel_metadata(read_at: ReadAt, size: int, filename: str) -> bytes:
-    """Raw bytes of ``<name>-<ver>.dist-info/METADATA`` of the wheel ``filename``.
-
-    ``size`` is the archive's length. Reads the end record (plus the ZIP64 locator and
-    record when needed), the whole central directory in one read and the member in one
-    read, because every read beyond the prefetched tail costs an HTTP request.
-    """
-    name, version = _wheel_name_version(filename)
-    archive = _Archive(read_at, size, filename)
-    cd_offset, cd_size = _locate_central_directory(archive)
-    entries = _parse_central_directory(archive.read(cd_offset, cd_size), filename)
-    entry = _find_metadata_entry(entries, name, version, filename)
-    following = [e.offset for e in entries if e.offset > entry.offset]
-    end = min([cd_offset, *following])
-    return _read_member(archive, entry, end)
-
-
-def _wheel_name_version(filename: str) -> tuple[NormalizedName, Version]:
-    """The project and version a wheel's file name promises."""
-    try:
-        name, version, _build, _tags = parse_wheel_filename(filename)
-    except (InvalidWheelFilename, InvalidVersion) as exc:
-        raise MetadataError(filename, f"not a wheel file name: {exc}") from exc
-    return name, version
-
-
-def _locate_central_directory(archive: _Archive) -> tuple[int, int]:
-    """Offset and size of the central directory, from the (ZIP64) end records."""
-    eocd_at, eocd = _find_eocd(archive)
-    _sig, disk, cd_disk, n_here, n_total, cd_size, cd_offset, _n = _EOCD.unpack(eocd)
-    if _U16 in (n_here, n_total) or _U32 in (cd_size, cd_offset):
-        limit, cd_offset, cd_size = _read_zip64_end(archive, eocd_at)
-    elif disk or cd_disk:
-        raise archive.error("multi-disk zip archives are not supported")
-    else:
-        limit = eocd_at
-    if cd_offset + cd_size > limit:
-        raise archive.error("the central directory runs past the end record")
-    return cd_offset, cd_size
-
-
-def _find_eocd(archive: _Archive) -> tuple[int, bytes]:
-    """Position and fixed 22 bytes of the end record, searching past a comment."""
-    size = archive.size
-    if size < _EOCD.size:
-        raise archive.error("not a zip archive (too short)")
-    tail = archive.read(size - _EOCD.size, _EOCD.size)
-    if tail.startswith(_EOCD_SIG) and tail[20:] == b"\0\0":
-        return size - _EOCD.size, tail
-    start = max(0, size - _EOCD.size - _MAX_COMMENT)
-    tail = archive.read(start, size - start)
-    pos = tail.rfind(_EOCD_SIG)
-    while pos >= 0:
-        record = tail[pos : pos + _EOCD.size]
-        fits = len(record) == _EOCD.size
-        if fits and pos + _EOCD.size + _comment_length(record) <= len(tail):
-            return start + pos, record
-        pos = tail.rfind(_EOCD_SIG, 0, pos)
-    raise archive.error("not a zip archive (no end of central directory record)")
-
-
-def _comment_length(eocd: bytes) -> int:
-    """The archive comment's length, as the end record claims it."""
-    (length,) = struct.unpack_from("<H", eocd, 20)
-    return int(length)
-
-
-def _read_zip64_end(archive: _Archive, eocd_at: int) -> tuple[int, int, int]:
-    """(record offset, CD offset, CD size) from the ZIP64 locator and end record."""
-    locator_at = eocd_at - _ZIP64_LOCATOR.size
-    if locator_at < 0:
-        raise archive.error("ZIP64 end of central directory locator is missing")
-    locator = archive.read(locator_at, _ZIP64_LOCATOR.size)
-    sig, _disk, record_at, _disks = _ZIP64_LOCATOR.unpack(locator)
-    if sig != _ZIP64_LOCATOR_SIG:
-        raise archive.error("ZIP64 end of central directory locator is missing")
-    if record_at + _ZIP64_EOCD.size > locator_at:
-        raise archive.error("ZIP64 end of central directory record is out of range")
-    record = _ZIP64_EOCD.unpack(archive.read(record_at, _ZIP64_EOCD.size))
-    if record[0] != _ZIP64_EOCD_SIG:
-        raise archive.error("bad ZIP64 end of central directory record signature")
-    cd_size, cd_offset = record[-2], record[-1]
-    return record_at, cd_offset, cd_size
-
-
-def _parse_central_directory(data: bytes, filename: str) -> list[_Entry]:
-    """Every entry of a central directory read in one piece."""
-    entries = []
-    pos = 0
-    while pos < len(data):
-        entry, pos = _parse_central_header(data, pos, filename)
-        entries.append(entry)
-    return entries
-
-
-def _parse_central_header(data: bytes, pos: int, filename: str) -> tuple[_Entry, int]:
-    """One central directory header at ``pos``, and where the next one starts."""
-    if pos + _CENTRAL.size > len(data):
-        raise MetadataError(filename, "truncated central directory")
-    (
-        sig,
-        _made,
-        _needed,
-        flags,
-        method,
-        _time,
-        _date,
-        crc,
-        csize,
-        usize,
-        n,
-        m,
-        k,
-        _disk,
-        _internal,
-        _external,
-        offset,
-    ) = _CENTRAL.unpack_from(data, pos)
-    if sig != _CENTRAL_SIG:
-        raise MetadataError(filename, f"bad central directory signature at {pos}")
-    name_at = pos + _CENTRAL.size
-    end = name_at + n + m + k
-    if end > len(data):
-        raise MetadataError(filename, "truncated central directory")
-    raw_name = data[name_at : name_at + n]
-    extra = data[name_at + n : name_at + n + m]
-    usize, csize, offset = _apply_zip64_extra(extra, (usize, csize, offset), filename)
-    name = _decode_name(raw_name, flags, filename)
-    entry = _Entry(name, raw_name, flags, method, crc, csize, usize, offset)
-    return entry, end
-
-
-def _apply_zip64_extra(
-    extra: bytes, values: tuple[int, int, int], filename: str
-) -> tuple[int, int, int]:
-    """Replace saturated (usize, csize, offset) with the ZIP64 extra's 8-byte values."""
-    if _U32 not in values:
-        return values
-    body = _extra_block(extra, _ZIP64_EXTRA_ID)
-    if body is None:
-        raise MetadataError(filename, "a saturated size or offset has no ZIP64 extra")
-    result = list(values)
-    pos = 0
-    for i, value in enumerate(values):
-        if value == _U32:
-            if pos + 8 > len(body):
-                raise MetadataError(filename, "truncated ZIP64 extra field")
-            result[i] = int.from_bytes(body[pos : pos + 8], "little")
-            pos += 8
-    return result[0], result[1], result[2]
-
-
-def _extra_block(extra: bytes, wanted: int) -> bytes | None:
-    """The body of the extra-field block with id ``wanted``, if there is one."""
-    pos = 0
-    while pos + 4 <= len(extra):
-        block_id, length = struct.unpack_from("<2H", extra, pos)
-        if block_id == wanted:
-            return extra[pos + 4 : pos + 4 + length]
-        pos += 4 + length
-    return None
-
-
-def _decode_name(raw: bytes, flags: int, filename: str) -> str:
-    """A member name: UTF-8 when flag bit 11 says so, else code page 437."""
-    if not flags & _FLAG_UTF8:
-        return raw.decode("cp437")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise MetadataError(filename, f"member name is not UTF-8: {raw!r}") from exc
-
-
-def _find_metadata_entry(
-    entries: list[_Entry], name: NormalizedName, version: Version, filename: str
-) -> _Entry:
-    """The METADATA entry of the one top-level ``.dist-info`` dir matching the wheel."""
-    tops = {e.name.split("/", 1)[0] for e in entries if "/" in e.name}
-    every = sorted(d for d in tops if d.endswith(".dist-info"))
-    if len(every) > 1:  # pip and uv refuse these too: which one would be installed?
-        raise MetadataError(
-            filename, "several .dist-info directories: " + ", ".join(every)
-        )
-    dirs = [d for d in every if _is_dist_info_of(d, name, version)]
-    if not dirs:
-        raise MetadataError(
-            filename,
-            f"no .dist-info/METADATA (no top-level .dist-info directory "
-            f"for {name} {version})",
-        )
-    wanted = f"{dirs[0]}/METADATA"
-    found = [e for e in entries if e.name == wanted]
-    if len(found) != 1:
-        problem = "is missing" if not found else "appears more than once"
-        raise MetadataError(filename, f"{wanted} {problem}")
-    return found[0]
-
-
-def _is_dist_info_of(directory: str, name: NormalizedName, version: Version) -> bool:
-    """Whether ``directory`` is ``<name>-<version>.dist-info`` up to normalisation."""
-    if not directory.endswith(".dist-info"):
-        return False
-    project, sep, ver = directory.removesuffix(".dist-info").rpartition("-")
-    if not sep:
-        return False
-    try:
-        return canonicalize_name(project) == name and Version(ver) == version
-    except InvalidVersion:
-        return False
-
-
-def _read_member(archive: _Archive, entry: _Entry, end: int) -> bytes:
-    """The checked, inflated bytes of ``entry``, whose local header is followed by ``end``."""
-    if entry.flags & _FLAG_ENCRYPTED:
-        raise archive.error(f"{entry.name} is encrypted")
-    if entry.method not in (_STORED, _DEFLATED):
-        raise archive.error(
-            f"{entry.name} uses unsupported compression method {entry.method}"
-        )
-    if max(entry.usize, entry.csize) > MAX_METADATA_SIZE:
-        raise archive.error(f"{entry.name} is too large ({entry.usize} bytes)")
-    span = min(end - entry.offset, _MEMBER_OVERHEAD + entry.csize)
-    if span < _LOCAL.size:
-        raise archive.error(f"{entry.name} has no room for its local header")
-    raw = _member_data(archive.read(entry.offset, span), entry, archive.filename)
-    data = _inflate(raw, entry, archive.filename)
-    if zlib.crc32(data) != entry.crc:
-        raise archive.error(f"{entry.name} fails its CRC-32 check")
-    return data
-
-
-def _member_data(chunk: bytes, entry: _Entry, filename: str) -> bytes:
-    """The compressed data in ``chunk``, which starts at the entry's local header."""
-    sig, *_middle, n, m = _LOCAL.unpack_from(chunk)
-    if sig != _LOCAL_SIG:
-        raise MetadataError(filename, f"bad local header signature for {entry.name}")
-    start = _LOCAL.size + n + m
-    if start + entry.csize > len(chunk):
-        raise MetadataError(filename, f"{entry.name} is truncated")
-    if chunk[_LOCAL.size : _LOCAL.size + n] != entry.raw_name:
-        raise MetadataError(
-            filename, f"local header name differs from {entry.name!r} in the directory"
-        )
-    return chunk[start : start + entry.csize]
-
-
-def _inflate(raw: bytes, entry: _Entry, filename: str) -> bytes:
-    """Stored or raw-deflate data, at most one byte past the announced size."""
-    data = raw
-    if entry.method == _DEFLATED:
-        try:
-            data = zlib.decompressobj(-15).decompress(raw, entry.usize + 1)
-        except zlib.error as exc:
-            raise MetadataError(filename, f"{entry.name} is corrupt: {exc}") from exc
-    if len(data) != entry.usize:
-        raise MetadataError(
-            filename,
-            f"{entry.name} is {len(data)} bytes, the central directory says "
-            f"{entry.usize}",
-        )
-    return data
 
 
 def read_sdist_metadata(fileobj: IO[bytes], filename: str) -> bytes:

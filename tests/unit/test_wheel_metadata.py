@@ -15,15 +15,15 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from lockgen import wheel_metadata
+from lockgen import wheel_metadata, wheel_zip
 from lockgen.errors import MetadataError, UnsupportedError
 from lockgen.models import MetadataSource
 from lockgen.wheel_metadata import (
     check_static_sdist_metadata,
     parse_core_metadata,
     read_sdist_metadata,
-    read_wheel_metadata,
 )
+from lockgen.wheel_zip import read_wheel_metadata
 
 WHEEL = "foo-1.0-py3-none-any.whl"
 SDIST = "foo-1.0.tar.gz"
@@ -353,7 +353,7 @@ class TestWheelErrors:
         assert len(reader.reads) == 2
 
     def test_oversized_metadata(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(wheel_metadata, "MAX_METADATA_SIZE", 20)
+        monkeypatch.setattr(wheel_zip, "MAX_METADATA_SIZE", 20)
         assert "too large" in self.error(build_wheel())
 
     @pytest.mark.parametrize("data", [b"", b"PK", b"not a zip file\n" * 100])
