@@ -69,6 +69,13 @@ def dumps(lock: Pylock) -> str:
 
 
 def _package(pin: Pin, sha256_of: Callable[[DistFile], tuple[str, int]]) -> Package:
+    """One ``[[packages]]`` entry.
+
+    ``[packages.tool.lockgen]`` records where the dependency metadata came from, the
+    file it was read from, the sha256 of the exact bytes and its Requires-Dist: a range
+    read is covered by no hash, so ``hydrate`` compares the real wheel's METADATA with
+    this record and can say which dependency lines differ.
+    """
     wheels = [_wheel(d, sha256_of) for d in pin.files if d.filename.endswith(".whl")]
     sdists = [
         _sdist(d, sha256_of) for d in pin.files if not d.filename.endswith(".whl")
@@ -87,6 +94,7 @@ def _package(pin: Pin, sha256_of: Callable[[DistFile], tuple[str, int]]) -> Pack
                 "metadata-source": metadata.source.value,
                 "metadata-file": metadata.filename,
                 "metadata-sha256": metadata.sha256,
+                "requires-dist": [str(r) for r in metadata.requires_dist],
             }
         },
     )

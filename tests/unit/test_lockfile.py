@@ -80,6 +80,7 @@ def test_lock_fields() -> None:
         "metadata-source": "range",
         "metadata-file": "a-1.0-py3-none-any.whl",
         "metadata-sha256": "b" * 64,
+        "requires-dist": ["b"],
     }
 
 
