@@ -67,13 +67,14 @@ def resolve(
         raise ResolutionError(
             [f"gave up after {exc.round_count} rounds of backtracking"]
         ) from exc
-    return _pins(result, provider, repository)
+    return _pins(result, provider, repository, policy)
 
 
 def _pins(
     result: Result[Req, Candidate, str],
     provider: LockgenProvider,
     repository: Repository,
+    policy: Policy,
 ) -> list[Pin]:
     versions: dict[NormalizedName, Version] = {}
     deps: defaultdict[NormalizedName, set[NormalizedName]] = defaultdict(set)
@@ -91,7 +92,7 @@ def _pins(
         Pin(
             name=name,
             version=version,
-            files=_lock_files(repository, name, version),
+            files=_lock_files(repository, name, version, policy),
             metadata=provider.metadata[(name, version)],
             dependencies=tuple(sorted(deps[name])),
         )
@@ -100,13 +101,20 @@ def _pins(
 
 
 def _lock_files(
-    repository: Repository, name: NormalizedName, version: Version
+    repository: Repository, name: NormalizedName, version: Version, policy: Policy
 ) -> tuple[DistFile, ...]:
-    """Every wheel of the version plus one sdist; yanked ones only if nothing else."""
+    """Every wheel of the version plus one sdist, as the format control allows.
+
+    Yanked files only when the version has nothing else (it was pinned with ``==``).
+    """
+    control = policy.format_control
     files: list[DistFile] = []
     for dist in repository.list_files(name):
         parsed = parse_filename(dist.filename)
-        if parsed is not None and parsed.name == name and parsed.version == version:
+        if parsed is None or parsed.name != name or parsed.version != version:
+            continue
+        wheel = parsed.kind is DistKind.WHEEL
+        if control.allows_wheel(name) if wheel else control.allows_sdist(name):
             files.append(dist)
     live = [d for d in files if not d.yanked] or files
     wheels = sorted((d for d in live if d.filename.endswith(".whl")), key=_by_name)

@@ -86,24 +86,23 @@ def test_pre_and_format_control_options(
     make_server: ServerFactory, lockgen: Run, tmp_path: Path
 ) -> None:
     server = _simple(make_server)
-    (tmp_path / "r.in").write_text("lib\n")
+    server.add(make_sdist("lib", "1.0"))
     out = tmp_path / "pylock.toml"
-    assert lockgen("lock", "r.in", "-i", server.index_url, "--pre").exit_code == 0
-    assert _pins(out) == {"lib": "2.0b1"}
-    assert (
-        lockgen(
-            "lock", "r.in", "-i", server.index_url, "--only-binary", ":all:"
-        ).exit_code
-        == 0
-    )
-    assert _pins(out) == {"lib": "1.0"}
-    assert (
-        lockgen("lock", "r.in", "-i", server.index_url, "--no-binary", "lib").exit_code
-        == 0
-    )
-    assert _pins(out) == {"lib": "1.5"}
-    data = tomli.loads(out.read_text())
-    assert "wheels" not in data["packages"][0]  # no-binary: only the sdist is locked
+
+    def lock(requirement: str, *options: str) -> dict:
+        (tmp_path / "r.in").write_text(requirement + "\n")
+        result = lockgen("lock", "r.in", "-i", server.index_url, *options)
+        assert result.exit_code == 0, result.output
+        return tomli.loads(out.read_text())["packages"][0]
+
+    assert lock("lib", "--pre")["version"] == "2.0b1"
+    assert lock("lib")["version"] == "1.5"
+    binary_only = lock("lib", "--only-binary", ":all:")
+    assert binary_only["version"] == "1.0"
+    assert "sdist" not in binary_only and len(binary_only["wheels"]) == 1
+    source_only = lock("lib<1.5", "--no-binary", "lib")
+    assert source_only["version"] == "1.0"
+    assert "wheels" not in source_only and "sdist" in source_only
 
 
 def test_5xx_is_retried_and_user_agent_names_lockgen(
