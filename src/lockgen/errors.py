@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HashMismatchError",
+    "HydrateError",
     "IndexPageError",
     "InvalidTargetError",
     "LockFileError",
@@ -149,3 +150,17 @@ class LockFileError(LockgenError):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
+
+
+class HydrateError(LockgenError):
+    """Some artifacts could not be fetched or verified; the rest were kept."""
+
+    def __init__(self, failures: Sequence[tuple[str, str]], total: int) -> None:
+        self.failures = tuple(failures)
+        self.total = total
+        super().__init__(len(self.failures))
+
+    def __str__(self) -> str:
+        lines = [f"{len(self.failures)} of {self.total} files failed"]
+        lines += [f"  {name}: {reason}" for name, reason in self.failures]
+        return "\n".join(lines)

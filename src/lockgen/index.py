@@ -33,7 +33,7 @@ from lockgen.wheel_metadata import (
     parse_core_metadata,
     read_sdist_metadata,
 )
-from lockgen.wheel_zip import read_wheel_metadata
+from lockgen.wheel_zip import read_wheel_metadata, read_wheel_metadata_from_file
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -177,13 +177,7 @@ class IndexClient:
         self, dist: DistFile, response: Response | None
     ) -> CoreMetadata:
         with self._download(dist, response) as fh:
-            size = fh.seek(0, 2)
-
-            def read_at(start: int, length: int) -> bytes:
-                fh.seek(start)
-                return fh.read(length)
-
-            data = read_wheel_metadata(read_at, size, dist.filename)
+            data = read_wheel_metadata_from_file(fh, dist.filename)
         self._event(f"{dist.filename}: metadata from the whole wheel")
         return parse_core_metadata(data, dist.filename, MetadataSource.WHOLE_FILE)
 

@@ -12,6 +12,7 @@ import posixpath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import tomli
 import tomli_w
 from packaging.markers import Marker
 from packaging.pylock import (
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from lockgen.models import DistFile
     from lockgen.resolve import Pin
 
-__all__ = ["build_lock", "dumps"]
+__all__ = ["build_lock", "dumps", "loads"]
 
 CREATED_BY = "lockgen"
 
@@ -66,6 +67,16 @@ def build_lock(
 def dumps(lock: Pylock) -> str:
     """The TOML text of ``lock``."""
     return tomli_w.dumps(dict(lock.to_dict()))
+
+
+def loads(text: str, path: str) -> Pylock:
+    """Parse and validate a lock's text (any PEP 751 writer's); errors name ``path``."""
+    try:
+        return Pylock.from_dict(tomli.loads(text))
+    except tomli.TOMLDecodeError as exc:
+        raise LockFileError(path, f"not valid TOML: {exc}") from exc
+    except PylockValidationError as exc:
+        raise LockFileError(path, f"not a valid PEP 751 lock: {exc}") from exc
 
 
 def _package(pin: Pin, sha256_of: Callable[[DistFile], tuple[str, int]]) -> Package:

@@ -23,9 +23,16 @@ from packaging.version import InvalidVersion, Version
 from lockgen.errors import MetadataError
 
 if TYPE_CHECKING:
+    from typing import IO
+
     from packaging.utils import NormalizedName
 
-__all__ = ["MAX_METADATA_SIZE", "ReadAt", "read_wheel_metadata"]
+__all__ = [
+    "MAX_METADATA_SIZE",
+    "ReadAt",
+    "read_wheel_metadata",
+    "read_wheel_metadata_from_file",
+]
 
 #: Larger METADATA / PKG-INFO files are refused rather than inflated into memory.
 MAX_METADATA_SIZE = 16 * 1024 * 1024
@@ -359,3 +366,14 @@ def _inflate(raw: bytes, entry: _Entry, filename: str) -> bytes:
             f"{entry.usize}",
         )
     return data
+
+
+def read_wheel_metadata_from_file(fh: IO[bytes], filename: str) -> bytes:
+    """:func:`read_wheel_metadata` over a seekable local file (downloaded wheels)."""
+    size = fh.seek(0, 2)
+
+    def read_at(start: int, length: int) -> bytes:
+        fh.seek(start)
+        return fh.read(length)
+
+    return read_wheel_metadata(read_at, size, filename)

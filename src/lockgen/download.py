@@ -1,0 +1,216 @@
+"""Fetch one locked artifact into a directory: streamed, verified, resumable, atomic.
+
+The bytes go to ``NAME.part`` while their sha256 and size are computed in the same
+pass; only a file whose size and sha256 both match the lock is renamed to ``NAME``.
+So a final name only ever holds a verified file, whatever happens (mismatch, dropped
+connection, Ctrl-C, kill). A ``.part`` left by an interrupted run or a dropped
+connection is resumed with a Range request (its bytes are hashed once to seed the
+digest) and restarted when the server will not resume. A mismatch is final: the file
+is deleted and the failure reported; lockgen never tries another file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING
+
+from lockgen.errors import HashMismatchError, LockgenError, NetworkError
+from lockgen.range_reader import parse_content_range
+
+if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable, Iterable
+    from pathlib import Path
+
+    from lockgen.plan import Artifact
+    from lockgen.transport import HttpClient, Response
+
+__all__ = ["CancelledError", "Fetched", "fetch", "hash_file"]
+
+_ATTEMPTS = 4
+_BACKOFF = 0.25
+_CHUNK = 256 * 1024
+
+
+class CancelledError(LockgenError):
+    """The run was interrupted; the ``.part`` file is kept for the next run."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Fetched:
+    """A verified file in the destination directory."""
+
+    artifact: Artifact
+    path: Path
+    cached: bool
+    transferred: int
+
+
+def hash_file(path: Path) -> tuple[str, int]:
+    """sha256 and size of a local file, read in chunks."""
+    sha = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            sha.update(chunk)
+            size += len(chunk)
+    return sha.hexdigest(), size
+
+
+class _Sink:
+    """Appends to the ``.part`` file while hashing and counting what it holds."""
+
+    def __init__(
+        self,
+        part: Path,
+        *,
+        resume: bool,
+        on_bytes: Callable[[int], None],
+        cancelled: threading.Event,
+    ) -> None:
+        self.sha = hashlib.sha256()
+        self.size = 0
+        if resume:
+            with part.open("rb") as fh:
+                while chunk := fh.read(_CHUNK):
+                    self.sha.update(chunk)
+                    self.size += len(chunk)
+        self._fh: IO[bytes] = part.open("ab" if resume else "wb")
+        self._on_bytes = on_bytes
+        self._cancelled = cancelled
+
+    def take(self, chunks: Iterable[bytes]) -> int:
+        """Write ``chunks``; returns how many bytes arrived."""
+        arrived = 0
+        try:
+            for chunk in chunks:
+                if self._cancelled.is_set():
+                    raise CancelledError("interrupted")
+                self._fh.write(chunk)
+                self.sha.update(chunk)
+                self.size += len(chunk)
+                arrived += len(chunk)
+                self._on_bytes(len(chunk))
+        finally:
+            self._fh.close()
+        return arrived
+
+
+def fetch(
+    client: HttpClient,
+    artifact: Artifact,
+    dest: Path,
+    *,
+    on_bytes: Callable[[int], None],
+    cancelled: threading.Event,
+) -> Fetched:
+    """Make ``dest/artifact.filename`` hold the verified artifact; see the module doc."""
+    final = dest / artifact.filename
+    if final.is_file() and _matches(final, artifact):
+        return Fetched(artifact=artifact, path=final, cached=True, transferred=0)
+    part = dest / f"{artifact.filename}.part"
+    if artifact.path is not None:
+        sink, transferred = _copy_local(artifact, part, on_bytes, cancelled)
+    else:
+        sink, transferred = _download(client, artifact, part, on_bytes, cancelled)
+    _verify(sink, part, artifact)
+    part.replace(final)
+    return Fetched(artifact=artifact, path=final, cached=False, transferred=transferred)
+
+
+def _matches(path: Path, artifact: Artifact) -> bool:
+    if artifact.size is not None and path.stat().st_size != artifact.size:
+        return False
+    return hash_file(path)[0] == artifact.sha256
+
+
+def _verify(sink: _Sink, part: Path, artifact: Artifact) -> None:
+    if artifact.size is not None and sink.size != artifact.size:
+        part.unlink()
+        raise HashMismatchError(
+            artifact.filename,
+            expected=f"{artifact.size} bytes",
+            actual=f"{sink.size} bytes",
+        )
+    digest = sink.sha.hexdigest()
+    if digest != artifact.sha256:
+        part.unlink()
+        raise HashMismatchError(
+            artifact.filename, expected=artifact.sha256, actual=digest
+        )
+
+
+def _copy_local(
+    artifact: Artifact,
+    part: Path,
+    on_bytes: Callable[[int], None],
+    cancelled: threading.Event,
+) -> tuple[_Sink, int]:
+    assert artifact.path is not None
+    if not artifact.path.is_file():
+        raise LockgenError(f"{artifact.filename}: {artifact.path} does not exist")
+    sink = _Sink(part, resume=False, on_bytes=on_bytes, cancelled=cancelled)
+    with artifact.path.open("rb") as src:
+        return sink, sink.take(iter(lambda: src.read(_CHUNK), b""))
+
+
+def _download(
+    client: HttpClient,
+    artifact: Artifact,
+    part: Path,
+    on_bytes: Callable[[int], None],
+    cancelled: threading.Event,
+) -> tuple[_Sink, int]:
+    """Stream the URL into ``part``, resuming after dropped connections.
+
+    HTTP error statuses were already retried (with backoff) by the transport, so they
+    are final here; what is retried is a connection that failed mid-body.
+    """
+    assert artifact.url is not None
+    transferred = 0
+    for attempt in range(_ATTEMPTS):
+        offset = _resumable_offset(part, artifact)
+        headers = {"Accept-Encoding": "identity"}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+        try:
+            with client.stream(artifact.url, headers) as response:
+                resume = _accepts_resume(response, part, offset)
+                sink = _Sink(
+                    part, resume=resume, on_bytes=on_bytes, cancelled=cancelled
+                )
+                transferred += sink.take(response.iter_bytes())
+            return sink, transferred
+        except NetworkError as exc:
+            if exc.status is not None or attempt == _ATTEMPTS - 1:
+                raise
+            time.sleep(_BACKOFF * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _resumable_offset(part: Path, artifact: Artifact) -> int:
+    """Bytes already in ``part`` worth keeping (none if too long to be a prefix)."""
+    if not part.exists():
+        return 0
+    size = part.stat().st_size
+    if artifact.size is not None and size >= artifact.size:
+        part.unlink()
+        return 0
+    return size
+
+
+def _accepts_resume(response: Response, part: Path, offset: int) -> bool:
+    """Whether the response continues ``part`` (206 at ``offset``) or replaces it."""
+    if response.status == 416 and offset:
+        part.unlink()  # our prefix is no prefix of theirs: start again
+        raise NetworkError(response.url, "range not satisfiable; restarting")
+    response.raise_for_status()
+    if response.status != 206:
+        return False
+    parsed = parse_content_range(response.headers.get("content-range"))
+    if offset and parsed is not None and parsed[0] == offset:
+        return True
+    part.unlink(missing_ok=True)
+    raise NetworkError(response.url, "server sent an unexpected range; restarting")
