@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -19,6 +20,7 @@ from lockgen import __version__
 from lockgen.errors import LockgenError
 
 if TYPE_CHECKING:
+    from lockgen.hydrate import HydrateOptions, HydrateReport
     from lockgen.lock import LockOptions
 
 __all__ = ["main"]
@@ -135,6 +137,152 @@ def lock(
     _run(options, quiet=quiet, verbose=verbose)
 
 
+@main.command()
+@click.argument("lock_file", default="pylock.toml", metavar="[LOCK]")
+@click.option(
+    "-d",
+    "--dest",
+    required=True,
+    metavar="DIR",
+    help="Directory to put the files in (created if missing).",
+)
+@click.option(
+    "--python-version",
+    metavar="X.Y[.Z]",
+    help="Select for this Python version (default: the running one).",
+)
+@click.option("--platform", metavar="PLATFORM", help=_PLATFORM_HELP)
+@click.option(
+    "--extra",
+    "extras",
+    multiple=True,
+    metavar="NAME",
+    help="Select the lock's packages for this extra (repeatable).",
+)
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    metavar="NAME",
+    help="Select this dependency group (repeatable; default: the lock's "
+    "default-groups).",
+)
+@click.option(
+    "--all",
+    "all_files",
+    is_flag=True,
+    help="Fetch every artifact in the lock (all wheels and sdists).",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    default=8,
+    show_default=True,
+    metavar="N",
+    type=click.IntRange(1, 64),
+    help="Parallel downloads.",
+)
+@click.option(
+    "--allow-http",
+    is_flag=True,
+    help="Allow plain-http URLs (loopback addresses are always allowed).",
+)
+@click.option(
+    "--no-verify-metadata",
+    is_flag=True,
+    help="Skip comparing each wheel's METADATA with the lock's record.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print a machine-readable summary on stdout.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def hydrate(
+    lock_file: str,
+    dest: str,
+    python_version: str | None,
+    platform: str | None,
+    extras: tuple[str, ...],
+    groups: tuple[str, ...],
+    all_files: bool,
+    jobs: int,
+    allow_http: bool,
+    no_verify_metadata: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Download the files LOCK selects for an environment into DIR, verified.
+
+    Each file streams to DIR/NAME.part while its size and sha256 are checked, and is
+    renamed to its final name only when both match the lock. Files already in DIR
+    with the right hash are kept. DIR is then a wheelhouse for
+    `pip install --no-index --find-links DIR`.
+    """
+    from lockgen.hydrate import HydrateOptions
+
+    if all_files and (extras or groups or python_version or platform):
+        raise click.UsageError(
+            "--all fetches everything; it cannot be combined with selection options"
+        )
+    options = HydrateOptions(
+        lock_path=Path(lock_file),
+        dest=Path(dest),
+        python_version=python_version,
+        platform=platform,
+        extras=extras,
+        groups=groups or None,
+        all_files=all_files,
+        jobs=jobs,
+        allow_http=allow_http,
+        verify_metadata=not no_verify_metadata,
+    )
+    _run_hydrate(options, quiet=quiet, as_json=as_json)
+
+
+def _run_hydrate(options: HydrateOptions, *, quiet: bool, as_json: bool) -> None:
+    import json
+
+    from lockgen.errors import HydrateError
+    from lockgen.hydrate import run_hydrate
+
+    progress = _HydrateProgress(enabled=not quiet)
+    started = time.monotonic()
+    try:
+        report = run_hydrate(options, progress)
+    except LockgenError as exc:
+        progress.finish()
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        progress.finish()
+        _fail(
+            "interrupted (finished files are kept; run again to complete)", status=130
+        )
+    progress.finish()
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
+    if not quiet:
+        click.echo(_hydrate_summary(report, time.monotonic() - started), err=True)
+    failures = report.failures
+    if failures:
+        error = HydrateError(
+            [(o.artifact.filename, o.error or "failed") for o in failures],
+            total=len(report.outcomes),
+        )
+        _fail(str(error))
+
+
+def _hydrate_summary(report: HydrateReport, elapsed: float) -> str:
+    fetched, cached = report.count("fetched"), report.count("cached")
+    rate = report.transferred / elapsed if elapsed > 0 else 0.0
+    return (
+        f"Hydrated {report.dest}: {fetched} fetched ({_size(report.transferred)}, "
+        f"{_size(int(rate))}/s), {cached} already present, "
+        f"{report.count('failed')} failed in {elapsed:.2f}s"
+    )
+
+
 def _check_output(output: str) -> None:
     from packaging.pylock import is_valid_pylock_path
 
@@ -166,7 +314,12 @@ def _run(options: LockOptions, *, quiet: bool, verbose: bool) -> None:
         click.echo(result.text, nl=False)
     if not quiet:
         elapsed = time.monotonic() - started
-        click.echo(result.summary(elapsed), err=True)
+        where = "stdout" if result.output == "-" else result.output
+        click.echo(
+            f"Locked {result.packages} packages into {where} in {elapsed:.2f}s "
+            f"({result.requests} requests, {_size(result.bytes)})",
+            err=True,
+        )
 
 
 def _read_text(path: str) -> str:
@@ -206,3 +359,53 @@ class _Progress:
         if self._shown:
             click.echo("\r\x1b[K", err=True, nl=False)
             self._shown = False
+
+
+class _HydrateProgress:
+    """Files and bytes done of the total, and the rate, on a terminal's stderr."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self._live = enabled and sys.stderr.isatty()
+        self._lock = threading.Lock()
+        self._files = self._total_files = 0
+        self._bytes = self._total_bytes = 0
+        self._started = time.monotonic()
+        self._drawn = 0.0
+
+    def start(self, files: int, total_bytes: int) -> None:
+        self._total_files, self._total_bytes = files, total_bytes
+
+    def advance(self, nbytes: int) -> None:
+        with self._lock:
+            self._bytes += nbytes
+            self._draw(force=False)
+
+    def file_done(self, filename: str, status: str) -> None:
+        with self._lock:
+            self._files += 1
+            self._draw(force=True)
+
+    def _draw(self, *, force: bool) -> None:
+        now = time.monotonic()
+        if not self._live or (not force and now - self._drawn < 0.1):
+            return
+        self._drawn = now
+        rate = self._bytes / max(now - self._started, 1e-6)
+        line = (
+            f"Hydrating: {self._files}/{self._total_files} files, "
+            f"{_size(self._bytes)}/{_size(self._total_bytes)}, {_size(int(rate))}/s"
+        )
+        click.echo(f"\r{line}\x1b[K", err=True, nl=False)
+
+    def finish(self) -> None:
+        if self._live:
+            click.echo("\r\x1b[K", err=True, nl=False)
+
+
+def _size(nbytes: int) -> str:
+    value = float(nbytes)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -70,21 +70,13 @@ class LockOptions:
 
 @dataclass(frozen=True, kw_only=True)
 class LockResult:
-    """What a lock run produced, for the summary line."""
+    """What a lock run produced: the text, and the counts for the summary line."""
 
     text: str
     output: str
     packages: int
     requests: int
     bytes: int
-
-    def summary(self, elapsed: float) -> str:
-        """``Locked 42 packages into pylock.toml in 1.20s (87 requests, 1.2 MiB)``."""
-        where = "stdout" if self.output == "-" else self.output
-        return (
-            f"Locked {self.packages} packages into {where} in {elapsed:.2f}s "
-            f"({self.requests} requests, {_size(self.bytes)})"
-        )
 
 
 def run_lock(
@@ -202,12 +194,3 @@ class _Reporter(BaseReporter["Req", "Candidate", str]):
             self._progress.pinned(
                 candidate.name, str(candidate.version), self._client.stats.requests
             )
-
-
-def _size(nbytes: int) -> str:
-    value = float(nbytes)
-    for unit in ("B", "KiB", "MiB"):
-        if value < 1024:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"

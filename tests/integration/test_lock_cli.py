@@ -9,19 +9,18 @@ from pathlib import Path
 import pytest
 import tomli
 from click.testing import Result
-from packaging.pylock import Pylock
 
 from tests.conftest import ServerFactory
 from tests.support.index_server import IndexServer
+from tests.support.lockcheck import check_lock
 from tests.support.wheels import Dist, make_sdist, make_wheel, write_static_index
 
 Run = Callable[..., Result]
 
 
 def _lock(tmp_path: Path, name: str = "pylock.toml") -> dict:
-    data = tomli.loads((tmp_path / name).read_text())
-    Pylock.from_dict(data)  # every lock we write must validate
-    return data
+    # every lock we write must pass packaging.pylock and schemas/pylock.schema.json
+    return check_lock(tmp_path / name)
 
 
 def _packages(lock: dict) -> dict[str, dict]:
