@@ -113,9 +113,18 @@ def fetch(
     part = dest / f"{artifact.filename}.part"
     if artifact.path is not None:
         sink, transferred = _copy_local(artifact, part, on_bytes, cancelled)
+        _verify(sink, part, artifact)
     else:
+        stale = part.exists()  # left by an earlier run: its bytes may not be a prefix
         sink, transferred = _download(client, artifact, part, on_bytes, cancelled)
-    _verify(sink, part, artifact)
+        try:
+            _verify(sink, part, artifact)
+        except HashMismatchError:
+            if not stale:
+                raise
+            sink, again = _download(client, artifact, part, on_bytes, cancelled)
+            transferred += again
+            _verify(sink, part, artifact)
     part.replace(final)
     return Fetched(artifact=artifact, path=final, cached=False, transferred=transferred)
 

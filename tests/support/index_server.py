@@ -408,6 +408,10 @@ class IndexServer:
         self.corrupt: set[str] = set()
         self.truncate: set[str] = set()
         self.reset: set[str] = set()
+        self.reset_once: set[str] = (
+            set()
+        )  # like reset/truncate, for the next response only
+        self.truncate_once: set[str] = set()
         self.slow: dict[str, float] = {}
         self.errors: list[BaseException] = []
         self._lock = threading.Lock()
@@ -497,6 +501,14 @@ class IndexServer:
                     self._requests[index] = replace(record, bytes_sent=bytes_sent)
 
     def _delivery(self, name: str | None) -> str:
+        with self._lock:
+            for once, mode in (
+                (self.reset_once, "reset"),
+                (self.truncate_once, "truncate"),
+            ):
+                if name in once:
+                    once.discard(name)
+                    return mode
         if name in self.reset:
             return "reset"
         return "truncate" if name in self.truncate else "full"
