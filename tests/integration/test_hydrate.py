@@ -495,3 +495,41 @@ class TestOutput:
         )
         versions = {p["name"]: p["version"] for p in json.loads(listed.stdout)}
         assert versions == {"app": "1.0", "lib": "1.0"}
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGKILL"])
+def test_interrupted_run_leaves_no_final_file_and_next_run_resumes(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path, signame: str
+) -> None:
+    import signal
+    import time
+
+    dist = make_wheel("slowpoke", "1.0", padding=1_500_000)
+    server = _locked(make_server, lockgen, tmp_path, [dist])
+    server.slow[dist.filename] = 0.05  # ~90 chunks of 16 KiB: several seconds
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lockgen", "hydrate", "pylock.toml", "-d", "wh", "-q"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    part = tmp_path / "wh" / f"{dist.filename}.part"
+    deadline = time.monotonic() + 20
+    while not (part.exists() and part.stat().st_size > 0):
+        assert time.monotonic() < deadline and proc.poll() is None, "no .part appeared"
+        time.sleep(0.02)
+    proc.send_signal(getattr(signal, signame))
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == (130 if signame == "SIGINT" else -signal.SIGKILL), stderr
+    assert not (tmp_path / "wh" / dist.filename).exists()
+    kept = part.stat().st_size
+    assert 0 < kept < dist.size
+    server.slow.clear()
+    server.clear_log()
+    result = _hydrate(lockgen)
+    assert result.exit_code == 0, result.output
+    assert [r.range for r in _file_gets(server)] == [f"bytes={kept}-"]
+    assert _sha(tmp_path / "wh" / dist.filename) == dist.sha256
