@@ -91,6 +91,25 @@ def main() -> None:
     help="Lock for this Python version (default: the running one).",
 )
 @click.option("--platform", metavar="PLATFORM", help=_PLATFORM_HELP)
+@click.option(
+    "-U",
+    "--upgrade",
+    is_flag=True,
+    help="Ignore the existing lock's pins (they are preferences otherwise).",
+)
+@click.option(
+    "-P",
+    "--upgrade-package",
+    "upgrade_packages",
+    multiple=True,
+    metavar="NAME[==VER]",
+    help="Free this package's pin, or move it to VER (repeatable).",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1 if the lock is not up to date with the inputs; write nothing.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option(
     "-v", "--verbose", is_flag=True, help="Say how each file's metadata was read."
@@ -106,12 +125,17 @@ def lock(
     no_binary: tuple[str, ...],
     python_version: str | None,
     platform: str | None,
+    upgrade: bool,
+    upgrade_packages: tuple[str, ...],
+    check: bool,
     quiet: bool,
     verbose: bool,
 ) -> None:
     """Resolve REQUIREMENTS files ('-' for stdin) and write a pylock.toml.
 
-    Without arguments, reads requirements.in from the current directory.
+    Without arguments, reads requirements.in from the current directory. An existing
+    lock's pins are kept where they still fit; when its recorded inputs match, nothing
+    is fetched and nothing is written.
     """
     from lockgen.lock import LockOptions
 
@@ -122,6 +146,8 @@ def lock(
             )
         requirements = ("requirements.in",)
     _check_output(output)
+    if check and output == "-":
+        raise click.UsageError("--check compares with a lock file; it cannot use -o -")
     options = LockOptions(
         requirement_files=requirements,
         constraint_files=constraints,
@@ -133,6 +159,9 @@ def lock(
         no_binary=no_binary,
         python_version=python_version,
         platform=platform,
+        upgrade=upgrade,
+        upgrade_packages=upgrade_packages,
+        check=check,
     )
     _run(options, quiet=quiet, verbose=verbose)
 
@@ -312,14 +341,22 @@ def _run(options: LockOptions, *, quiet: bool, verbose: bool) -> None:
     progress.finish()
     if options.output == "-":
         click.echo(result.text, nl=False)
-    if not quiet:
-        elapsed = time.monotonic() - started
-        where = "stdout" if result.output == "-" else result.output
+    if quiet:
+        return
+    elapsed = time.monotonic() - started
+    if result.unchanged:
         click.echo(
-            f"Locked {result.packages} packages into {where} in {elapsed:.2f}s "
-            f"({result.requests} requests, {_size(result.bytes)})",
+            f"{result.output} is up to date ({result.packages} packages); "
+            f"nothing to do ({elapsed:.2f}s)",
             err=True,
         )
+        return
+    where = "stdout" if result.output == "-" else result.output
+    click.echo(
+        f"Locked {result.packages} packages into {where} in {elapsed:.2f}s "
+        f"({result.requests} requests, {_size(result.bytes)})",
+        err=True,
+    )
 
 
 def _read_text(path: str) -> str:

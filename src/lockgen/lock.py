@@ -2,44 +2,57 @@
 
 This is where the layers meet (requirements, target, HTTP client, index, resolver, lock
 writer), so that each of them stays ignorant of the others and the CLI only handles
-options and printing. The output is written to a temporary file beside the target and
-renamed over it, so a failed run never leaves a half-written or missing lock.
+options and printing.
+
+Re-locking follows pip-tools: an existing lock's pins are preferences, so a re-run
+changes only what the inputs force to change (``upgrade`` and ``upgrade_packages``
+free them). The lock records a digest of the normalised inputs in ``[tool.lockgen]``;
+when it matches, the lock is up to date and the run makes no request and writes
+nothing, which is also what ``--check`` tests. The output is written to a temporary
+file beside the target and renamed over it, so a failed run never leaves a
+half-written or missing lock.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
+import tomli
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 from resolvelib import BaseReporter
 
+from lockgen import __version__
 from lockgen.environment import make_target
 from lockgen.errors import LockFileError, LockgenError
-from lockgen.index import IndexClient
-from lockgen.lockfile import build_lock, dumps
 from lockgen.pipconfig import default_index_url
 from lockgen.provider import Policy, Req, root_requirements
 from lockgen.requirements import parse_requirements
-from lockgen.resolve import resolve
 from lockgen.simple_api import strip_credentials
-from lockgen.transport import HttpClient
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from packaging.utils import NormalizedName
 
+    from lockgen.environment import Target
     from lockgen.provider import Candidate
     from lockgen.requirements import InputRequirement, RequirementsInput
+    from lockgen.transport import HttpClient
 
-__all__ = ["LockOptions", "LockResult", "Progress", "run_lock"]
+__all__ = ["LockOptions", "LockResult", "OutOfDateError", "Progress", "run_lock"]
 
 _COMMAND_LINE = "<command line>"
+#: Bump when what lockgen writes for the same inputs changes (invalidates no-op runs).
+_LOCK_FORMAT = 1
 
 
 class Progress(Protocol):
@@ -50,6 +63,10 @@ class Progress(Protocol):
 
     def detail(self, message: str) -> None:
         """A verbose-only line (how metadata was read, a fallback taken)."""
+
+
+class OutOfDateError(LockgenError):
+    """``--check``: the lock does not match the inputs (the message says why)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,17 +83,36 @@ class LockOptions:
     no_binary: Sequence[str] = ()
     python_version: str | None = None
     platform: str | None = None
+    upgrade: bool = False
+    upgrade_packages: Sequence[str] = ()
+    check: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
 class LockResult:
-    """What a lock run produced: the text, and the counts for the summary line."""
+    """What a lock run produced: the text, and the counts for the summary line.
+
+    ``unchanged`` means the existing lock was already up to date and nothing was
+    resolved or written (``text`` is then the existing file's text).
+    """
 
     text: str
     output: str
     packages: int
     requests: int
     bytes: int
+    unchanged: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Inputs:
+    """Everything a lock depends on, parsed and normalised, before any request."""
+
+    requirements: RequirementsInput
+    target: Target
+    indexes: list[str]
+    credentials: dict[str, tuple[str, str]]
+    digest: str
 
 
 def run_lock(
@@ -87,21 +123,64 @@ def run_lock(
     environ: Mapping[str, str],
 ) -> LockResult:
     """Resolve ``options`` and write the lock; raises LockgenError on any failure."""
-    inputs = _read_inputs(options, read_text, environ)
-    target = make_target(options.python_version, options.platform)
+    inputs = _gather(options, read_text, environ)
+    existing = _existing(options.output)
+    reason = _stale_reason(existing, inputs.digest, options.output)
+    if options.check and reason is not None:
+        raise OutOfDateError(f"{options.output} is out of date: {reason}")
+    if options.check or (
+        reason is None and not options.upgrade and not options.upgrade_packages
+    ):
+        assert existing is not None
+        text, data = existing
+        return LockResult(
+            text=text,
+            output=options.output,
+            packages=len(data.get("packages", [])),
+            requests=0,
+            bytes=0,
+            unchanged=True,
+        )
+    preferences = {} if options.upgrade or existing is None else _pins(existing[1])
+    return _resolve_and_write(options, inputs, preferences, progress)
+
+
+def _resolve_and_write(
+    options: LockOptions,
+    inputs: _Inputs,
+    preferences: dict[NormalizedName, Version],
+    progress: Progress,
+) -> LockResult:
+    # Imported here so that an up-to-date run never loads the resolver or urllib3.
+    from lockgen.index import IndexClient
+    from lockgen.lockfile import build_lock, dumps
+    from lockgen.resolve import resolve
+    from lockgen.transport import HttpClient
+
     client = HttpClient()
-    repository = IndexClient(
-        client, _indexes(options, inputs, environ, client), on_event=progress.detail
-    )
-    environment = target.environment()
-    roots = root_requirements((r.requirement for r in inputs.requirements), environment)
+    for netloc, (user, password) in inputs.credentials.items():
+        client.add_credentials(netloc, user, password)
+    repository = IndexClient(client, inputs.indexes, on_event=progress.detail)
+    environment = inputs.target.environment()
+    constraints = _constraints(inputs.requirements.constraints, environment)
+    for name in _upgrade_constraints(options.upgrade_packages, constraints):
+        preferences.pop(name, None)
     policy = Policy(
-        constraints=_constraints(inputs.constraints, environment),
-        pre=options.pre or inputs.pre,
-        format_control=inputs.format_control,
+        constraints=constraints,
+        pre=options.pre or inputs.requirements.pre,
+        format_control=inputs.requirements.format_control,
+        preferences=preferences,
     )
-    pins = resolve(roots, repository, target, policy, _Reporter(progress, client))
-    text = dumps(build_lock(pins, target, repository.get_sha256))
+    roots = root_requirements(
+        (r.requirement for r in inputs.requirements.requirements), environment
+    )
+    pins = resolve(
+        roots, repository, inputs.target, policy, _Reporter(progress, client)
+    )
+    lock = build_lock(
+        pins, inputs.target, repository.get_sha256, tool={"inputs": inputs.digest}
+    )
+    text = dumps(lock)
     if options.output != "-":
         write_atomically(Path(options.output), text)
     return LockResult(
@@ -113,12 +192,29 @@ def run_lock(
     )
 
 
-def _read_inputs(
+def _gather(
+    options: LockOptions, read_text: Callable[[str], str], environ: Mapping[str, str]
+) -> _Inputs:
+    requirements = _read_requirements(options, read_text, environ)
+    target = make_target(options.python_version, options.platform)
+    indexes, credentials = _indexes(options, requirements, environ)
+    digest = _digest(requirements, target, indexes)
+    return _Inputs(
+        requirements=requirements,
+        target=target,
+        indexes=indexes,
+        credentials=credentials,
+        digest=digest,
+    )
+
+
+def _read_requirements(
     options: LockOptions, read_text: Callable[[str], str], environ: Mapping[str, str]
 ) -> RequirementsInput:
     """Parse the files; command-line format options count as a last, extra file."""
     lines = [f"--only-binary {v}" for v in options.only_binary]
     lines += [f"--no-binary {v}" for v in options.no_binary]
+    lines += ["--pre"] if options.pre else []
 
     def read(path: str) -> str:
         return "\n".join(lines) if path == _COMMAND_LINE else read_text(path)
@@ -130,12 +226,9 @@ def _read_inputs(
 
 
 def _indexes(
-    options: LockOptions,
-    inputs: RequirementsInput,
-    environ: Mapping[str, str],
-    client: HttpClient,
-) -> list[str]:
-    """Index URLs in search order, credential-free; credentials go to the client."""
+    options: LockOptions, inputs: RequirementsInput, environ: Mapping[str, str]
+) -> tuple[list[str], dict[str, tuple[str, str]]]:
+    """Index URLs in search order, credential-free, and the credentials per host."""
     first = options.index_url or inputs.index_url or default_index_url(environ)
     if first is None:
         raise LockgenError(
@@ -143,18 +236,94 @@ def _indexes(
         )
     urls = [first, *options.extra_index_urls, *inputs.extra_index_urls]
     indexes: list[str] = []
+    credentials: dict[str, tuple[str, str]] = {}
     for url in urls:
-        clean, credentials = strip_credentials(url)
-        if credentials is not None:
-            client.add_credentials(_netloc(clean), *credentials)
+        clean, secret = strip_credentials(url)
+        if secret is not None:
+            credentials[urlsplit(clean).netloc] = secret
         clean = clean if clean.endswith("/") else clean + "/"
         if clean not in indexes:
             indexes.append(clean)
-    return indexes
+    return indexes, credentials
 
 
-def _netloc(url: str) -> str:
-    return urlsplit(url).netloc
+def _digest(inputs: RequirementsInput, target: Target, indexes: list[str]) -> str:
+    """A digest of everything that decides the lock's content, normalised.
+
+    Order of requirement lines, comments and spelling do not matter; credentials are
+    not included (the URLs are credential-free).
+    """
+    control = inputs.format_control
+    fields: dict[str, Any] = {
+        "format": _LOCK_FORMAT,
+        "lockgen": __version__,
+        "requirements": sorted(str(r.requirement) for r in inputs.requirements),
+        "constraints": sorted(str(c.requirement) for c in inputs.constraints),
+        "indexes": indexes,
+        "pre": inputs.pre,
+        "only-binary": sorted(control.only_binary),
+        "no-binary": sorted(control.no_binary),
+        "markers": target.markers,
+        "tags": [str(t) for t in target.tags],
+    }
+    blob = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _existing(output: str) -> tuple[str, dict[str, Any]] | None:
+    """The current lock's text and data, if there is a readable one."""
+    if output == "-":
+        return None
+    try:
+        text = Path(output).read_text(encoding="utf-8")
+        return text, tomli.loads(text)
+    except (OSError, UnicodeDecodeError, tomli.TOMLDecodeError):
+        return None
+
+
+def _stale_reason(
+    existing: tuple[str, dict[str, Any]] | None, digest: str, output: str
+) -> str | None:
+    """Why the existing lock does not match the inputs; ``None`` if it does."""
+    if output == "-":
+        return "the lock goes to stdout"
+    if existing is None:
+        return "it does not exist or cannot be read"
+    tool = existing[1].get("tool", {}).get("lockgen", {})
+    recorded = tool.get("inputs") if isinstance(tool, dict) else None
+    if recorded is None:
+        return "it records no lockgen input digest"
+    if recorded != digest:
+        return "the inputs or options changed since it was written"
+    return None
+
+
+def _pins(data: dict[str, Any]) -> dict[NormalizedName, Version]:
+    """The existing lock's versions, to prefer when they still fit."""
+    pins: dict[NormalizedName, Version] = {}
+    for package in data.get("packages", []):
+        try:
+            pins[canonicalize_name(package["name"])] = Version(package["version"])
+        except (KeyError, TypeError, InvalidVersion):
+            continue
+    return pins
+
+
+def _upgrade_constraints(
+    specs: Sequence[str], constraints: dict[NormalizedName, list[Req]]
+) -> list[NormalizedName]:
+    """Parse ``-P NAME[==VER]``: the names freed; a version becomes a constraint."""
+    names: list[NormalizedName] = []
+    for spec in specs:
+        try:
+            requirement = Requirement(spec)
+        except InvalidRequirement as exc:
+            raise LockgenError(f"--upgrade-package {spec!r}: {exc}") from exc
+        req = Req.from_requirement(requirement)
+        names.append(req.name)
+        if req.specifier:
+            constraints.setdefault(req.name, []).append(req)
+    return names
 
 
 def _constraints(

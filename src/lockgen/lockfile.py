@@ -28,7 +28,7 @@ from packaging.version import Version
 from lockgen.errors import LockFileError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from lockgen.environment import Target
     from lockgen.models import DistFile
@@ -43,8 +43,13 @@ def build_lock(
     pins: Sequence[Pin],
     target: Target,
     sha256_of: Callable[[DistFile], tuple[str, int]],
+    *,
+    tool: Mapping[str, Any] | None = None,
 ) -> Pylock:
-    """The validated lock for ``pins`` resolved for ``target``."""
+    """The validated lock for ``pins`` resolved for ``target``.
+
+    ``tool`` becomes the top-level ``[tool.lockgen]`` table (the input digest).
+    """
     lock = Pylock(
         lock_version=Version("1.0"),
         environments=[Marker(target.environment_marker())],
@@ -54,6 +59,7 @@ def build_lock(
         default_groups=[],
         created_by=CREATED_BY,
         packages=[_package(pin, sha256_of) for pin in pins],
+        tool={"lockgen": dict(tool)} if tool else None,
     )
     try:
         lock.validate()

@@ -8,8 +8,10 @@ Policy, in one place:
 - a file is usable when its name parses and matches the project, the format control
   allows its kind, its wheel tags fit the target, and its Requires-Python admits the
   target's Python; yanked files only when the version is pinned with ``==``/``===``;
-- versions newest first; pre-releases by PEP 440's rule (only when asked for, named by
-  a specifier, or nothing else fits), or always with ``--pre``;
+- versions newest first, except that the existing lock's pin comes first when it still
+  fits (pip-tools' semantics: re-locking changes only what must change); pre-releases
+  by PEP 440's rule (only when asked for, named by a specifier, or nothing else fits),
+  or always with ``--pre``;
 - ``name[extra]`` is its own identifier whose candidate depends on ``name==version``,
   as pip does, so extras never split a project into two versions;
 - a distribution's Requires-Python becomes a dependency on the pseudo-project
@@ -119,6 +121,8 @@ class Policy:
     constraints: Mapping[NormalizedName, Sequence[Req]]
     pre: bool
     format_control: FormatControl
+    #: Versions to try first (the existing lock's pins), when they still fit.
+    preferences: Mapping[NormalizedName, Version] = field(default_factory=dict)
 
 
 class LockgenProvider(AbstractProvider[Req, Candidate, str]):
@@ -173,10 +177,12 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         for r in reqs:
             specifier &= r.specifier
         prereleases = True if self._policy.pre else None
-        versions = specifier.filter(by_version, prereleases=prereleases)
+        versions = sorted(specifier.filter(by_version, prereleases=prereleases))
+        preferred = self._policy.preferences.get(name)
+        ordered = sorted(versions, key=lambda v: (v == preferred, v), reverse=True)
         return [
             Candidate(name=name, version=v, extras=extras, files=by_version[v])
-            for v in sorted(versions, reverse=True)
+            for v in ordered
             if v not in bad
         ]
 
