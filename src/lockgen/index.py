@@ -28,6 +28,7 @@ from lockgen.errors import (
 from lockgen.models import DistKind, MetadataSource, parse_filename
 from lockgen.range_reader import REFUSED, RangeSupport, open_tail, tail_headers
 from lockgen.simple_api import ACCEPT, parse_project_page
+from lockgen.singleflight import SingleFlight
 from lockgen.wheel_metadata import (
     check_static_sdist_metadata,
     parse_core_metadata,
@@ -63,22 +64,16 @@ class IndexClient:
         self.indexes = tuple(url if url.endswith("/") else url + "/" for url in indexes)
         self.ranges = RangeSupport()
         self._on_event = on_event
-        self._pages: dict[str, tuple[DistFile, ...]] = {}
-        self._metadata: dict[str, CoreMetadata] = {}
+        self._pages: SingleFlight[str, tuple[DistFile, ...]] = SingleFlight()
+        self._metadata: SingleFlight[str, CoreMetadata] = SingleFlight()
         self._hashes: dict[str, tuple[str, int]] = {}
+        self._downloads: SingleFlight[str, tuple[str, int]] = SingleFlight()
         self._lock = threading.Lock()
 
     # -- project pages -------------------------------------------------------------
     def list_files(self, name: NormalizedName) -> tuple[DistFile, ...]:
-        """Files of ``name`` from the first index that has the project."""
-        with self._lock:
-            cached = self._pages.get(name)
-        if cached is not None:
-            return cached
-        files = self._fetch_page(name)
-        with self._lock:
-            self._pages[name] = files
-        return files
+        """Files of ``name`` from the first index that has the project (fetched once)."""
+        return self._pages.get(name, lambda: self._fetch_page(name))
 
     def _fetch_page(self, name: NormalizedName) -> tuple[DistFile, ...]:
         for index in self.indexes:
@@ -95,15 +90,8 @@ class IndexClient:
 
     # -- metadata ------------------------------------------------------------------
     def get_metadata(self, dist: DistFile) -> CoreMetadata:
-        """Core metadata of a wheel or sdist (memoised per file URL)."""
-        with self._lock:
-            cached = self._metadata.get(dist.url)
-        if cached is not None:
-            return cached
-        metadata = self._fetch_metadata(dist)
-        with self._lock:
-            self._metadata[dist.url] = metadata
-        return metadata
+        """Core metadata of a wheel or sdist (fetched once per file URL)."""
+        return self._metadata.get(dist.url, lambda: self._fetch_metadata(dist))
 
     def _fetch_metadata(self, dist: DistFile) -> CoreMetadata:
         parsed = parse_filename(dist.filename)
@@ -196,6 +184,9 @@ class IndexClient:
             known = self._hashes.get(dist.url)
         if known is not None:
             return known
+        return self._downloads.get(dist.url, lambda: self._hash_by_download(dist))
+
+    def _hash_by_download(self, dist: DistFile) -> tuple[str, int]:
         with self._download(dist, None):
             pass
         with self._lock:

@@ -1,0 +1,476 @@
+"""The on-disk cache shared by ``lock`` and ``hydrate``, so no byte is fetched twice.
+
+Layout (the ``v1`` directory is the format version; a new format gets a new name)::
+
+    ROOT/v1/pages/ab/<sha256 of url>         index pages, with ETag / Last-Modified
+    ROOT/v1/metadata/ab/<sha256-HEX|url-HEX> METADATA files (immutable per artifact)
+    ROOT/v1/artifacts/ab/<sha256>            whole files, named by their own sha256
+    ROOT/v1/tmp/<random>.tmp                 files being written
+
+``ab`` is the first two hex characters of the key's digest, so no directory grows
+huge. A page or metadata entry is one file: a magic line, one JSON header line (the
+fields, plus the payload's ``length`` and ``sha256``), then the payload. It is
+written to ``tmp`` and moved into place with :func:`os.replace`, so a reader in any
+thread or process sees either no entry or one complete entry, never a mix of two
+writers. An entry that does not check out (bad magic, bad JSON, wrong length, wrong
+hash, a header naming another key) is deleted and reported as absent: the cache is
+never trusted, only used. Artifacts carry no header: their name is their sha256 and
+callers hash them while reading them.
+
+The cache is best effort. ``put_page`` and ``put_metadata`` swallow :class:`OSError`
+(a read-only or full disk must not fail a lock); the ``get_*`` methods never raise
+for a bad or unreadable entry. The artifact methods do raise :class:`OSError` for real
+disk problems, because their callers hold the only copy of the bytes and decide what
+to do then. Nothing is created on disk until the first write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import stat
+import sys
+import time
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, TypeVar
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+__all__ = ["CachedPage", "Cache", "default_cache_dir"]
+
+_T = TypeVar("_T")
+
+_VERSION = "v1"
+_MAGIC = b"lockgen-cache v1\n"
+_KINDS = ("pages", "metadata", "artifacts")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_METADATA_KEY = re.compile(r"(?:sha256|url)-([0-9a-f]{64})")
+_STALE_TEMP_SECONDS = 3600
+_TEMP_ATTEMPTS = 100
+_O_BINARY: int = getattr(os, "O_BINARY", 0)
+
+_Stamp = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CachedPage:
+    """An index page as the server sent it, with what is needed to revalidate it."""
+
+    url: str
+    final_url: str
+    content_type: str
+    etag: str | None
+    last_modified: str | None
+    body: bytes
+
+
+class _BadEntry(Exception):
+    """An entry that failed a check; it is discarded, never shown to callers."""
+
+
+class Cache:
+    """The cache directory ``root``; see the module docstring for layout and guarantees."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._base = root / _VERSION
+
+    # -- index pages -----------------------------------------------------------------
+    def get_page(self, url: str) -> CachedPage | None:
+        """The stored page for ``url``, or ``None`` if absent or bad (then deleted)."""
+        if _has_userinfo(url):
+            return None
+
+        def build(header: dict[str, object], body: bytes) -> CachedPage:
+            if _get_str(header, "url") != url:
+                raise _BadEntry("entry is for another URL")
+            return CachedPage(
+                url=url,
+                final_url=_get_str(header, "final_url"),
+                content_type=_get_str(header, "content_type"),
+                etag=_get_optional_str(header, "etag"),
+                last_modified=_get_optional_str(header, "last_modified"),
+                body=body,
+            )
+
+        return _load(self._page_path(url), build)
+
+    def put_page(self, page: CachedPage) -> None:
+        """Store ``page`` (best effort: disk errors are ignored).
+
+        A page whose URLs carry credentials is not stored, so no secret reaches disk.
+        """
+        if _has_userinfo(page.url) or _has_userinfo(page.final_url):
+            return
+        header: dict[str, object] = {
+            "url": page.url,
+            "final_url": page.final_url,
+            "content_type": page.content_type,
+            "etag": page.etag,
+            "last_modified": page.last_modified,
+        }
+        self._store(self._page_path(page.url), header, page.body)
+
+    # -- metadata --------------------------------------------------------------------
+    @staticmethod
+    def metadata_key(sha256: str | None, url: str) -> str:
+        """``sha256-<hex>`` when the artifact's hash is known, else ``url-<sha256(url)>``.
+
+        A hash that is not 64 hex digits counts as no hash, so a bad index entry
+        cannot produce a key the cache would refuse.
+        """
+        if sha256 is not None and _HEX64.fullmatch(sha256.lower()):
+            return f"sha256-{sha256.lower()}"
+        return f"url-{_digest(url.encode())}"
+
+    def get_metadata(self, key: str) -> tuple[bytes, str] | None:
+        """``(METADATA bytes, source)`` for ``key``, or ``None`` if absent or bad."""
+        path = self._metadata_path(key)
+        if path is None:
+            return None
+
+        def build(header: dict[str, object], data: bytes) -> tuple[bytes, str]:
+            if _get_str(header, "key") != key:
+                raise _BadEntry("entry is for another key")
+            return data, _get_str(header, "source")
+
+        return _load(path, build)
+
+    def put_metadata(self, key: str, data: bytes, source: str) -> None:
+        """Store METADATA under ``key`` (best effort: disk errors are ignored).
+
+        Raises :class:`ValueError` for a key :meth:`metadata_key` cannot have made.
+        """
+        path = self._metadata_path(key)
+        if path is None:
+            raise ValueError(f"not a metadata cache key: {key!r}")
+        self._store(path, {"key": key, "source": source}, data)
+
+    # -- artifacts -------------------------------------------------------------------
+    def artifact_path(self, sha256: str) -> Path | None:
+        """The stored file named ``sha256`` if it is there and not empty.
+
+        Its content is not checked here: callers hash it while reading it and call
+        :meth:`discard_artifact` if the hash differs.
+        """
+        if not _HEX64.fullmatch(sha256):
+            return None
+        path = self._artifact_file(sha256)
+        try:
+            info = os.stat(path)
+        except OSError:
+            return None
+        return path if stat.S_ISREG(info.st_mode) and info.st_size > 0 else None
+
+    def add_artifact(self, source: Path, sha256: str) -> None:
+        """Store ``source`` (already verified to hash to ``sha256``).
+
+        A hard link when ``source`` is on the cache's filesystem, else a copy; either
+        way it goes through ``tmp`` and :func:`os.replace`, so a concurrent reader or
+        writer of the same hash sees one complete file. Raises :class:`OSError`.
+        """
+        final = self._artifact_file(_checked_hex(sha256))
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._link_into(source, final)
+        except OSError:
+            self._copy_into(source, final)
+
+    def discard_artifact(self, sha256: str) -> None:
+        """Forget a stored file a reader found corrupt (missing is fine)."""
+        if _HEX64.fullmatch(sha256):
+            _unlink_quietly(self._artifact_file(sha256))
+
+    def temp_file(self) -> tuple[IO[bytes], Path]:
+        """A new binary file in ``tmp`` to stream a download into; raises OSError.
+
+        It is on the artifacts' filesystem, so :meth:`add_artifact_from_temp` is a
+        rename. The caller closes it, and deletes it if it does not add it.
+        """
+        fd, path = self._new_temp()
+        try:
+            return os.fdopen(fd, "wb"), path
+        except BaseException:
+            os.close(fd)
+            _unlink_quietly(path)
+            raise
+
+    def add_artifact_from_temp(self, temp: Path, sha256: str) -> Path:
+        """Move the closed, caller-verified ``temp`` into place; returns its new path.
+
+        Raises :class:`OSError` (then ``temp`` is left where it was, for the caller).
+        """
+        final = self._artifact_file(_checked_hex(sha256))
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(temp, final)
+        return final
+
+    # -- maintenance -----------------------------------------------------------------
+    def info(self) -> dict[str, tuple[int, int]]:
+        """``kind -> (entries, bytes on disk)`` for pages, metadata and artifacts."""
+        return {kind: _tally(self._base / kind) for kind in _KINDS}
+
+    def clean(self) -> int:
+        """Remove every entry and stale temp file; returns the bytes freed.
+
+        Temp files younger than an hour are kept: another lockgen may be writing them.
+        Artifacts still hard-linked elsewhere free nothing and are not counted.
+        ``root`` itself, and anything in it beside ``v1``, is left alone.
+        """
+        try:
+            children = list(os.scandir(self._base))
+        except OSError:
+            return 0
+        cutoff = time.time() - _STALE_TEMP_SECONDS
+        freed = 0
+        for child in children:
+            if child.name == "tmp" and child.is_dir(follow_symlinks=False):
+                freed += _remove_stale(Path(child.path), cutoff)
+            else:
+                freed += _remove_any(Path(child.path))
+        _remove_dir(self._base / "tmp")
+        _remove_dir(self._base)
+        return freed
+
+    # -- internals -------------------------------------------------------------------
+    def _page_path(self, url: str) -> Path:
+        digest = _digest(url.encode())
+        return self._base / "pages" / digest[:2] / digest
+
+    def _metadata_path(self, key: str) -> Path | None:
+        match = _METADATA_KEY.fullmatch(key)
+        if match is None:
+            return None
+        return self._base / "metadata" / match.group(1)[:2] / key
+
+    def _artifact_file(self, sha256: str) -> Path:
+        return self._base / "artifacts" / sha256[:2] / sha256
+
+    def _store(self, path: Path, header: dict[str, object], payload: bytes) -> None:
+        """Write one entry atomically; disk errors are swallowed (best effort)."""
+        head = {**header, "length": len(payload), "sha256": _digest(payload)}
+        line = json.dumps(head, sort_keys=True).encode() + b"\n"
+        with suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._write_atomic(path, (_MAGIC, line, payload))
+
+    def _write_atomic(self, path: Path, chunks: tuple[bytes, ...]) -> None:
+        fd, temp = self._new_temp()
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                for chunk in chunks:
+                    fh.write(chunk)
+            os.replace(temp, path)
+        finally:
+            _unlink_quietly(temp)  # only still there if something failed
+
+    def _new_temp(self) -> tuple[int, Path]:
+        """Create and open a fresh file in ``tmp`` (mode 0666 minus the umask)."""
+        tmp = self._base / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY
+        for _ in range(_TEMP_ATTEMPTS):
+            path = tmp / f"{secrets.token_hex(8)}.tmp"
+            with suppress(FileExistsError):
+                return os.open(path, flags, 0o666), path
+        raise FileExistsError(f"no free temp file name in {tmp}")
+
+    def _link_into(self, source: Path, final: Path) -> None:
+        """Hard-link ``source`` to ``final`` via a fresh name in ``tmp``."""
+        tmp = self._base / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        link = tmp / f"{secrets.token_hex(8)}.tmp"
+        os.link(source, link)
+        try:
+            os.replace(link, final)
+        finally:
+            # still there if the replace failed, or was a no-op because ``final``
+            # already was this very inode (POSIX rename of two links to one file)
+            _unlink_quietly(link)
+
+    def _copy_into(self, source: Path, final: Path) -> None:
+        """Copy ``source`` to ``final`` via a temp file, for when linking fails."""
+        fd, temp = self._new_temp()
+        os.close(fd)
+        try:
+            shutil.copyfile(source, temp)
+            os.replace(temp, final)
+        finally:
+            _unlink_quietly(temp)
+
+
+def default_cache_dir(environ: Mapping[str, str], platform: str = sys.platform) -> Path:
+    """Where the cache lives unless the user says otherwise: the platform's convention.
+
+    ``LOCKGEN_CACHE_DIR`` wins. Then Windows uses ``%LOCALAPPDATA%\\lockgen\\Cache``,
+    macOS ``~/Library/Caches/lockgen``, and everything else ``$XDG_CACHE_HOME/lockgen``
+    (a relative value is ignored, as the XDG spec asks) or ``~/.cache/lockgen``.
+    """
+    if explicit := environ.get("LOCKGEN_CACHE_DIR"):
+        return Path(explicit)
+    if platform == "win32":
+        local = environ.get("LOCALAPPDATA")
+        base = Path(local) if local else _home(environ) / "AppData" / "Local"
+        return base / "lockgen" / "Cache"
+    if platform == "darwin":
+        return _home(environ) / "Library" / "Caches" / "lockgen"
+    xdg = environ.get("XDG_CACHE_HOME")
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "lockgen"
+    return _home(environ) / ".cache" / "lockgen"
+
+
+def _home(environ: Mapping[str, str]) -> Path:
+    home = environ.get("HOME") or environ.get("USERPROFILE")
+    return Path(home) if home else Path.home()
+
+
+# -- reading entries -------------------------------------------------------------------
+def _load(path: Path, build: Callable[[dict[str, object], bytes], _T]) -> _T | None:
+    """Read, check and build one entry; a bad entry is deleted and gives ``None``."""
+    try:
+        with path.open("rb") as fh:
+            stamp = _stamp(os.fstat(fh.fileno()))
+            raw = fh.read()
+    except OSError:
+        return None
+    try:
+        header, payload = _decode(raw)
+        return build(header, payload)
+    except _BadEntry:
+        _discard(path, stamp)
+        return None
+
+
+def _decode(raw: bytes) -> tuple[dict[str, object], bytes]:
+    if not raw.startswith(_MAGIC):
+        raise _BadEntry("no magic line")
+    end = raw.find(b"\n", len(_MAGIC))
+    if end < 0:
+        raise _BadEntry("no header line")
+    try:
+        header = json.loads(raw[len(_MAGIC) : end])
+    except (ValueError, RecursionError) as exc:
+        raise _BadEntry("header is not JSON") from exc
+    if not isinstance(header, dict):
+        raise _BadEntry("header is not an object")
+    payload = raw[end + 1 :]
+    length = header.get("length")
+    if type(length) is not int or length != len(payload):
+        raise _BadEntry("truncated or overlong payload")
+    if header.get("sha256") != _digest(payload):
+        raise _BadEntry("payload hash mismatch")
+    return header, payload
+
+
+def _get_str(header: dict[str, object], name: str) -> str:
+    value = header.get(name)
+    if not isinstance(value, str):
+        raise _BadEntry(f"{name} is not a string")
+    return value
+
+
+def _get_optional_str(header: dict[str, object], name: str) -> str | None:
+    value = header.get(name)
+    if value is not None and not isinstance(value, str):
+        raise _BadEntry(f"{name} is neither a string nor null")
+    return value
+
+
+def _stamp(info: os.stat_result) -> _Stamp:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def _discard(path: Path, stamp: _Stamp) -> None:
+    """Delete the bad file at ``path`` unless a writer has replaced it meanwhile."""
+    with suppress(OSError):
+        if _stamp(os.stat(path)) == stamp:
+            os.unlink(path)
+
+
+# -- small filesystem helpers ----------------------------------------------------------
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _checked_hex(sha256: str) -> str:
+    if not _HEX64.fullmatch(sha256):
+        raise ValueError(f"not a lowercase hex sha256: {sha256!r}")
+    return sha256
+
+
+def _has_userinfo(url: str) -> bool:
+    return "@" in urlsplit(url).netloc
+
+
+def _unlink_quietly(path: Path) -> None:
+    with suppress(OSError):
+        os.unlink(path)
+
+
+def _tally(top: Path) -> tuple[int, int]:
+    entries = size = 0
+    for parent, _dirs, files in os.walk(top):
+        for name in files:
+            try:
+                info = os.lstat(os.path.join(parent, name))
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode):
+                entries += 1
+                size += info.st_size
+    return entries, size
+
+
+def _remove_stale(tmp: Path, cutoff: float) -> int:
+    freed = 0
+    with suppress(OSError):
+        for entry in os.scandir(tmp):
+            with suppress(OSError):
+                if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    freed += _remove_any(Path(entry.path))
+    return freed
+
+
+def _remove_any(path: Path) -> int:
+    if path.is_dir() and not path.is_symlink():
+        return _remove_tree(path)
+    return _remove_file(path)
+
+
+def _remove_tree(top: Path) -> int:
+    freed = 0
+    for parent, dirs, files in os.walk(top, topdown=False):
+        for name in files:
+            freed += _remove_file(Path(parent, name))
+        for name in dirs:
+            _remove_dir(Path(parent, name))
+    _remove_dir(top)
+    return freed
+
+
+def _remove_file(path: Path) -> int:
+    """Unlink ``path``; returns the bytes that frees (0 if other links remain)."""
+    try:
+        info = os.lstat(path)
+        os.unlink(path)
+    except OSError:
+        return 0
+    freed = stat.S_ISREG(info.st_mode) and info.st_nlink <= 1
+    return info.st_size if freed else 0
+
+
+def _remove_dir(path: Path) -> None:
+    with suppress(OSError):
+        if path.is_symlink():
+            os.unlink(path)
+        else:
+            os.rmdir(path)
