@@ -72,7 +72,7 @@ class CachedPage:
     body: bytes
 
 
-class _BadEntry(Exception):
+class _BadEntryError(Exception):
     """An entry that failed a check; it is discarded, never shown to callers."""
 
 
@@ -91,7 +91,7 @@ class Cache:
 
         def build(header: dict[str, object], body: bytes) -> CachedPage:
             if _get_str(header, "url") != url:
-                raise _BadEntry("entry is for another URL")
+                raise _BadEntryError("entry is for another URL")
             return CachedPage(
                 url=url,
                 final_url=_get_str(header, "final_url"),
@@ -139,7 +139,7 @@ class Cache:
 
         def build(header: dict[str, object], data: bytes) -> tuple[bytes, str]:
             if _get_str(header, "key") != key:
-                raise _BadEntry("entry is for another key")
+                raise _BadEntryError("entry is for another key")
             return data, _get_str(header, "source")
 
         return _load(path, build)
@@ -165,7 +165,7 @@ class Cache:
             return None
         path = self._artifact_file(sha256)
         try:
-            info = os.stat(path)
+            info = path.stat()
         except OSError:
             return None
         return path if stat.S_ISREG(info.st_mode) and info.st_size > 0 else None
@@ -210,7 +210,7 @@ class Cache:
         """
         final = self._artifact_file(_checked_hex(sha256))
         final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(temp, final)
+        temp.replace(final)
         return final
 
     # -- maintenance -----------------------------------------------------------------
@@ -268,7 +268,7 @@ class Cache:
             with os.fdopen(fd, "wb") as fh:
                 for chunk in chunks:
                     fh.write(chunk)
-            os.replace(temp, path)
+            temp.replace(path)
         finally:
             _unlink_quietly(temp)  # only still there if something failed
 
@@ -288,9 +288,9 @@ class Cache:
         tmp = self._base / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
         link = tmp / f"{secrets.token_hex(8)}.tmp"
-        os.link(source, link)
+        link.hardlink_to(source)
         try:
-            os.replace(link, final)
+            link.replace(final)
         finally:
             # still there if the replace failed, or was a no-op because ``final``
             # already was this very inode (POSIX rename of two links to one file)
@@ -302,7 +302,7 @@ class Cache:
         os.close(fd)
         try:
             shutil.copyfile(source, temp)
-            os.replace(temp, final)
+            temp.replace(final)
         finally:
             _unlink_quietly(temp)
 
@@ -318,18 +318,19 @@ def default_cache_dir(environ: Mapping[str, str], platform: str = sys.platform) 
         return Path(explicit)
     if platform == "win32":
         local = environ.get("LOCALAPPDATA")
-        base = Path(local) if local else _home(environ) / "AppData" / "Local"
+        base = Path(local) if local else _home(environ, platform) / "AppData" / "Local"
         return base / "lockgen" / "Cache"
     if platform == "darwin":
-        return _home(environ) / "Library" / "Caches" / "lockgen"
+        return _home(environ, platform) / "Library" / "Caches" / "lockgen"
     xdg = environ.get("XDG_CACHE_HOME")
     if xdg and Path(xdg).is_absolute():
         return Path(xdg) / "lockgen"
-    return _home(environ) / ".cache" / "lockgen"
+    return _home(environ, platform) / ".cache" / "lockgen"
 
 
-def _home(environ: Mapping[str, str]) -> Path:
-    home = environ.get("HOME") or environ.get("USERPROFILE")
+def _home(environ: Mapping[str, str], platform: str) -> Path:
+    names = ("USERPROFILE", "HOME") if platform == "win32" else ("HOME",)
+    home = next((environ[n] for n in names if environ.get(n)), None)
     return Path(home) if home else Path.home()
 
 
@@ -345,43 +346,43 @@ def _load(path: Path, build: Callable[[dict[str, object], bytes], _T]) -> _T | N
     try:
         header, payload = _decode(raw)
         return build(header, payload)
-    except _BadEntry:
+    except _BadEntryError:
         _discard(path, stamp)
         return None
 
 
 def _decode(raw: bytes) -> tuple[dict[str, object], bytes]:
     if not raw.startswith(_MAGIC):
-        raise _BadEntry("no magic line")
+        raise _BadEntryError("no magic line")
     end = raw.find(b"\n", len(_MAGIC))
     if end < 0:
-        raise _BadEntry("no header line")
+        raise _BadEntryError("no header line")
     try:
         header = json.loads(raw[len(_MAGIC) : end])
     except (ValueError, RecursionError) as exc:
-        raise _BadEntry("header is not JSON") from exc
+        raise _BadEntryError("header is not JSON") from exc
     if not isinstance(header, dict):
-        raise _BadEntry("header is not an object")
+        raise _BadEntryError("header is not an object")
     payload = raw[end + 1 :]
     length = header.get("length")
     if type(length) is not int or length != len(payload):
-        raise _BadEntry("truncated or overlong payload")
+        raise _BadEntryError("truncated or overlong payload")
     if header.get("sha256") != _digest(payload):
-        raise _BadEntry("payload hash mismatch")
+        raise _BadEntryError("payload hash mismatch")
     return header, payload
 
 
 def _get_str(header: dict[str, object], name: str) -> str:
     value = header.get(name)
     if not isinstance(value, str):
-        raise _BadEntry(f"{name} is not a string")
+        raise _BadEntryError(f"{name} is not a string")
     return value
 
 
 def _get_optional_str(header: dict[str, object], name: str) -> str | None:
     value = header.get(name)
     if value is not None and not isinstance(value, str):
-        raise _BadEntry(f"{name} is neither a string nor null")
+        raise _BadEntryError(f"{name} is neither a string nor null")
     return value
 
 
@@ -392,8 +393,8 @@ def _stamp(info: os.stat_result) -> _Stamp:
 def _discard(path: Path, stamp: _Stamp) -> None:
     """Delete the bad file at ``path`` unless a writer has replaced it meanwhile."""
     with suppress(OSError):
-        if _stamp(os.stat(path)) == stamp:
-            os.unlink(path)
+        if _stamp(path.stat()) == stamp:
+            path.unlink()
 
 
 # -- small filesystem helpers ----------------------------------------------------------
@@ -408,12 +409,16 @@ def _checked_hex(sha256: str) -> str:
 
 
 def _has_userinfo(url: str) -> bool:
-    return "@" in urlsplit(url).netloc
+    """Whether ``url`` carries credentials (an unparsable URL is treated as if so)."""
+    try:
+        return "@" in urlsplit(url).netloc
+    except ValueError:
+        return True
 
 
 def _unlink_quietly(path: Path) -> None:
     with suppress(OSError):
-        os.unlink(path)
+        path.unlink()
 
 
 def _tally(top: Path) -> tuple[int, int]:
@@ -421,7 +426,7 @@ def _tally(top: Path) -> tuple[int, int]:
     for parent, _dirs, files in os.walk(top):
         for name in files:
             try:
-                info = os.lstat(os.path.join(parent, name))
+                info = Path(parent, name).lstat()
             except OSError:
                 continue
             if stat.S_ISREG(info.st_mode):
@@ -460,8 +465,8 @@ def _remove_tree(top: Path) -> int:
 def _remove_file(path: Path) -> int:
     """Unlink ``path``; returns the bytes that frees (0 if other links remain)."""
     try:
-        info = os.lstat(path)
-        os.unlink(path)
+        info = path.lstat()
+        path.unlink()
     except OSError:
         return 0
     freed = stat.S_ISREG(info.st_mode) and info.st_nlink <= 1
@@ -471,6 +476,6 @@ def _remove_file(path: Path) -> int:
 def _remove_dir(path: Path) -> None:
     with suppress(OSError):
         if path.is_symlink():
-            os.unlink(path)
+            path.unlink()
         else:
-            os.rmdir(path)
+            path.rmdir()

@@ -106,6 +106,15 @@ def main() -> None:
     help="Free this package's pin, or move it to VER (repeatable).",
 )
 @click.option(
+    "-j",
+    "--jobs",
+    default=8,
+    show_default=True,
+    metavar="N",
+    type=click.IntRange(1, 64),
+    help="Requests in flight ahead of the resolver (1 = no prefetch).",
+)
+@click.option(
     "--check",
     is_flag=True,
     help="Exit 1 if the lock is not up to date with the inputs; write nothing.",
@@ -127,6 +136,7 @@ def lock(
     platform: str | None,
     upgrade: bool,
     upgrade_packages: tuple[str, ...],
+    jobs: int,
     check: bool,
     quiet: bool,
     verbose: bool,
@@ -162,6 +172,7 @@ def lock(
         upgrade=upgrade,
         upgrade_packages=upgrade_packages,
         check=check,
+        jobs=jobs,
     )
     _run(options, quiet=quiet, verbose=verbose)
 

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -34,7 +35,7 @@ from lockgen import __version__
 from lockgen.environment import make_target
 from lockgen.errors import LockFileError, LockgenError
 from lockgen.pipconfig import default_index_url
-from lockgen.provider import Policy, Req, root_requirements
+from lockgen.provider import Policy, Req, Selector, root_requirements
 from lockgen.requirements import parse_requirements
 from lockgen.simple_api import strip_credentials
 
@@ -45,7 +46,9 @@ if TYPE_CHECKING:
 
     from lockgen.environment import Target
     from lockgen.provider import Candidate
+    from lockgen.repository import Repository
     from lockgen.requirements import InputRequirement, RequirementsInput
+    from lockgen.resolve import Pin
     from lockgen.transport import HttpClient
 
 __all__ = ["LockOptions", "LockResult", "OutOfDateError", "Progress", "run_lock"]
@@ -86,6 +89,7 @@ class LockOptions:
     upgrade: bool = False
     upgrade_packages: Sequence[str] = ()
     check: bool = False
+    jobs: int = 8
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,10 +158,11 @@ def _resolve_and_write(
     # Imported here so that an up-to-date run never loads the resolver or urllib3.
     from lockgen.index import IndexClient
     from lockgen.lockfile import build_lock, dumps
+    from lockgen.prefetch import Prefetcher
     from lockgen.resolve import resolve
     from lockgen.transport import HttpClient
 
-    client = HttpClient()
+    client = HttpClient(maxsize=options.jobs + 1)
     for netloc, (user, password) in inputs.credentials.items():
         client.add_credentials(netloc, user, password)
     repository = IndexClient(client, inputs.indexes, on_event=progress.detail)
@@ -174,9 +179,24 @@ def _resolve_and_write(
     roots = root_requirements(
         (r.requirement for r in inputs.requirements.requirements), environment
     )
-    pins = resolve(
-        roots, repository, inputs.target, policy, _Reporter(progress, client)
+    prefetcher = (
+        Prefetcher(repository, Selector(inputs.target, policy), options.jobs)
+        if options.jobs > 1
+        else None
     )
+    try:
+        pins = resolve(
+            roots,
+            repository,
+            inputs.target,
+            policy,
+            _Reporter(progress, client),
+            hint=prefetcher.hint if prefetcher else None,
+        )
+    finally:
+        if prefetcher is not None:
+            prefetcher.close()
+    _hash_unhashed(pins, repository, options.jobs)
     lock = build_lock(
         pins, inputs.target, repository.get_sha256, tool={"inputs": inputs.digest}
     )
@@ -190,6 +210,17 @@ def _resolve_and_write(
         requests=client.stats.requests,
         bytes=client.stats.bytes,
     )
+
+
+def _hash_unhashed(pins: Sequence[Pin], repository: Repository, jobs: int) -> None:
+    """Download, in parallel, the locked files the index gave no sha256 or size for."""
+    missing = [
+        d for pin in pins for d in pin.files if d.sha256 is None or d.size is None
+    ]
+    if not missing:
+        return
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(repository.get_sha256, missing))
 
 
 def _gather(

@@ -32,7 +32,7 @@ from lockgen.errors import UnsupportedError
 from lockgen.models import DistKind, parse_filename
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from packaging.requirements import Requirement
     from packaging.version import Version
@@ -43,7 +43,15 @@ if TYPE_CHECKING:
     from lockgen.repository import Repository
     from lockgen.requirements import FormatControl
 
-__all__ = ["PYTHON", "Candidate", "LockgenProvider", "Req"]
+__all__ = [
+    "PYTHON",
+    "Candidate",
+    "LockgenProvider",
+    "Policy",
+    "Req",
+    "Selector",
+    "root_requirements",
+]
 
 #: Identifier of the pseudo-project that carries Requires-Python constraints.
 PYTHON = NormalizedName("<python>")
@@ -125,14 +133,105 @@ class Policy:
     preferences: Mapping[NormalizedName, Version] = field(default_factory=dict)
 
 
-class LockgenProvider(AbstractProvider[Req, Candidate, str]):
-    """Answers resolvelib's questions from a Repository, for one Target."""
+class Selector:
+    """The candidate-selection policy as pure functions of a project's files.
 
-    def __init__(self, repository: Repository, target: Target, policy: Policy) -> None:
+    Shared by the provider (which memoises per project) and the prefetcher (which
+    guesses, from one requirement, the file the resolver will most likely want).
+    """
+
+    def __init__(self, target: Target, policy: Policy) -> None:
+        self.target = target
+        self.policy = policy
+
+    def usable_files(
+        self, name: NormalizedName, files: Iterable[DistFile], *, allow_yanked: bool
+    ) -> dict[Version, tuple[DistFile, ...]]:
+        """Usable files by version, best first (see the module docstring)."""
+        ranked: dict[Version, list[tuple[int, str, DistFile]]] = {}
+        for dist in files:
+            if dist.yanked and not allow_yanked:
+                continue
+            parsed = parse_filename(dist.filename)
+            if parsed is None or parsed.name != name:
+                continue
+            rank = self._rank(parsed, dist)
+            if rank is not None:
+                entry = (rank, dist.filename, dist)
+                ranked.setdefault(parsed.version, []).append(entry)
+        return {
+            version: tuple(
+                d for _, _, d in sorted(files, key=operator.itemgetter(0, 1))
+            )
+            for version, files in ranked.items()
+        }
+
+    def ordered_versions(
+        self, name: NormalizedName, versions: Iterable[Version], reqs: Sequence[Req]
+    ) -> list[Version]:
+        """Versions fitting ``reqs`` and the constraints, in the order to try them."""
+        specifier = SpecifierSet()
+        for r in (*reqs, *self.policy.constraints.get(name, ())):
+            specifier &= r.specifier
+        prereleases = True if self.policy.pre else None
+        preferred = self.policy.preferences.get(name)
+        return sorted(
+            specifier.filter(versions, prereleases=prereleases),
+            key=lambda v: (v == preferred, v),
+            reverse=True,
+        )
+
+    def allows_yanked(self, name: NormalizedName, reqs: Sequence[Req]) -> bool:
+        """Yanked files are candidates only under an exact pin (PEP 592)."""
+        every = (*reqs, *self.policy.constraints.get(name, ()))
+        return any(r.is_pinned for r in every)
+
+    def likely_file(self, req: Req, files: Iterable[DistFile]) -> DistFile | None:
+        """The file whose metadata the resolver will most likely read for ``req``."""
+        allow_yanked = self.allows_yanked(req.name, [req])
+        by_version = self.usable_files(req.name, files, allow_yanked=allow_yanked)
+        versions = self.ordered_versions(req.name, by_version, [req])
+        return by_version[versions[0]][0] if versions else None
+
+    def python_ok(self, specifier: SpecifierSet) -> bool:
+        """Whether the target's Python satisfies ``specifier``."""
+        return specifier.contains(self.target.python_version, prereleases=True)
+
+    def _rank(self, parsed: ParsedFilename, dist: DistFile) -> int | None:
+        """Lower is better; wheels by tag preference, then the sdist; None if unusable."""
+        if dist.requires_python and not self._requires_python_ok(dist.requires_python):
+            return None
+        control = self.policy.format_control
+        if parsed.kind is DistKind.SDIST:
+            return len(self.target.tags) if control.allows_sdist(parsed.name) else None
+        if not control.allows_wheel(parsed.name):
+            return None
+        return self.target.wheel_rank(parsed.tags)
+
+    def _requires_python_ok(self, value: str) -> bool:
+        try:
+            return self.python_ok(SpecifierSet(value))
+        except InvalidSpecifier:
+            return False
+
+
+class LockgenProvider(AbstractProvider[Req, Candidate, str]):
+    """Answers resolvelib's questions from a Repository, for one Target.
+
+    ``hint`` (optional) hears about every requirement as soon as it is known, so an
+    I/O layer can start fetching what the resolver will ask for next.
+    """
+
+    def __init__(
+        self,
+        repository: Repository,
+        selector: Selector,
+        hint: Callable[[Sequence[Req]], None] | None = None,
+    ) -> None:
         self._repository = repository
-        self._target = target
-        self._policy = policy
-        self._python = Candidate(name=PYTHON, version=target.python_version)
+        self._selector = selector
+        self._hint = hint
+        self._python = Candidate(name=PYTHON, version=selector.target.python_version)
         self.metadata: dict[tuple[NormalizedName, Version], CoreMetadata] = {}
         self._files: dict[
             tuple[NormalizedName, bool], dict[Version, tuple[DistFile, ...]]
@@ -161,35 +260,26 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         requirements: Mapping[str, Iterator[Req]],
         incompatibilities: Mapping[str, Iterator[Candidate]],
     ) -> list[Candidate]:
-        """Usable versions satisfying every requirement and constraint, newest first."""
+        """Usable versions satisfying every requirement and constraint, best first."""
         reqs = list(requirements[identifier])
         if not reqs:
             return []
         name, extras = reqs[0].name, reqs[0].extras
         if name == PYTHON:
-            ok = all(self._python_ok(r.specifier) for r in reqs)
+            ok = all(self._selector.python_ok(r.specifier) for r in reqs)
             return [self._python] if ok else []
-        reqs += self._policy.constraints.get(name, ())
         bad = {c.version for c in incompatibilities[identifier]}
-        allow_yanked = any(r.is_pinned for r in reqs)
-        by_version = self._usable_files(name, allow_yanked=allow_yanked)
-        specifier = SpecifierSet()
-        for r in reqs:
-            specifier &= r.specifier
-        prereleases = True if self._policy.pre else None
-        versions = sorted(specifier.filter(by_version, prereleases=prereleases))
-        preferred = self._policy.preferences.get(name)
-        ordered = sorted(versions, key=lambda v: (v == preferred, v), reverse=True)
+        by_version = self._usable_files(name, self._selector.allows_yanked(name, reqs))
         return [
             Candidate(name=name, version=v, extras=extras, files=by_version[v])
-            for v in ordered
+            for v in self._selector.ordered_versions(name, by_version, reqs)
             if v not in bad
         ]
 
     def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
         """Whether ``candidate``'s version fits ``requirement`` (pre-releases allowed)."""
         if requirement.name == PYTHON:
-            return self._python_ok(requirement.specifier)
+            return self._selector.python_ok(requirement.specifier)
         return requirement.specifier.contains(candidate.version, prereleases=True)
 
     def get_dependencies(self, candidate: Candidate) -> list[Req]:
@@ -197,7 +287,7 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         if candidate.name == PYTHON:
             return []
         metadata = self._metadata(candidate)
-        environment = self._target.environment()
+        environment = self._selector.target.environment()
         deps: list[Req] = []
         if candidate.extras:
             base = Req(
@@ -212,10 +302,9 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         for requirement in metadata.requires_dist:
             if _applies(requirement, candidate.extras, environment):
                 deps.append(Req.from_requirement(requirement))
+        if self._hint is not None:
+            self._hint(deps)
         return deps
-
-    def _python_ok(self, specifier: SpecifierSet) -> bool:
-        return specifier.contains(self._target.python_version, prereleases=True)
 
     def _metadata(self, candidate: Candidate) -> CoreMetadata:
         key = (candidate.name, candidate.version)
@@ -224,51 +313,16 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         return self.metadata[key]
 
     def _usable_files(
-        self, name: NormalizedName, *, allow_yanked: bool
+        self, name: NormalizedName, allow_yanked: bool
     ) -> dict[Version, tuple[DistFile, ...]]:
         """Usable files by version, best first; memoised, as backtracking re-asks."""
         key = (name, allow_yanked)
         if key not in self._files:
-            self._files[key] = self._rank_files(name, allow_yanked=allow_yanked)
-        return self._files[key]
-
-    def _rank_files(
-        self, name: NormalizedName, *, allow_yanked: bool
-    ) -> dict[Version, tuple[DistFile, ...]]:
-        ranked: dict[Version, list[tuple[int, str, DistFile]]] = {}
-        for dist in self._repository.list_files(name):
-            if dist.yanked and not allow_yanked:
-                continue
-            parsed = parse_filename(dist.filename)
-            if parsed is None or parsed.name != name:
-                continue
-            rank = self._rank(parsed, dist)
-            if rank is not None:
-                entry = (rank, dist.filename, dist)
-                ranked.setdefault(parsed.version, []).append(entry)
-        return {
-            version: tuple(
-                d for _, _, d in sorted(files, key=operator.itemgetter(0, 1))
+            files = self._repository.list_files(name)
+            self._files[key] = self._selector.usable_files(
+                name, files, allow_yanked=allow_yanked
             )
-            for version, files in ranked.items()
-        }
-
-    def _rank(self, parsed: ParsedFilename, dist: DistFile) -> int | None:
-        """Lower is better; wheels by tag preference, then the sdist; None if unusable."""
-        if dist.requires_python and not self._requires_python_ok(dist.requires_python):
-            return None
-        control = self._policy.format_control
-        if parsed.kind is DistKind.SDIST:
-            return len(self._target.tags) if control.allows_sdist(parsed.name) else None
-        if not control.allows_wheel(parsed.name):
-            return None
-        return self._target.wheel_rank(parsed.tags)
-
-    def _requires_python_ok(self, value: str) -> bool:
-        try:
-            return self._python_ok(SpecifierSet(value))
-        except InvalidSpecifier:
-            return False
+        return self._files[key]
 
 
 def _applies(

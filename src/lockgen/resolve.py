@@ -17,10 +17,10 @@ from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
 from lockgen.errors import ResolutionError
 from lockgen.models import DistKind, parse_filename
-from lockgen.provider import PYTHON, LockgenProvider, Policy, Req
+from lockgen.provider import PYTHON, LockgenProvider, Policy, Req, Selector
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Sequence
+    from collections.abc import Callable, Collection, Sequence
 
     from packaging.utils import NormalizedName
     from packaging.version import Version
@@ -54,9 +54,16 @@ def resolve(
     target: Target,
     policy: Policy,
     reporter: BaseReporter[Req, Candidate, str] | None = None,
+    hint: Callable[[Sequence[Req]], None] | None = None,
 ) -> list[Pin]:
-    """Resolve ``roots`` for ``target``; pins sorted by name."""
-    provider = LockgenProvider(repository, target, policy)
+    """Resolve ``roots`` for ``target``; pins sorted by name.
+
+    ``hint`` hears every requirement as soon as it is known (roots first), for
+    prefetching; it must not change any answer.
+    """
+    if hint is not None:
+        hint(roots)
+    provider = LockgenProvider(repository, Selector(target, policy), hint)
     resolver = Resolver(provider, reporter or BaseReporter())
     try:
         result = resolver.resolve(roots, max_rounds=_MAX_ROUNDS)

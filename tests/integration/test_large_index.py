@@ -138,3 +138,35 @@ class TestPep658Path:
         assert len(metadata) == len(lock["packages"])
         assert _wheel_gets(records) == {}
         report("pep658", wire_stats(records))
+
+
+def test_prefetch_matches_a_serial_run_and_never_repeats_a_request(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    """Parallel prefetch changes timing only: same lock, no request made twice."""
+    index = build_big_index()
+    outputs = {}
+    server = make_server(index.dists, pep658=False, delay=0.002)
+    (tmp_path / "roots.in").write_text("\n".join(index.roots) + "\n")
+    for jobs in ("1", "8"):
+        server.clear_log()
+        out = f"pylock.j{jobs}.toml"
+        result = lockgen(
+            "lock",
+            "roots.in",
+            "-i",
+            server.index_url,
+            "-o",
+            out,
+            "-j",
+            jobs,
+            "--python-version",
+            "3.11",
+            "--platform",
+            "linux_x86_64",
+        )
+        assert result.exit_code == 0, result.output
+        outputs[jobs] = (tmp_path / out).read_text()
+        seen = [(r.method, r.path, r.range) for r in server.requests]
+        assert len(seen) == len(set(seen)), "a request was made twice"
+    assert outputs["1"] == outputs["8"]

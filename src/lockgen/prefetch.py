@@ -1,0 +1,61 @@
+"""Fetch ahead of the resolver: index pages of newly named projects, and the metadata
+of the candidate the resolver will most likely pick, on a bounded thread pool.
+
+resolvelib asks one question at a time; without this, a cold lock would cost one
+round trip per page and per metadata file, back to back. The prefetcher hears every
+requirement as soon as the provider knows it, fetches that project's page, picks the
+likely file with the provider's own selection policy and fetches its metadata. It
+never decides anything: the resolver still asks the index client, which is
+single-flight, so it gets the prefetched answer (or waits for the request in flight)
+and the result is identical to a serial run. Failures are left for the resolver to
+meet, exactly where a serial run would.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from lockgen.provider import PYTHON
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from packaging.utils import NormalizedName
+
+    from lockgen.provider import Req, Selector
+    from lockgen.repository import Repository
+
+__all__ = ["Prefetcher"]
+
+
+class Prefetcher:
+    """Speculative fetches for the resolver; call :meth:`close` when resolution ends."""
+
+    def __init__(self, repository: Repository, selector: Selector, jobs: int) -> None:
+        self._repository = repository
+        self._selector = selector
+        self._pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="prefetch")
+        self._seen: set[tuple[NormalizedName, str]] = set()
+
+    def hint(self, reqs: Sequence[Req]) -> None:
+        """Requirements just learnt (called from the resolver's thread)."""
+        for req in reqs:
+            key = (req.name, str(req.specifier))
+            if req.name == PYTHON or key in self._seen:
+                continue
+            self._seen.add(key)
+            self._pool.submit(self._fetch, req)
+
+    def _fetch(self, req: Req) -> None:
+        try:
+            files = self._repository.list_files(req.name)
+            dist = self._selector.likely_file(req, files)
+            if dist is not None:
+                self._repository.get_metadata(dist)
+        except Exception:  # noqa: BLE001 - memoised; the resolver meets it if it matters
+            return
+
+    def close(self) -> None:
+        """Drop speculative work not started yet and wait for what is running."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

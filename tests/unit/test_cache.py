@@ -1,0 +1,453 @@
+"""Tests for lockgen.cache: entries round-trip, bad entries vanish, writers never mix."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from lockgen.cache import Cache, CachedPage, default_cache_dir
+
+URL = "https://pypi.example/simple/demo/"
+OTHER_URL = "https://pypi.example/simple/other/"
+WHEEL = b"PK\x03\x04 not really a wheel, but bytes with a hash" * 100
+WHEEL_SHA = hashlib.sha256(WHEEL).hexdigest()
+MAGIC = b"lockgen-cache v1\n"
+EMPTY = {"pages": (0, 0), "metadata": (0, 0), "artifacts": (0, 0)}
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def make_page(url: str = URL, **changes: object) -> CachedPage:
+    fields: dict[str, object] = {
+        "url": url,
+        "final_url": url,
+        "content_type": "application/vnd.pypi.simple.v1+json",
+        "etag": '"abc"',
+        "last_modified": "Wed, 01 Jan 2026 00:00:00 GMT",
+        "body": b'{"meta": {"api-version": "1.1"}, "files": []}',
+    }
+    fields.update(changes)
+    return CachedPage(**fields)  # type: ignore[arg-type]
+
+
+def page_file(root: Path, url: str = URL) -> Path:
+    digest = sha(url.encode())
+    return root / "v1" / "pages" / digest[:2] / digest
+
+
+def metadata_file(root: Path, key: str) -> Path:
+    return root / "v1" / "metadata" / key.split("-", 1)[1][:2] / key
+
+
+def artifact_file(root: Path, digest: str) -> Path:
+    return root / "v1" / "artifacts" / digest[:2] / digest
+
+
+def temps(root: Path) -> list[Path]:
+    tmp = root / "v1" / "tmp"
+    return sorted(tmp.iterdir()) if tmp.exists() else []
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Cache:
+    return Cache(tmp_path / "cache")
+
+
+class TestPages:
+    @pytest.mark.parametrize(
+        ("etag", "last_modified"),
+        [('"abc"', "Wed, 01 Jan 2026 00:00:00 GMT"), (None, None), (None, "x")],
+    )
+    def test_round_trip(
+        self, cache: Cache, etag: str | None, last_modified: str | None
+    ) -> None:
+        page = make_page(
+            etag=etag,
+            last_modified=last_modified,
+            final_url=URL + "?moved",
+            body=bytes(range(256)) * 3,
+        )
+        cache.put_page(page)
+        assert cache.get_page(URL) == page
+        assert page_file(cache.root, URL).is_file()
+        assert temps(cache.root) == []
+
+    def test_missing_page_is_none_and_creates_nothing(self, cache: Cache) -> None:
+        assert cache.get_page(URL) is None
+        assert cache.get_metadata(Cache.metadata_key(None, URL)) is None
+        assert cache.artifact_path(WHEEL_SHA) is None
+        assert cache.info() == EMPTY
+        assert not cache.root.exists()
+
+    def test_newer_put_replaces_older(self, cache: Cache) -> None:
+        cache.put_page(make_page(etag='"1"', body=b"one"))
+        cache.put_page(make_page(etag='"2"', body=b"two"))
+        assert cache.get_page(URL) == make_page(etag='"2"', body=b"two")
+        assert cache.get_page(OTHER_URL) is None
+
+    def test_entry_format(self, cache: Cache) -> None:
+        cache.put_page(make_page(body=b"payload"))
+        raw = page_file(cache.root).read_bytes()
+        magic, header, body = raw.split(b"\n", 2)
+        assert magic + b"\n" == MAGIC
+        assert body == b"payload"
+        fields = json.loads(header)
+        assert fields["length"] == 7
+        assert fields["sha256"] == sha(b"payload")
+        assert fields["url"] == URL
+
+    def test_url_with_credentials_is_never_written(self, cache: Cache) -> None:
+        secret = "https://user:hunter2@pypi.example/simple/demo/"
+        cache.put_page(make_page(url=secret))
+        cache.put_page(make_page(final_url=secret))
+        assert not cache.root.exists()
+        assert cache.get_page(secret) is None
+
+    def test_unwritable_cache_is_ignored(self, tmp_path: Path) -> None:
+        root = tmp_path / "a-file"
+        root.write_bytes(b"not a directory")
+        cache = Cache(root)
+        cache.put_page(make_page())
+        cache.put_metadata(Cache.metadata_key(None, URL), b"Name: x\n", "range")
+        assert cache.get_page(URL) is None
+        assert root.read_bytes() == b"not a directory"
+
+
+class TestMetadata:
+    def test_round_trip(self, cache: Cache) -> None:
+        key = Cache.metadata_key(WHEEL_SHA, URL)
+        cache.put_metadata(key, b"Metadata-Version: 2.1\nName: demo\n", "range")
+        assert cache.get_metadata(key) == (
+            b"Metadata-Version: 2.1\nName: demo\n",
+            "range",
+        )
+        assert metadata_file(cache.root, key).is_file()
+        assert cache.get_metadata(Cache.metadata_key(None, URL)) is None
+
+    def test_keys(self) -> None:
+        assert Cache.metadata_key(WHEEL_SHA, URL) == f"sha256-{WHEEL_SHA}"
+        assert Cache.metadata_key(WHEEL_SHA.upper(), URL) == f"sha256-{WHEEL_SHA}"
+        url_key = f"url-{sha(URL.encode())}"
+        assert Cache.metadata_key(None, URL) == url_key
+        assert Cache.metadata_key("not-a-hash", URL) == url_key
+        assert Cache.metadata_key(None, OTHER_URL) != url_key
+
+    def test_foreign_key_is_refused(self, cache: Cache) -> None:
+        with pytest.raises(ValueError, match="not a metadata cache key"):
+            cache.put_metadata("../../escape", b"x", "range")
+        assert cache.get_metadata("../../escape") is None
+        assert not cache.root.exists()
+
+
+def flip_payload_byte(raw: bytes) -> bytes:
+    return raw[:-1] + bytes([raw[-1] ^ 0x01])
+
+
+DAMAGE = {
+    "flipped payload byte": flip_payload_byte,
+    "truncated payload": lambda raw: raw[:-3],
+    "truncated header": lambda raw: raw[: len(MAGIC) + 5],
+    "extra bytes": lambda raw: raw + b"!",
+    "wrong magic": lambda raw: b"lockgen-cache v0\n" + raw[len(MAGIC) :],
+    "empty file": lambda raw: b"",
+    "header not json": lambda raw: MAGIC + b"{nope\n" + raw.split(b"\n", 2)[2],
+    "header not an object": lambda raw: MAGIC + b"[1, 2]\n",
+    "length is a string": lambda raw: raw.replace(b'"length": ', b'"length": "', 1),
+}
+
+
+class TestBadEntries:
+    @pytest.mark.parametrize("damage", DAMAGE.values(), ids=DAMAGE.keys())
+    def test_bad_page_is_discarded(self, cache: Cache, damage: object) -> None:
+        assert callable(damage)
+        cache.put_page(make_page())
+        path = page_file(cache.root)
+        path.write_bytes(damage(path.read_bytes()))
+        assert cache.get_page(URL) is None
+        assert not path.exists()
+        cache.put_page(make_page())  # refetched and stored again
+        assert cache.get_page(URL) == make_page()
+
+    @pytest.mark.parametrize("damage", DAMAGE.values(), ids=DAMAGE.keys())
+    def test_bad_metadata_is_discarded(self, cache: Cache, damage: object) -> None:
+        assert callable(damage)
+        key = Cache.metadata_key(WHEEL_SHA, URL)
+        cache.put_metadata(key, b"Name: demo\n", "pep658")
+        path = metadata_file(cache.root, key)
+        path.write_bytes(damage(path.read_bytes()))
+        assert cache.get_metadata(key) is None
+        assert not path.exists()
+
+    def test_wrong_field_type_is_discarded(self, cache: Cache) -> None:
+        cache.put_page(make_page())
+        path = page_file(cache.root)
+        raw = path.read_bytes()
+        path.write_bytes(raw.replace(b'"etag": "\\"abc\\""', b'"etag": 7', 1))
+        assert path.read_bytes() != raw
+        assert cache.get_page(URL) is None
+        assert not path.exists()
+
+    def test_page_under_another_url_is_discarded(self, cache: Cache) -> None:
+        cache.put_page(make_page(url=OTHER_URL))
+        target = page_file(cache.root, URL)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        page_file(cache.root, OTHER_URL).rename(target)
+        assert cache.get_page(URL) is None
+        assert not target.exists()
+
+    def test_metadata_under_another_key_is_discarded(self, cache: Cache) -> None:
+        mine, theirs = Cache.metadata_key(None, URL), Cache.metadata_key(None, "x")
+        cache.put_metadata(theirs, b"Name: other\n", "range")
+        target = metadata_file(cache.root, mine)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        metadata_file(cache.root, theirs).rename(target)
+        assert cache.get_metadata(mine) is None
+        assert not target.exists()
+
+    def test_discard_spares_a_file_replaced_meanwhile(self, cache: Cache) -> None:
+        from lockgen.cache import _discard, _stamp
+
+        cache.put_page(make_page(body=b"old"))
+        path = page_file(cache.root)
+        stale = _stamp(path.stat())
+        cache.put_page(make_page(body=b"a newer, good entry"))
+        _discard(path, stale)
+        assert cache.get_page(URL) == make_page(body=b"a newer, good entry")
+
+
+class TestArtifacts:
+    def test_same_filesystem_is_a_hard_link(self, cache: Cache, tmp_path: Path) -> None:
+        source = tmp_path / "demo-1.0-py3-none-any.whl"
+        source.write_bytes(WHEEL)
+        cache.add_artifact(source, WHEEL_SHA)
+        stored = cache.artifact_path(WHEEL_SHA)
+        assert stored == artifact_file(cache.root, WHEEL_SHA)
+        assert stored.stat().st_ino == source.stat().st_ino
+        assert stored.read_bytes() == WHEEL
+        assert temps(cache.root) == []
+
+    def test_adding_the_linked_file_again_leaves_no_temp(
+        self, cache: Cache, tmp_path: Path
+    ) -> None:
+        source = tmp_path / "demo.whl"
+        source.write_bytes(WHEEL)
+        cache.add_artifact(source, WHEEL_SHA)
+        cache.add_artifact(source, WHEEL_SHA)  # rename of a link onto itself: no-op
+        assert cache.artifact_path(WHEEL_SHA) is not None
+        assert temps(cache.root) == []
+
+    def test_copy_path(self, cache: Cache, tmp_path: Path) -> None:
+        source = tmp_path / "demo.whl"
+        source.write_bytes(WHEEL)
+        final = artifact_file(cache.root, WHEEL_SHA)
+        final.parent.mkdir(parents=True)
+        cache._copy_into(source, final)
+        stored = cache.artifact_path(WHEEL_SHA)
+        assert stored == final
+        assert stored.stat().st_ino != source.stat().st_ino
+        assert stored.read_bytes() == WHEEL
+        assert temps(cache.root) == []
+
+    def test_missing_source_raises_and_leaves_nothing(
+        self, cache: Cache, tmp_path: Path
+    ) -> None:
+        with pytest.raises(FileNotFoundError):
+            cache.add_artifact(tmp_path / "gone.whl", WHEEL_SHA)
+        assert cache.artifact_path(WHEEL_SHA) is None
+        assert temps(cache.root) == []
+
+    def test_bad_hash_argument(self, cache: Cache, tmp_path: Path) -> None:
+        source = tmp_path / "demo.whl"
+        source.write_bytes(WHEEL)
+        with pytest.raises(ValueError, match="sha256"):
+            cache.add_artifact(source, "../../etc/passwd")
+        with pytest.raises(ValueError, match="sha256"):
+            cache.add_artifact(source, WHEEL_SHA.upper())
+        assert cache.artifact_path("../../etc/passwd") is None
+        cache.discard_artifact("../../etc/passwd")
+        assert source.exists()
+
+    def test_empty_file_is_not_an_artifact(self, cache: Cache) -> None:
+        final = artifact_file(cache.root, WHEEL_SHA)
+        final.parent.mkdir(parents=True)
+        final.write_bytes(b"")
+        assert cache.artifact_path(WHEEL_SHA) is None
+
+    def test_discard(self, cache: Cache, tmp_path: Path) -> None:
+        source = tmp_path / "demo.whl"
+        source.write_bytes(WHEEL)
+        cache.add_artifact(source, WHEEL_SHA)
+        cache.discard_artifact(WHEEL_SHA)
+        assert cache.artifact_path(WHEEL_SHA) is None
+        assert source.read_bytes() == WHEEL
+        cache.discard_artifact(WHEEL_SHA)  # already gone: fine
+
+    def test_stream_into_temp_then_add(self, cache: Cache) -> None:
+        fh, temp = cache.temp_file()
+        with fh:
+            fh.write(WHEEL)
+        assert temp.parent == cache.root / "v1" / "tmp"
+        final = cache.add_artifact_from_temp(temp, WHEEL_SHA)
+        assert final == cache.artifact_path(WHEEL_SHA)
+        assert final.read_bytes() == WHEEL
+        assert not temp.exists()
+
+    def test_concurrent_adds_of_one_hash(self, cache: Cache, tmp_path: Path) -> None:
+        sources = []
+        for n in range(8):
+            source = tmp_path / f"copy{n}.whl"
+            source.write_bytes(WHEEL)
+            sources.append(source)
+        final = artifact_file(cache.root, WHEEL_SHA)
+        final.parent.mkdir(parents=True)
+        workers = [
+            threading.Thread(target=cache.add_artifact, args=(s, WHEEL_SHA))
+            for s in sources
+        ]
+        workers.append(
+            threading.Thread(target=cache._copy_into, args=(sources[0], final))
+        )
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert final.read_bytes() == WHEEL
+        assert temps(cache.root) == []
+
+
+class TestMaintenance:
+    def fill(self, cache: Cache, tmp_path: Path) -> Path:
+        cache.put_page(make_page(body=b"one"))
+        cache.put_page(make_page(url=OTHER_URL, body=b"two" * 100))
+        cache.put_metadata(Cache.metadata_key(None, URL), b"Name: demo\n", "range")
+        copied = tmp_path / "copied.whl"
+        copied.write_bytes(WHEEL)
+        cache.add_artifact(copied, WHEEL_SHA)
+        copied.unlink()  # the cache now holds the only link
+        linked = tmp_path / "linked.whl"
+        linked.write_bytes(b"another artifact")
+        cache.add_artifact(linked, sha(b"another artifact"))
+        return linked
+
+    def test_info(self, cache: Cache, tmp_path: Path) -> None:
+        self.fill(cache, tmp_path)
+        info = cache.info()
+        for kind, count in (("pages", 2), ("metadata", 1), ("artifacts", 2)):
+            files = [p for p in (cache.root / "v1" / kind).rglob("*") if p.is_file()]
+            assert len(files) == count
+            assert info[kind] == (count, sum(p.stat().st_size for p in files))
+        assert info["artifacts"][1] == len(WHEEL) + len(b"another artifact")
+
+    def test_clean_removes_every_entry(self, cache: Cache, tmp_path: Path) -> None:
+        linked = self.fill(cache, tmp_path)
+        v1 = cache.root / "v1"
+        expected = sum(
+            p.stat().st_size for p in v1.rglob("*") if p.is_file() and p != linked
+        ) - len(b"another artifact")  # still linked from tmp_path: frees nothing
+        (cache.root / "keep-me").write_text("not ours")
+        assert cache.clean() == expected
+        assert not v1.exists()
+        assert (cache.root / "keep-me").read_text() == "not ours"
+        assert linked.read_bytes() == b"another artifact"
+        assert cache.info() == EMPTY
+        assert cache.get_page(URL) is None
+        assert cache.clean() == 0
+
+    def test_clean_keeps_fresh_temp_files(self, cache: Cache) -> None:
+        fresh_fh, fresh = cache.temp_file()
+        stale_fh, stale = cache.temp_file()
+        with fresh_fh, stale_fh:
+            stale_fh.write(b"x" * 10)
+        two_hours_ago = time.time() - 7200
+        os.utime(stale, (two_hours_ago, two_hours_ago))
+        assert cache.clean() == 10
+        assert fresh.exists()
+        assert not stale.exists()
+
+
+class TestDefaultCacheDir:
+    @pytest.mark.parametrize("platform", ["linux", "darwin", "win32", "freebsd14"])
+    def test_explicit_setting_wins(self, platform: str) -> None:
+        environ = {"LOCKGEN_CACHE_DIR": "/srv/cache", "XDG_CACHE_HOME": "/x"}
+        assert default_cache_dir(environ, platform) == Path("/srv/cache")
+
+    @pytest.mark.parametrize(
+        ("platform", "environ", "expected"),
+        [
+            ("linux", {"HOME": "/home/u", "XDG_CACHE_HOME": "/xdg"}, "/xdg/lockgen"),
+            ("linux", {"HOME": "/home/u"}, "/home/u/.cache/lockgen"),
+            ("linux", {"HOME": "/home/u", "XDG_CACHE_HOME": ""}, "/home/u/.cache/lockgen"),
+            ("linux", {"HOME": "/h", "XDG_CACHE_HOME": "rel"}, "/h/.cache/lockgen"),
+            ("freebsd14", {"HOME": "/home/u"}, "/home/u/.cache/lockgen"),
+            ("linux", {"HOME": "/h", "LOCKGEN_CACHE_DIR": ""}, "/h/.cache/lockgen"),
+            ("darwin", {"HOME": "/Users/u"}, "/Users/u/Library/Caches/lockgen"),
+            ("win32", {"LOCALAPPDATA": "/C/Users/u/AppData/Local"},
+             "/C/Users/u/AppData/Local/lockgen/Cache"),
+            ("win32", {"USERPROFILE": "/C/Users/u", "HOME": "/msys/home/u"},
+             "/C/Users/u/AppData/Local/lockgen/Cache"),
+        ],
+    )  # fmt: skip
+    def test_platform_default(
+        self, platform: str, environ: dict[str, str], expected: str
+    ) -> None:
+        assert default_cache_dir(environ, platform) == Path(expected)
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from lockgen.cache import Cache, CachedPage
+cache, tag = Cache(Path(sys.argv[1])), sys.argv[2]
+for _ in range(2):
+    for i in range(200):
+        url = f"https://pypi.example/simple/p{i}/"
+        body = f"{tag}:{i};".encode() * (20 + (37 * i) % 400)
+        cache.put_page(CachedPage(url=url, final_url=url, content_type="t",
+                                  etag=tag, last_modified=None, body=body))
+        cache.put_metadata(Cache.metadata_key(None, url), body, tag)
+"""
+
+
+def expected_body(tag: str, i: int) -> bytes:
+    return f"{tag}:{i};".encode() * (20 + (37 * i) % 400)
+
+
+def check_consistent(cache: Cache, i: int) -> tuple[bool, bool]:
+    """Assert entry ``i`` is absent or wholly one writer's; returns which were present."""
+    url = f"https://pypi.example/simple/p{i}/"
+    page = cache.get_page(url)
+    if page is not None:
+        assert page.etag in ("A", "B")
+        assert page.body == expected_body(page.etag, i)
+    metadata = cache.get_metadata(Cache.metadata_key(None, url))
+    if metadata is not None:
+        data, source = metadata
+        assert source in ("A", "B")
+        assert data == expected_body(source, i)
+    return page is not None, metadata is not None
+
+
+def test_two_writer_processes_and_a_reader(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache")
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(cache.root), tag])
+        for tag in ("A", "B")
+    ]
+    while any(w.poll() is None for w in writers):
+        for i in range(200):
+            check_consistent(cache, i)
+    assert [w.wait() for w in writers] == [0, 0]
+    assert all(check_consistent(cache, i) == (True, True) for i in range(200))
+    assert cache.info()["pages"][0] == 200
+    assert cache.info()["metadata"][0] == 200
+    assert temps(cache.root) == []

@@ -1,0 +1,804 @@
+"""plan(): which files a lock selects, and refusing an untrusted lock before a fetch."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from packaging.pylock import (
+    Package,
+    PackageSdist,
+    PackageWheel,
+    Pylock,
+    PylockValidationError,
+)
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from lockgen.environment import make_target
+from lockgen.errors import LockFileError
+from lockgen.models import DistKind
+from lockgen.plan import Artifact, MetadataRecord, plan
+
+LINUX = make_target("3.11", "linux_x86_64")
+WINDOWS = make_target("3.11", "win_amd64")
+# URL-only locks never touch the file system, so any absolute path will do.
+LOCK_PATH = Path("/nonexistent/project/pylock.toml")
+FILES = "https://files.example.org/packages"
+UPLOADED = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+MANYLINUX = "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64"
+WIN = "cp311-cp311-win_amd64"
+
+
+def _sha(seed: str) -> str:
+    """A distinct, well-formed sha256 per file, so mix-ups show in assertions."""
+    return (seed.encode().hex() * 64)[:64]
+
+
+def _file(
+    filename: str,
+    *,
+    url: str | None = None,
+    path: str | None = None,
+    hashes: dict[str, str] | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """A wheel or sdist table as tomli reads it (upload-time is a datetime)."""
+    entry: dict[str, Any] = {
+        "upload-time": UPLOADED,
+        "size": 1234,
+        "hashes": hashes if hashes is not None else {"sha256": _sha(filename)},
+    }
+    if path is not None:
+        entry["path"] = path
+    else:
+        entry["url"] = url or f"{FILES}/{filename}"
+    if name is not None:
+        entry["name"] = name
+    return entry
+
+
+def _wheel(project: str, version: str, tag: str = "py3-none-any", **kw: Any) -> Any:
+    return _file(f"{project}-{version}-{tag}.whl", **kw)
+
+
+def _sdist(project: str, version: str, **kw: Any) -> Any:
+    return _file(f"{project}-{version}.tar.gz", **kw)
+
+
+def _package(
+    name: str,
+    version: str | None = "1.0",
+    *,
+    wheels: list[dict[str, Any]] | None = None,
+    sdist: dict[str, Any] | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    package: dict[str, Any] = {"name": name, **fields}
+    if version is not None:
+        package["version"] = version
+    if wheels is not None:
+        package["wheels"] = wheels
+    if sdist is not None:
+        package["sdist"] = sdist
+    return package
+
+
+def _lock(*packages: dict[str, Any], **fields: Any) -> Pylock:
+    return Pylock.from_dict(
+        {"lock-version": "1.0", "created-by": "tests", **fields, "packages": packages}
+    )
+
+
+def _names(artifacts: list[Artifact]) -> list[str]:
+    return [a.filename for a in artifacts]
+
+
+def _refused(lock: Pylock, lock_path: Path = LOCK_PATH, **kw: Any) -> str:
+    """The one-line LockFileError plan raises (naming the lock file)."""
+    kw.setdefault("target", LINUX)
+    with pytest.raises(LockFileError) as caught:
+        plan(lock, lock_path, **kw)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"{lock_path}: ")
+    return message
+
+
+def _platform_package() -> dict[str, Any]:
+    return _package(
+        "plat",
+        wheels=[
+            _wheel("plat", "1.0", WIN),
+            _wheel("plat", "1.0", MANYLINUX),
+            _wheel("plat", "1.0", "py3-none-any"),
+        ],
+        sdist=_sdist("plat", "1.0"),
+    )
+
+
+class TestWheelSelection:
+    def test_linux_target_gets_the_manylinux_wheel(self) -> None:
+        artifacts = plan(_lock(_platform_package()), LOCK_PATH, target=LINUX)
+        assert _names(artifacts) == [f"plat-1.0-{MANYLINUX}.whl"]
+
+    def test_windows_target_gets_the_windows_wheel(self) -> None:
+        artifacts = plan(_lock(_platform_package()), LOCK_PATH, target=WINDOWS)
+        assert _names(artifacts) == [f"plat-1.0-{WIN}.whl"]
+
+    def test_pure_wheel_when_no_platform_wheel_fits(self) -> None:
+        lock = _lock(
+            _package(
+                "plat",
+                wheels=[_wheel("plat", "1.0", WIN), _wheel("plat", "1.0")],
+            )
+        )
+        assert _names(plan(lock, LOCK_PATH, target=LINUX)) == [
+            "plat-1.0-py3-none-any.whl"
+        ]
+
+    def test_sdist_when_no_wheel_fits(self) -> None:
+        lock = _lock(
+            _package(
+                "plat",
+                wheels=[_wheel("plat", "1.0", WIN)],
+                sdist=_sdist("plat", "1.0"),
+            )
+        )
+        assert _names(plan(lock, LOCK_PATH, target=LINUX)) == ["plat-1.0.tar.gz"]
+        assert _names(plan(lock, LOCK_PATH, target=WINDOWS)) == [f"plat-1.0-{WIN}.whl"]
+
+    def test_sdist_only_package(self) -> None:
+        lock = _lock(_package("src", sdist=_sdist("src", "1.0")))
+        [artifact] = plan(lock, LOCK_PATH, target=WINDOWS)
+        assert artifact.kind is DistKind.SDIST
+        assert artifact.metadata is None
+
+    def test_artifact_fields_come_from_the_chosen_entry(self) -> None:
+        [artifact] = plan(_lock(_platform_package()), LOCK_PATH, target=WINDOWS)
+        filename = f"plat-1.0-{WIN}.whl"
+        assert artifact == Artifact(
+            package=canonicalize_name("plat"),
+            filename=filename,
+            kind=DistKind.WHEEL,
+            url=f"{FILES}/{filename}",
+            path=None,
+            size=1234,
+            sha256=_sha(filename),
+            metadata=None,
+        )
+
+
+class TestAllFiles:
+    def test_target_none_returns_every_wheel_and_sdist(self) -> None:
+        lock = _lock(
+            _platform_package(),
+            _package("pure", "2.0", wheels=[_wheel("pure", "2.0")]),
+            _package("src", sdist=_sdist("src", "1.0")),
+        )
+        assert _names(plan(lock, LOCK_PATH, target=None)) == [
+            f"plat-1.0-{MANYLINUX}.whl",
+            f"plat-1.0-{WIN}.whl",
+            "plat-1.0-py3-none-any.whl",
+            "plat-1.0.tar.gz",
+            "pure-2.0-py3-none-any.whl",
+            "src-1.0.tar.gz",
+        ]
+
+    def test_target_none_ignores_markers_and_requires_python(self) -> None:
+        lock = _lock(
+            _package(
+                "winonly",
+                wheels=[_wheel("winonly", "1.0", WIN)],
+                marker='sys_platform == "win32"',
+                **{"requires-python": ">=3.99"},
+            ),
+            **{"requires-python": ">=3.99"},
+        )
+        assert _names(plan(lock, LOCK_PATH, target=None)) == [f"winonly-1.0-{WIN}.whl"]
+
+    def test_output_is_sorted_by_file_name(self) -> None:
+        lock = _lock(
+            _package("zeta", wheels=[_wheel("zeta", "1.0")]),
+            _package("mid", sdist=_sdist("mid", "1.0")),
+            _package("alpha", wheels=[_wheel("alpha", "1.0")]),
+        )
+        expected = [
+            "alpha-1.0-py3-none-any.whl",
+            "mid-1.0.tar.gz",
+            "zeta-1.0-py3-none-any.whl",
+        ]
+        assert _names(plan(lock, LOCK_PATH, target=LINUX)) == expected
+        assert _names(plan(lock, LOCK_PATH, target=None)) == expected
+
+
+class TestExtrasAndGroups:
+    @staticmethod
+    def _lock(default_groups: list[str]) -> Pylock:
+        return _lock(
+            _package("base", wheels=[_wheel("base", "1.0")]),
+            _package(
+                "pytest",
+                wheels=[_wheel("pytest", "1.0")],
+                marker="'dev' in dependency_groups",
+            ),
+            _package(
+                "torch",
+                wheels=[_wheel("torch", "1.0")],
+                marker="'cpu' in extras",
+            ),
+            extras=["cpu"],
+            **{"dependency-groups": ["dev"], "default-groups": default_groups},
+        )
+
+    def test_nothing_optional_by_default(self) -> None:
+        artifacts = plan(self._lock([]), LOCK_PATH, target=LINUX)
+        assert _names(artifacts) == ["base-1.0-py3-none-any.whl"]
+
+    def test_extra_selects_its_package(self) -> None:
+        artifacts = plan(self._lock([]), LOCK_PATH, target=LINUX, extras=["cpu"])
+        assert [a.package for a in artifacts] == ["base", "torch"]
+
+    def test_group_selects_its_package(self) -> None:
+        artifacts = plan(self._lock([]), LOCK_PATH, target=LINUX, groups=["dev"])
+        assert [a.package for a in artifacts] == ["base", "pytest"]
+
+    def test_default_groups_apply_when_groups_is_none(self) -> None:
+        artifacts = plan(self._lock(["dev"]), LOCK_PATH, target=LINUX, groups=None)
+        assert [a.package for a in artifacts] == ["base", "pytest"]
+
+    def test_empty_groups_overrides_default_groups(self) -> None:
+        artifacts = plan(self._lock(["dev"]), LOCK_PATH, target=LINUX, groups=())
+        assert [a.package for a in artifacts] == ["base"]
+
+    def test_extras_and_groups_together(self) -> None:
+        artifacts = plan(
+            self._lock([]), LOCK_PATH, target=LINUX, extras=["cpu"], groups=["dev"]
+        )
+        assert [a.package for a in artifacts] == ["base", "pytest", "torch"]
+
+    def test_marker_on_the_environment(self) -> None:
+        lock = _lock(
+            _package("a", wheels=[_wheel("a", "1.0")], marker='os_name == "nt"'),
+            _package("b", wheels=[_wheel("b", "1.0")], marker='os_name == "posix"'),
+        )
+        assert [a.package for a in plan(lock, LOCK_PATH, target=WINDOWS)] == ["a"]
+        assert [a.package for a in plan(lock, LOCK_PATH, target=LINUX)] == ["b"]
+
+
+class TestSelectionErrors:
+    def test_lock_requires_python_not_met(self) -> None:
+        lock = _lock(
+            _package("a", wheels=[_wheel("a", "1.0")]),
+            **{"requires-python": ">=3.12"},
+        )
+        message = _refused(lock)
+        assert "cannot select files for this target" in message
+        assert ">=3.12" in message
+
+    def test_package_requires_python_not_met_names_the_package(self) -> None:
+        lock = _lock(
+            _package(
+                "newpy",
+                wheels=[_wheel("newpy", "1.0")],
+                **{"requires-python": ">=3.13"},
+            )
+        )
+        message = _refused(lock)
+        assert "'newpy'" in message
+        assert ">=3.13" in message
+
+    def test_environments_not_matching(self) -> None:
+        lock = _lock(
+            _package("a", wheels=[_wheel("a", "1.0")]),
+            environments=['sys_platform == "win32"'],
+        )
+        assert "environments" in _refused(lock, target=LINUX)
+        assert _names(plan(lock, LOCK_PATH, target=WINDOWS)) == [
+            "a-1.0-py3-none-any.whl"
+        ]
+
+    def test_no_compatible_wheel_and_no_sdist_names_the_package(self) -> None:
+        lock = _lock(_package("winonly", wheels=[_wheel("winonly", "1.0", WIN)]))
+        message = _refused(lock, target=LINUX)
+        assert "'winonly'" in message
+        assert "no sdist" in message
+
+    def test_two_selected_entries_of_one_package(self) -> None:
+        lock = _lock(
+            _package("dup", wheels=[_wheel("dup", "1.0")]),
+            _package("dup", "2.0", wheels=[_wheel("dup", "2.0")]),
+        )
+        assert "'dup'" in _refused(lock)
+
+    @pytest.mark.parametrize("target", [LINUX, None], ids=["target", "all"])
+    def test_direct_sources_are_not_supported(self, target: Any) -> None:
+        archive = {"url": f"{FILES}/thing.tar.gz", "hashes": {"sha256": _sha("t")}}
+        lock = _lock(_package("thing", archive=archive))
+        message = _refused(lock, target=target)
+        assert "package thing" in message
+        assert "not supported" in message
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason=(
+            "bug: plan lets packaging's UndefinedEnvironmentName escape for a marker "
+            "that uses `extra` (or `extras`/`dependency_groups` in `environments`); "
+            "hydrate prints a traceback instead of a one-line LockFileError"
+        ),
+    )
+    @pytest.mark.parametrize(
+        "fields",
+        [
+            {"marker": 'extra == "cpu"'},
+            {"environments": ["'cpu' in extras"]},
+        ],
+        ids=["package-marker-extra", "environments-extras"],
+    )
+    def test_unevaluable_marker_is_a_lock_file_error(
+        self, fields: dict[str, Any]
+    ) -> None:
+        marker = fields.get("marker")
+        package = _package("a", wheels=[_wheel("a", "1.0")])
+        if marker is not None:
+            package["marker"] = marker
+        top = {k: v for k, v in fields.items() if k != "marker"}
+        _refused(_lock(package, **top), extras=["cpu"])
+
+
+class TestHashes:
+    @pytest.mark.parametrize(
+        "hashes",
+        [
+            {"md5": "0" * 32},
+            {"sha512": "0" * 128},
+            {"sha256": "0" * 63},
+            {"sha256": "0" * 65},
+            {"sha256": "g" * 64},
+            {"sha256": ""},
+            {"sha256": " " + "0" * 63},
+        ],
+        ids=["md5-only", "sha512-only", "short", "long", "not-hex", "empty", "space"],
+    )
+    def test_missing_or_malformed_sha256_is_refused(
+        self, hashes: dict[str, str]
+    ) -> None:
+        lock = _lock(_package("a", wheels=[_wheel("a", "1.0", hashes=hashes)]))
+        message = _refused(lock)
+        assert "package a: a-1.0-py3-none-any.whl has no valid sha256" in message
+
+    def test_refused_under_all_too(self) -> None:
+        lock = _lock(_package("a", sdist=_sdist("a", "1.0", hashes={"md5": "0" * 32})))
+        assert "has no valid sha256" in _refused(lock, target=None)
+
+    def test_extra_algorithms_are_fine_beside_sha256(self) -> None:
+        sha = _sha("x")
+        entry = _wheel("a", "1.0", hashes={"md5": "0" * 32, "sha256": sha})
+        [artifact] = plan(_lock(_package("a", wheels=[entry])), LOCK_PATH, target=None)
+        assert artifact.sha256 == sha
+
+    def test_one_bad_entry_refuses_the_whole_lock(self) -> None:
+        lock = _lock(
+            _package("good", wheels=[_wheel("good", "1.0")]),
+            _package("bad", wheels=[_wheel("bad", "1.0", hashes={"md5": "0" * 32})]),
+        )
+        assert "package bad" in _refused(lock)
+
+
+def _unvalidated(*, wheel: str | None = None, sdist: str | None = None) -> Pylock:
+    """A lock built in code, skipping packaging's validation, to reach plan's checks."""
+    url = f"{FILES}/download"
+    hashes = {"sha256": _sha("x")}
+    wheels = [PackageWheel(name=wheel, url=url, hashes=hashes)] if wheel else None
+    package = Package(
+        name=canonicalize_name("foo"),
+        version=Version("1.0"),
+        wheels=wheels,
+        sdist=PackageSdist(name=sdist, url=url, hashes=hashes) if sdist else None,
+    )
+    return Pylock(lock_version=Version("1.0"), created_by="tests", packages=[package])
+
+
+_UNSAFE_WHEEL_NAMES = {
+    "slash": "sub/foo-1.0-py3-none-any.whl",
+    "backslash": "sub\\foo-1.0-py3-none-any.whl",
+    "dotdot-slash": "../foo-1.0-py3-none-any.whl",
+    "dotdot-backslash": "..\\foo-1.0-py3-none-any.whl",
+    "dotdot": "..",
+    "leading-dot": ".foo-1.0-py3-none-any.whl",
+    "nul": "foo-1.0-py3-none-any\0.whl",
+    "other-package": "bar-1.0-py3-none-any.whl",
+    "other-version": "foo-2.0-py3-none-any.whl",
+    "sdist-name": "foo-1.0.tar.gz",
+    "junk": "foo.exe",
+}
+_UNSAFE_SDIST_NAMES = {
+    "slash": "sub/foo-1.0.tar.gz",
+    "dotdot-slash": "../foo-1.0.tar.gz",
+    "backslash": "..\\foo-1.0.tar.gz",
+    "leading-dot": ".foo-1.0.tar.gz",
+    "other-package": "bar-1.0.tar.gz",
+    "other-version": "foo-2.0.tar.gz",
+    "wheel-name": "foo-1.0-py3-none-any.whl",
+}
+
+
+class TestFileNames:
+    """Packaging's validation refuses these first; plan refuses them regardless."""
+
+    @pytest.mark.parametrize(
+        "filename", _UNSAFE_WHEEL_NAMES.values(), ids=_UNSAFE_WHEEL_NAMES.keys()
+    )
+    def test_unsafe_wheel_name(self, filename: str) -> None:
+        message = _refused(_unvalidated(wheel=filename), target=None)
+        assert message.startswith(f"{LOCK_PATH}: package foo: ")
+        assert repr(filename) in message
+
+    @pytest.mark.parametrize(
+        "filename", _UNSAFE_SDIST_NAMES.values(), ids=_UNSAFE_SDIST_NAMES.keys()
+    )
+    def test_unsafe_sdist_name(self, filename: str) -> None:
+        message = _refused(_unvalidated(sdist=filename), target=None)
+        assert message.startswith(f"{LOCK_PATH}: package foo: ")
+        assert repr(filename) in message
+
+    @pytest.mark.parametrize(
+        "filename",
+        [
+            n
+            for n in _UNSAFE_WHEEL_NAMES.values()
+            if n.endswith(".whl") and "\0" not in n
+        ],
+    )
+    def test_packaging_refuses_them_on_read(self, filename: str) -> None:
+        entry = _file(filename, url=f"{FILES}/download", name=filename)
+        with pytest.raises(PylockValidationError):
+            _lock(_package("foo", wheels=[entry]))
+
+    def test_nul_passes_packaging_but_not_plan(self) -> None:
+        filename = "foo-1.0-py3-none-any\0.whl"
+        entry = _file(filename, url=f"{FILES}/download", name=filename)
+        lock = _lock(_package("foo", wheels=[entry]))
+        assert "unsafe file name" in _refused(lock, target=None)
+
+    def test_percent_encoded_separators_in_url(self) -> None:
+        entry = _file("x", url=f"{FILES}/..%2Ffoo-1.0-py3-none-any.whl")
+        with pytest.raises(PylockValidationError):
+            _lock(_package("foo", wheels=[entry]))
+
+    def test_messages_mention_what_is_wrong(self) -> None:
+        assert "unsafe file name" in _refused(
+            _unvalidated(wheel="../x.whl"), target=None
+        )
+        assert "does not belong to foo 1.0" in _refused(
+            _unvalidated(wheel="bar-1.0-py3-none-any.whl"), target=None
+        )
+        assert "is not a sdist file name" in _refused(
+            _unvalidated(sdist="foo-1.0-py3-none-any.whl"), target=None
+        )
+        assert "is not a wheel file name" in _refused(
+            _unvalidated(wheel="foo-1.0.tar.gz"), target=None
+        )
+
+    def test_name_field_overrides_the_url_name(self) -> None:
+        entry = _wheel("foo", "1.0", url=f"{FILES}/download?id=7")
+        entry["name"] = "foo-1.0-py3-none-any.whl"
+        [artifact] = plan(
+            _lock(_package("foo", wheels=[entry])), LOCK_PATH, target=LINUX
+        )
+        assert artifact.filename == "foo-1.0-py3-none-any.whl"
+        assert artifact.url == f"{FILES}/download?id=7"
+
+    def test_non_normalised_spelling_of_the_package_is_accepted(self) -> None:
+        lock = _lock(
+            _package("foo-bar", wheels=[_file("Foo_Bar-1.0-py3-none-any.whl")])
+        )
+        assert _names(plan(lock, LOCK_PATH, target=LINUX)) == [
+            "Foo_Bar-1.0-py3-none-any.whl"
+        ]
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason=(
+            "bug: plan only refuses slashes, backslashes, NUL and a leading '.', "
+            "so control characters (terminal escapes in hydrate's output) and ':' "
+            "(an NTFS alternate data stream on Windows) reach the destination name"
+        ),
+    )
+    @pytest.mark.parametrize(
+        "filename",
+        [
+            "foo-1.0-py3-none-a:b.whl",
+            "foo-1.0-py3-none-any\n.whl",
+            "foo-1.0-py3-none-\x1b[2Jany.whl",
+        ],
+        ids=["colon", "newline", "escape"],
+    )
+    def test_control_characters_and_colon_are_refused(self, filename: str) -> None:
+        entry = _file(filename, url=f"{FILES}/download", name=filename)
+        _refused(_lock(_package("foo", wheels=[entry])), target=None)
+
+
+class TestDuplicates:
+    def test_same_file_name_in_two_package_entries_under_all(self) -> None:
+        lock = _lock(
+            _package("foo", wheels=[_wheel("foo", "1.0")], marker='os_name == "nt"'),
+            _package(
+                "foo",
+                wheels=[
+                    _wheel(
+                        "foo",
+                        "1.0",
+                        url=f"{FILES}/elsewhere/foo.whl",
+                        name="foo-1.0-py3-none-any.whl",
+                    )
+                ],
+                marker='os_name == "posix"',
+            ),
+        )
+        message = _refused(lock, target=None)
+        assert "package foo: 'foo-1.0-py3-none-any.whl' is listed twice" in message
+
+    def test_the_same_lock_is_fine_when_markers_pick_one(self) -> None:
+        lock = _lock(
+            _package("foo", wheels=[_wheel("foo", "1.0")], marker='os_name == "nt"'),
+            _package(
+                "foo",
+                wheels=[
+                    _wheel(
+                        "foo",
+                        "1.0",
+                        url=f"{FILES}/elsewhere/foo.whl",
+                        name="foo-1.0-py3-none-any.whl",
+                    )
+                ],
+                marker='os_name == "posix"',
+            ),
+        )
+        [artifact] = plan(lock, LOCK_PATH, target=LINUX)
+        assert artifact.url == f"{FILES}/elsewhere/foo.whl"
+
+    def test_same_file_name_twice_in_one_package(self) -> None:
+        lock = _lock(
+            _package(
+                "foo",
+                wheels=[
+                    _wheel("foo", "1.0"),
+                    _wheel(
+                        "foo",
+                        "1.0",
+                        url=f"{FILES}/mirror/x.whl",
+                        name="foo-1.0-py3-none-any.whl",
+                    ),
+                ],
+            )
+        )
+        assert "is listed twice" in _refused(lock, target=None)
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason=(
+            "bug: duplicates are found by exact file name only, so two entries that "
+            "differ in case are one file on a case-insensitive file system "
+            "(Windows, macOS) and race on NAME.part / overwrite each other"
+        ),
+    )
+    def test_names_differing_only_in_case_are_duplicates(self) -> None:
+        lock = _lock(
+            _package(
+                "foo",
+                wheels=[
+                    _file("foo-1.0-py3-none-any.whl"),
+                    _file("Foo-1.0-py3-none-any.whl"),
+                ],
+            )
+        )
+        _refused(lock, target=None)
+
+
+class TestUrls:
+    @pytest.mark.parametrize(
+        "host", ["127.0.0.1", "127.0.0.2", "[::1]", "localhost", "LOCALHOST"]
+    )
+    def test_http_to_loopback_is_allowed_without_allow_http(self, host: str) -> None:
+        url = f"http://{host}:8000/files/a-1.0-py3-none-any.whl"
+        lock = _lock(_package("a", wheels=[_wheel("a", "1.0", url=url)]))
+        [artifact] = plan(lock, LOCK_PATH, target=LINUX)
+        assert artifact.url == url
+
+    @pytest.mark.parametrize(
+        "host", ["files.example.org", "10.0.0.1", "0.0.0.0", "[::]", "localhost.evil"]
+    )
+    def test_http_elsewhere_needs_allow_http(self, host: str) -> None:
+        url = f"http://{host}/files/a-1.0-py3-none-any.whl"
+        lock = _lock(_package("a", wheels=[_wheel("a", "1.0", url=url)]))
+        message = _refused(lock)
+        assert "package a: URL scheme 'http' is not allowed" in message
+        [artifact] = plan(lock, LOCK_PATH, target=LINUX, allow_http=True)
+        assert artifact.url == url
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "ftp://files.example.org/a-1.0-py3-none-any.whl",
+            "gopher://files.example.org/a-1.0-py3-none-any.whl",
+        ],
+    )
+    def test_other_schemes_are_refused_even_with_allow_http(self, url: str) -> None:
+        lock = _lock(_package("a", wheels=[_wheel("a", "1.0", url=url)]))
+        scheme = url.split(":")[0]
+        assert f"URL scheme '{scheme}' is not allowed" in _refused(
+            lock, allow_http=True
+        )
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "https://user:s3cret@files.example.org/a-1.0-py3-none-any.whl",
+            "https://tok3n@files.example.org/a-1.0-py3-none-any.whl",
+            "http://user:s3cret@127.0.0.1/a-1.0-py3-none-any.whl",
+        ],
+    )
+    def test_credentials_in_the_url_are_refused_and_not_echoed(self, url: str) -> None:
+        lock = _lock(_package("a", wheels=[_wheel("a", "1.0", url=url)]))
+        message = _refused(lock, allow_http=True)
+        assert "URL carries credentials" in message
+        assert "s3cret" not in message
+        assert "tok3n" not in message
+
+    def test_https_and_file_urls_are_allowed(self) -> None:
+        lock = _lock(
+            _package(
+                "a",
+                wheels=[_wheel("a", "1.0", url="file:///srv/a-1.0-py3-none-any.whl")],
+            ),
+            _package("b", wheels=[_wheel("b", "1.0")]),
+        )
+        assert [a.url for a in plan(lock, LOCK_PATH, target=LINUX)] == [
+            "file:///srv/a-1.0-py3-none-any.whl",
+            f"{FILES}/b-1.0-py3-none-any.whl",
+        ]
+
+
+class TestPaths:
+    def test_relative_path_resolves_against_the_lock_directory(
+        self, tmp_path: Path
+    ) -> None:
+        lock_path = tmp_path / "project" / "pylock.toml"
+        lock = _lock(
+            _package(
+                "a", wheels=[_wheel("a", "1.0", path="wheels/a-1.0-py3-none-any.whl")]
+            ),
+            _package("b", sdist=_sdist("b", "1.0", path="./b-1.0.tar.gz")),
+        )
+        a, b = plan(lock, lock_path, target=LINUX)
+        project = (tmp_path / "project").resolve()
+        assert a.path == project / "wheels" / "a-1.0-py3-none-any.whl"
+        assert b.path == project / "b-1.0.tar.gz"
+        assert a.url is None and b.url is None
+        assert a.path.is_absolute()
+
+    def test_backslash_separators_are_read_as_directories(self, tmp_path: Path) -> None:
+        lock_path = tmp_path / "pylock.toml"
+        entry = _wheel("a", "1.0", path="wheels\\a-1.0-py3-none-any.whl")
+        [artifact] = plan(_lock(_package("a", wheels=[entry])), lock_path, target=LINUX)
+        assert artifact.filename == "a-1.0-py3-none-any.whl"
+        assert artifact.path == tmp_path.resolve() / "wheels" / "a-1.0-py3-none-any.whl"
+
+    def test_path_inside_after_dotdot_is_fine(self, tmp_path: Path) -> None:
+        lock_path = tmp_path / "pylock.toml"
+        entry = _wheel("a", "1.0", path="x/../a-1.0-py3-none-any.whl")
+        [artifact] = plan(_lock(_package("a", wheels=[entry])), lock_path, target=LINUX)
+        assert artifact.path == tmp_path.resolve() / "a-1.0-py3-none-any.whl"
+
+    @pytest.mark.parametrize(
+        ("path", "reason"),
+        [
+            ("../a-1.0-py3-none-any.whl", "leaves the lock file's directory"),
+            ("..\\a-1.0-py3-none-any.whl", "leaves the lock file's directory"),
+            ("sub/../../a-1.0-py3-none-any.whl", "leaves the lock file's directory"),
+            ("/etc/a-1.0-py3-none-any.whl", "absolute path"),
+            ("\\etc\\a-1.0-py3-none-any.whl", "absolute path"),
+        ],
+    )
+    def test_path_outside_the_lock_directory_is_refused(
+        self, tmp_path: Path, path: str, reason: str
+    ) -> None:
+        lock = _lock(_package("a", wheels=[_wheel("a", "1.0", path=path)]))
+        lock_path = tmp_path / "project" / "pylock.toml"
+        message = _refused(lock, lock_path=lock_path, target=None)
+        assert "package a: " in message
+        assert reason in message
+
+    def test_symlink_out_of_the_lock_directory_is_refused(self, tmp_path: Path) -> None:
+        project = tmp_path / "project"
+        project.mkdir()
+        (tmp_path / "outside").mkdir()
+        (project / "link").symlink_to(tmp_path / "outside")
+        lock = _lock(
+            _package(
+                "a", wheels=[_wheel("a", "1.0", path="link/a-1.0-py3-none-any.whl")]
+            )
+        )
+        message = _refused(lock, lock_path=project / "pylock.toml")
+        assert "leaves the lock file's directory" in message
+
+
+def _tool(**fields: Any) -> dict[str, Any]:
+    return {"lockgen": fields}
+
+
+class TestMetadataRecord:
+    RECORDED = _tool(
+        **{
+            "metadata-source": "range",
+            "metadata-file": "rec-1.0-py3-none-any.whl",
+            "metadata-sha256": "b" * 64,
+            "requires-dist": ["dep>=1", 'win ; sys_platform == "win32"'],
+        }
+    )
+
+    def _one(self, **fields: Any) -> Artifact:
+        lock = _lock(
+            _package(
+                "rec",
+                wheels=[_wheel("rec", "1.0")],
+                sdist=_sdist("rec", "1.0"),
+                **fields,
+            )
+        )
+        [wheel] = plan(lock, LOCK_PATH, target=LINUX)
+        return wheel
+
+    def test_record_is_read_from_packages_tool_lockgen(self) -> None:
+        wheel = self._one(tool=self.RECORDED, **{"requires-python": ">= 3.8"})
+        assert wheel.metadata == MetadataRecord(
+            filename="rec-1.0-py3-none-any.whl",
+            sha256="b" * 64,
+            requires_dist=("dep>=1", 'win ; sys_platform == "win32"'),
+            requires_python=">=3.8",
+        )
+
+    def test_no_requires_python(self) -> None:
+        wheel = self._one(tool=self.RECORDED)
+        assert wheel.metadata is not None
+        assert wheel.metadata.requires_python is None
+
+    def test_missing_requires_dist_means_none(self) -> None:
+        fields = dict(self.RECORDED["lockgen"])
+        del fields["requires-dist"]
+        wheel = self._one(tool=_tool(**fields))
+        assert wheel.metadata is not None
+        assert wheel.metadata.requires_dist == ()
+
+    def test_absent(self) -> None:
+        assert self._one().metadata is None
+        assert self._one(tool={"other-tool": {"x": 1}}).metadata is None
+
+    @pytest.mark.parametrize(
+        "tool",
+        [
+            {"lockgen": "not a table"},
+            _tool(**{"metadata-sha256": "b" * 64, "requires-dist": []}),
+            _tool(**{"metadata-file": "rec-1.0-py3-none-any.whl", "requires-dist": []}),
+            _tool(**{"metadata-file": 7, "metadata-sha256": "b" * 64}),
+            _tool(
+                **{
+                    "metadata-file": "rec-1.0-py3-none-any.whl",
+                    "metadata-sha256": "b" * 64,
+                    "requires-dist": "dep>=1",
+                }
+            ),
+        ],
+        ids=["not-table", "no-file", "no-sha", "file-not-str", "requires-not-list"],
+    )
+    def test_malformed_means_none(self, tool: dict[str, Any]) -> None:
+        assert self._one(tool=tool).metadata is None
+
+    def test_sdists_carry_no_record(self) -> None:
+        lock = _lock(_package("rec", sdist=_sdist("rec", "1.0"), tool=self.RECORDED))
+        [sdist] = plan(lock, LOCK_PATH, target=None)
+        assert sdist.metadata is None
