@@ -11,13 +11,16 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from lockgen import __version__
 from lockgen.errors import LockgenError
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
     from lockgen.hydrate import HydrateOptions, HydrateReport
@@ -38,6 +41,27 @@ _PLATFORM_HELP = (
     "Lock for another platform: linux_x86_64 (= manylinux_2_28), manylinux_2_17_aarch64, "
     "musllinux_1_2_x86_64, macosx_11_0_arm64, win_amd64, ..."
 )
+
+
+_CACHE_DIR_OPTION = click.option(
+    "--cache-dir",
+    metavar="DIR",
+    type=click.Path(path_type=Path),
+    help="Cache directory (default: $LOCKGEN_CACHE_DIR, else the user cache dir).",
+)
+
+
+def _cache_options(func: _F) -> _F:
+    """``--cache-dir``, ``--no-cache`` and ``--offline``, shared by the commands."""
+    func = click.option(
+        "--offline",
+        is_flag=True,
+        help="Use only the cache and local files; fail naming what is missing.",
+    )(func)
+    func = click.option(
+        "--no-cache", is_flag=True, help="Neither read nor write the cache."
+    )(func)
+    return _CACHE_DIR_OPTION(func)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -115,6 +139,10 @@ def main() -> None:
     help="Requests in flight ahead of the resolver (1 = no prefetch).",
 )
 @click.option(
+    "--refresh", is_flag=True, help="Refetch index pages instead of revalidating them."
+)
+@_cache_options
+@click.option(
     "--check",
     is_flag=True,
     help="Exit 1 if the lock is not up to date with the inputs; write nothing.",
@@ -137,6 +165,10 @@ def lock(
     upgrade: bool,
     upgrade_packages: tuple[str, ...],
     jobs: int,
+    refresh: bool,
+    cache_dir: Path | None,
+    no_cache: bool,
+    offline: bool,
     check: bool,
     quiet: bool,
     verbose: bool,
@@ -173,6 +205,10 @@ def lock(
         upgrade_packages=upgrade_packages,
         check=check,
         jobs=jobs,
+        cache_dir=cache_dir,
+        no_cache=no_cache,
+        refresh=refresh,
+        offline=offline,
     )
     _run(options, quiet=quiet, verbose=verbose)
 
@@ -238,6 +274,7 @@ def lock(
     is_flag=True,
     help="Print a machine-readable summary on stdout.",
 )
+@_cache_options
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def hydrate(
     lock_file: str,
@@ -251,6 +288,9 @@ def hydrate(
     allow_http: bool,
     no_verify_metadata: bool,
     as_json: bool,
+    cache_dir: Path | None,
+    no_cache: bool,
+    offline: bool,
     quiet: bool,
 ) -> None:
     """Download the files LOCK selects for an environment into DIR, verified.
@@ -277,6 +317,9 @@ def hydrate(
         jobs=jobs,
         allow_http=allow_http,
         verify_metadata=not no_verify_metadata,
+        cache_dir=cache_dir,
+        no_cache=no_cache,
+        offline=offline,
     )
     _run_hydrate(options, quiet=quiet, as_json=as_json)
 
@@ -318,9 +361,53 @@ def _hydrate_summary(report: HydrateReport, elapsed: float) -> str:
     rate = report.transferred / elapsed if elapsed > 0 else 0.0
     return (
         f"Hydrated {report.dest}: {fetched} fetched ({_size(report.transferred)}, "
-        f"{_size(int(rate))}/s), {cached} already present, "
-        f"{report.count('failed')} failed in {elapsed:.2f}s"
+        f"{_size(int(rate))}/s), {report.count('from-cache')} from the cache, "
+        f"{cached} already present, {report.count('failed')} failed "
+        f"in {elapsed:.2f}s"
     )
+
+
+@main.group()
+def cache() -> None:
+    """Inspect or empty the cache shared by lock and hydrate."""
+
+
+@cache.command("dir")
+@_CACHE_DIR_OPTION
+def cache_dir_command(cache_dir: Path | None) -> None:
+    """Print the cache directory."""
+    click.echo(str(_cache_root(cache_dir)))
+
+
+@cache.command("info")
+@_CACHE_DIR_OPTION
+def cache_info(cache_dir: Path | None) -> None:
+    """Print the cache's size and its entries per kind."""
+    from lockgen.cache import Cache
+
+    root = _cache_root(cache_dir)
+    kinds = Cache(root).info()
+    total = sum(size for _, size in kinds.values())
+    click.echo(f"{root}: {_size(total)}")
+    for kind, (entries, size) in kinds.items():
+        click.echo(f"  {kind}: {entries} entries, {_size(size)}")
+
+
+@cache.command("clean")
+@_CACHE_DIR_OPTION
+def cache_clean(cache_dir: Path | None) -> None:
+    """Remove everything in the cache."""
+    from lockgen.cache import Cache
+
+    root = _cache_root(cache_dir)
+    freed = Cache(root).clean()
+    click.echo(f"Removed {_size(freed)} from {root}")
+
+
+def _cache_root(cache_dir: Path | None) -> Path:
+    from lockgen.cache import default_cache_dir
+
+    return cache_dir or default_cache_dir(os.environ)
 
 
 def _check_output(output: str) -> None:

@@ -11,7 +11,10 @@ is deleted and the failure reported; lockgen never tries another file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import shutil
 import time
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from pathlib import Path
 
+    from lockgen.cache import Cache
     from lockgen.plan import Artifact
     from lockgen.transport import HttpClient, Response
 
@@ -40,11 +44,15 @@ class CancelledError(LockgenError):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Fetched:
-    """A verified file in the destination directory."""
+    """A verified file in the destination directory, and where it came from.
+
+    ``status``: ``present`` (already there), ``cache`` (linked or copied from the
+    cache) or ``fetched`` (downloaded, or copied from a local path).
+    """
 
     artifact: Artifact
     path: Path
-    cached: bool
+    status: str
     transferred: int
 
 
@@ -105,12 +113,65 @@ def fetch(
     *,
     on_bytes: Callable[[int], None],
     cancelled: threading.Event,
+    cache: Cache | None = None,
+    offline: bool = False,
 ) -> Fetched:
-    """Make ``dest/artifact.filename`` hold the verified artifact; see the module doc."""
+    """Make ``dest/artifact.filename`` hold the verified artifact; see the module doc.
+
+    With a cache, a file already kept there is linked (or copied) instead of
+    downloaded, and a downloaded one is kept for next time.
+    """
     final = dest / artifact.filename
     if final.is_file() and _matches(final, artifact):
-        return Fetched(artifact=artifact, path=final, cached=True, transferred=0)
+        return Fetched(artifact=artifact, path=final, status="present", transferred=0)
     part = dest / f"{artifact.filename}.part"
+    if cache is not None and _from_cache(cache, artifact, part):
+        part.replace(final)
+        return Fetched(artifact=artifact, path=final, status="cache", transferred=0)
+    if (
+        offline
+        and artifact.path is None
+        and not (artifact.url or "").startswith("file:")
+    ):
+        raise LockgenError(f"{artifact.filename}: offline, and it is not cached")
+    transferred = _fetch_into(client, artifact, part, on_bytes, cancelled)
+    part.replace(final)
+    if cache is not None:
+        with contextlib.suppress(OSError, ValueError):
+            cache.add_artifact(final, artifact.sha256)
+    return Fetched(
+        artifact=artifact, path=final, status="fetched", transferred=transferred
+    )
+
+
+def _from_cache(cache: Cache, artifact: Artifact, part: Path) -> bool:
+    """Link (or copy) the cached copy into ``part``; ``True`` if it verifies."""
+    source = cache.artifact_path(artifact.sha256)
+    if source is None:
+        return False
+    part.unlink(missing_ok=True)
+    try:
+        os.link(source, part)
+    except OSError:
+        try:
+            shutil.copyfile(source, part)
+        except OSError:
+            return False
+    if _matches(part, artifact):
+        return True
+    part.unlink(missing_ok=True)
+    cache.discard_artifact(artifact.sha256)
+    return False
+
+
+def _fetch_into(
+    client: HttpClient,
+    artifact: Artifact,
+    part: Path,
+    on_bytes: Callable[[int], None],
+    cancelled: threading.Event,
+) -> int:
+    """Download (or copy from a local path) into ``part`` and verify it there."""
     if artifact.path is not None:
         sink, transferred = _copy_local(artifact, part, on_bytes, cancelled)
         _verify(sink, part, artifact)
@@ -125,8 +186,7 @@ def fetch(
             sink, again = _download(client, artifact, part, on_bytes, cancelled)
             transferred += again
             _verify(sink, part, artifact)
-    part.replace(final)
-    return Fetched(artifact=artifact, path=final, cached=False, transferred=transferred)
+    return transferred
 
 
 def _matches(path: Path, artifact: Artifact) -> bool:

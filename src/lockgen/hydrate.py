@@ -9,11 +9,13 @@ the gap left by range-read metadata at lock time.
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from lockgen.cache import Cache, default_cache_dir
 from lockgen.download import Fetched, fetch
 from lockgen.environment import make_target
 from lockgen.errors import LockFileError, LockgenError, MetadataError
@@ -30,6 +32,9 @@ if TYPE_CHECKING:
 
 __all__ = ["HydrateOptions", "HydrateProgress", "HydrateReport", "run_hydrate"]
 
+#: The report's name for each way a file came to be in place.
+_STATUS = {"fetched": "fetched", "cache": "from-cache", "present": "cached"}
+
 
 class HydrateProgress(Protocol):
     """What hydrate reports while it runs; called from worker threads."""
@@ -41,7 +46,7 @@ class HydrateProgress(Protocol):
         """Bytes arrived (or were found already present)."""
 
     def file_done(self, filename: str, status: str) -> None:
-        """A file ended as ``fetched``, ``cached`` or ``failed``."""
+        """A file ended ``fetched``, ``from-cache``, ``cached`` (present) or ``failed``."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,6 +63,9 @@ class HydrateOptions:
     jobs: int = 8
     allow_http: bool = False
     verify_metadata: bool = True
+    cache_dir: Path | None = None
+    no_cache: bool = False
+    offline: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,6 +116,7 @@ class HydrateReport:
             ],
             "bytes": self.transferred,
             "fetched": self.count("fetched"),
+            "from_cache": self.count("from-cache"),
             "cached": self.count("cached"),
             "failed": self.count("failed"),
         }
@@ -123,10 +132,15 @@ def run_hydrate(options: HydrateOptions, progress: HydrateProgress) -> HydrateRe
     progress.start(len(artifacts), sum(a.size or 0 for a in artifacts))
     report = HydrateReport(dest=options.dest)
     client = HttpClient(maxsize=options.jobs)
+    cache = (
+        None
+        if options.no_cache
+        else Cache(options.cache_dir or default_cache_dir(os.environ))
+    )
     cancelled = threading.Event()
     with ThreadPoolExecutor(max_workers=options.jobs) as pool:
         futures = [
-            pool.submit(_one, client, a, options, progress, cancelled)
+            pool.submit(_one, client, cache, a, options, progress, cancelled)
             for a in artifacts
         ]
         try:
@@ -164,6 +178,7 @@ def _plan(options: HydrateOptions) -> list[Artifact]:
 
 def _one(
     client: HttpClient,
+    cache: Cache | None,
     artifact: Artifact,
     options: HydrateOptions,
     progress: HydrateProgress,
@@ -176,15 +191,17 @@ def _one(
             options.dest,
             on_bytes=progress.advance,
             cancelled=cancelled,
+            cache=cache,
+            offline=options.offline,
         )
-        if fetched.cached:
+        if fetched.status != "fetched":
             progress.advance(artifact.size or 0)
         if options.verify_metadata:
             _check_metadata(fetched)
     except LockgenError as exc:
         progress.file_done(artifact.filename, "failed")
         return Outcome(artifact=artifact, status="failed", error=str(exc))
-    status = "cached" if fetched.cached else "fetched"
+    status = _STATUS[fetched.status]
     progress.file_done(artifact.filename, status)
     return Outcome(artifact=artifact, status=status, transferred=fetched.transferred)
 

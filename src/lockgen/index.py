@@ -7,10 +7,17 @@ server mishandles ranges, the whole file, streamed once and hashed on the way. A
 that fails a range request is remembered, so its later wheels skip straight to the
 whole download. Several indexes are searched in order and a project's files come from
 the first index that has it, so a public index can never shadow a private project.
+
+With a :class:`~lockgen.cache.Cache`, pages are revalidated (a 304 costs one small
+request), metadata is read once per artifact ever (it is immutable: keyed by the
+artifact's sha256), and whole downloads are kept by sha256 for ``hydrate``. Every
+request, page, metadata file and download is single-flight, so the prefetcher and the
+resolver never fetch the same thing twice.
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import tempfile
 import threading
@@ -18,8 +25,10 @@ from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from lockgen.cache import Cache, CachedPage
 from lockgen.errors import (
     HashMismatchError,
+    LockgenError,
     MetadataError,
     NetworkError,
     ProjectNotFoundError,
@@ -38,16 +47,31 @@ from lockgen.wheel_zip import read_wheel_metadata, read_wheel_metadata_from_file
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
+    from pathlib import Path
 
     from packaging.utils import NormalizedName
 
     from lockgen.models import CoreMetadata, DistFile
     from lockgen.transport import HttpClient, Response
 
-__all__ = ["IndexClient"]
+__all__ = ["CacheMode", "IndexClient", "OfflineError"]
 
 _SPOOL_MAX = 32 * 1024 * 1024
 _PAGE_HEADERS = {"Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
+#: Content type of a cached "this index does not have the project" answer.
+_NOT_FOUND = "application/x-lockgen-not-found"
+
+
+class CacheMode(enum.Enum):
+    """How the cache is used: normally, refetching pages, or never going online."""
+
+    NORMAL = "normal"
+    REFRESH = "refresh"
+    OFFLINE = "offline"
+
+
+class OfflineError(LockgenError):
+    """``--offline`` and something needed is neither cached nor a local file."""
 
 
 class IndexClient:
@@ -58,11 +82,15 @@ class IndexClient:
         client: HttpClient,
         indexes: Sequence[str],
         *,
+        cache: Cache | None = None,
+        mode: CacheMode = CacheMode.NORMAL,
         on_event: Callable[[str], None] | None = None,
     ) -> None:
         self._client = client
         self.indexes = tuple(url if url.endswith("/") else url + "/" for url in indexes)
         self.ranges = RangeSupport()
+        self._cache = cache
+        self._mode = mode
         self._on_event = on_event
         self._pages: SingleFlight[str, tuple[DistFile, ...]] = SingleFlight()
         self._metadata: SingleFlight[str, CoreMetadata] = SingleFlight()
@@ -73,42 +101,103 @@ class IndexClient:
     # -- project pages -------------------------------------------------------------
     def list_files(self, name: NormalizedName) -> tuple[DistFile, ...]:
         """Files of ``name`` from the first index that has the project (fetched once)."""
-        return self._pages.get(name, lambda: self._fetch_page(name))
+        return self._pages.get(name, lambda: self._fetch_files(name))
 
-    def _fetch_page(self, name: NormalizedName) -> tuple[DistFile, ...]:
+    def _fetch_files(self, name: NormalizedName) -> tuple[DistFile, ...]:
         for index in self.indexes:
-            response = self._client.get(f"{index}{name}/", _PAGE_HEADERS)
-            if response.status == 404:
-                continue
-            response.raise_for_status()
-            content_type = response.headers.get("content-type", "")
-            files = parse_project_page(
-                response.read(), content_type, response.url, index_url=index
-            )
-            return tuple(files)
+            page = self._page(f"{index}{name}/")
+            if page is not None:
+                files = parse_project_page(
+                    page.body, page.content_type, page.final_url, index_url=index
+                )
+                return tuple(files)
         raise ProjectNotFoundError(name, self.indexes)
+
+    def _page(self, url: str) -> CachedPage | None:
+        """The page at ``url`` (``None``: not on this index), revalidating the cache."""
+        cached = self._cached_page(url)
+        if self._mode is CacheMode.OFFLINE and not _is_local(url):
+            if cached is None:
+                raise OfflineError(f"offline, and the index page {url} is not cached")
+            return None if cached.content_type == _NOT_FOUND else cached
+        headers = dict(_PAGE_HEADERS)
+        if cached is not None and cached.content_type != _NOT_FOUND:
+            if cached.etag:
+                headers["If-None-Match"] = cached.etag
+            if cached.last_modified:
+                headers["If-Modified-Since"] = cached.last_modified
+        response = self._client.get(url, headers)
+        if response.status == 304 and cached is not None:
+            return cached
+        if response.status == 404:
+            self._store_page(url, response, _NOT_FOUND)
+            return None
+        response.raise_for_status()
+        return self._store_page(url, response, response.headers.get("content-type", ""))
+
+    def _cached_page(self, url: str) -> CachedPage | None:
+        if self._cache is None or self._mode is CacheMode.REFRESH or _is_local(url):
+            return None
+        return self._cache.get_page(url)
+
+    def _store_page(
+        self, url: str, response: Response, content_type: str
+    ) -> CachedPage:
+        page = CachedPage(
+            url=url,
+            final_url=response.url,
+            content_type=content_type,
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
+            body=b"" if content_type == _NOT_FOUND else response.read(),
+        )
+        if self._cache is not None and not _is_local(url):
+            self._cache.put_page(page)
+        return page
 
     # -- metadata ------------------------------------------------------------------
     def get_metadata(self, dist: DistFile) -> CoreMetadata:
-        """Core metadata of a wheel or sdist (fetched once per file URL)."""
-        return self._metadata.get(dist.url, lambda: self._fetch_metadata(dist))
+        """Core metadata of a wheel or sdist (fetched once per file URL, ever)."""
+        return self._metadata.get(dist.url, lambda: self._load_metadata(dist))
 
-    def _fetch_metadata(self, dist: DistFile) -> CoreMetadata:
+    def _load_metadata(self, dist: DistFile) -> CoreMetadata:
+        key = Cache.metadata_key(dist.sha256, dist.url)
+        use_cache = self._cache is not None and not (
+            self._mode is CacheMode.REFRESH and key.startswith("url-")
+        )
+        if use_cache and self._cache is not None:
+            hit = self._cache.get_metadata(key)
+            if hit is not None:
+                cached, cached_source = hit
+                return parse_core_metadata(
+                    cached, dist.filename, MetadataSource(cached_source)
+                )
+        if self._mode is CacheMode.OFFLINE and not _is_local(dist.url):
+            raise OfflineError(
+                f"offline, and the metadata of {dist.filename} is not cached"
+            )
+        data, source = self._fetch_metadata(dist)
+        metadata = parse_core_metadata(data, dist.filename, source)
+        if self._cache is not None:
+            self._cache.put_metadata(key, data, source.value)
+        return metadata
+
+    def _fetch_metadata(self, dist: DistFile) -> tuple[bytes, MetadataSource]:
         parsed = parse_filename(dist.filename)
         if parsed is None:
             raise MetadataError(dist.filename, "not a wheel or sdist file name")
         if parsed.kind is DistKind.SDIST:
-            return self._sdist_metadata(dist)
+            return self._sdist_metadata(dist), MetadataSource.SDIST
         if dist.core_metadata is not None:
-            metadata = self._pep658_metadata(dist)
-            if metadata is not None:
-                return metadata
+            data = self._pep658_metadata(dist)
+            if data is not None:
+                return data, MetadataSource.PEP658
         host = urlsplit(dist.url).netloc
         if self.ranges.works(host):
             return self._range_metadata(dist, host)
-        return self._whole_wheel_metadata(dist, None)
+        return self._whole_wheel_metadata(dist, None), MetadataSource.WHOLE_FILE
 
-    def _pep658_metadata(self, dist: DistFile) -> CoreMetadata | None:
+    def _pep658_metadata(self, dist: DistFile) -> bytes | None:
         response = self._client.get(dist.url + ".metadata")
         if response.status == 404:
             self._event(f"{dist.filename}: advertised .metadata is missing")
@@ -124,15 +213,18 @@ class IndexClient:
                     actual=actual,
                 )
         self._event(f"{dist.filename}: metadata from PEP 658 file")
-        return parse_core_metadata(data, dist.filename, MetadataSource.PEP658)
+        return data
 
-    def _range_metadata(self, dist: DistFile, host: str) -> CoreMetadata:
+    def _range_metadata(
+        self, dist: DistFile, host: str
+    ) -> tuple[bytes, MetadataSource]:
         with self._client.stream(dist.url, tail_headers()) as response:
             if response.status == 200:
                 self._no_ranges(
                     host, dist, "answered a range request with the whole file"
                 )
-                return self._whole_wheel_metadata(dist, response)
+                data = self._whole_wheel_metadata(dist, response)
+                return data, MetadataSource.WHOLE_FILE
             if response.status in REFUSED:
                 self._no_ranges(
                     host, dist, f"refused a range request (HTTP {response.status})"
@@ -150,10 +242,8 @@ class IndexClient:
                     self._no_ranges(host, dist, str(exc))
                 else:
                     self._event(f"{dist.filename}: metadata by range requests")
-                    return parse_core_metadata(
-                        data, dist.filename, MetadataSource.RANGE
-                    )
-        return self._whole_wheel_metadata(dist, None)
+                    return data, MetadataSource.RANGE
+        return self._whole_wheel_metadata(dist, None), MetadataSource.WHOLE_FILE
 
     def _no_ranges(self, host: str, dist: DistFile, why: str) -> None:
         self.ranges.mark_unsupported(host)
@@ -161,21 +251,18 @@ class IndexClient:
             f"{dist.filename}: server {why}; downloading whole files from {host}"
         )
 
-    def _whole_wheel_metadata(
-        self, dist: DistFile, response: Response | None
-    ) -> CoreMetadata:
+    def _whole_wheel_metadata(self, dist: DistFile, response: Response | None) -> bytes:
         with self._download(dist, response) as fh:
             data = read_wheel_metadata_from_file(fh, dist.filename)
         self._event(f"{dist.filename}: metadata from the whole wheel")
-        return parse_core_metadata(data, dist.filename, MetadataSource.WHOLE_FILE)
+        return data
 
-    def _sdist_metadata(self, dist: DistFile) -> CoreMetadata:
+    def _sdist_metadata(self, dist: DistFile) -> bytes:
         with self._download(dist, None) as fh:
-            fh.seek(0)
             data = read_sdist_metadata(fh, dist.filename)
         check_static_sdist_metadata(data, dist.filename)
         self._event(f"{dist.filename}: metadata from the sdist's PKG-INFO")
-        return parse_core_metadata(data, dist.filename, MetadataSource.SDIST)
+        return data
 
     # -- whole files ---------------------------------------------------------------
     def get_sha256(self, dist: DistFile) -> tuple[str, int]:
@@ -196,8 +283,19 @@ class IndexClient:
     def _download(
         self, dist: DistFile, response: Response | None
     ) -> Iterator[IO[bytes]]:
-        """Stream ``dist`` into a spooled temp file, hashing it; verify what is known."""
-        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_MAX) as fh:
+        """``dist``'s bytes as an open file: from the cache, or streamed and verified.
+
+        A download is hashed as it streams, checked against the size and sha256 the
+        index gave, and (with a cache) kept under its sha256 for next time.
+        """
+        cached = self._cached_artifact(dist)
+        if cached is not None:
+            with cached.open("rb") as fh:
+                yield fh
+            return
+        if self._mode is CacheMode.OFFLINE and not _is_local(dist.url):
+            raise OfflineError(f"offline, and {dist.filename} is not cached")
+        with self._spool() as (fh, temp):
             if response is None:
                 with self._client.stream(
                     dist.url, {"Accept-Encoding": "identity"}
@@ -209,11 +307,65 @@ class IndexClient:
             _verify(dist, digest, size)
             with self._lock:
                 self._hashes[dist.url] = (digest, size)
-            yield fh
+            self._keep(fh, temp, digest)
+            if temp is None:
+                fh.seek(0)
+                yield fh
+            else:
+                with temp.open("rb") as reader:  # the cache's temp file is write-only
+                    yield reader
+
+    def _cached_artifact(self, dist: DistFile) -> Path | None:
+        """The cached copy of ``dist``, if its bytes still hash to the index's sha256."""
+        if self._cache is None or dist.sha256 is None:
+            return None
+        path = self._cache.artifact_path(dist.sha256)
+        if path is None:
+            return None
+        sha = hashlib.sha256()
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                sha.update(chunk)
+        if sha.hexdigest() == dist.sha256:
+            return path
+        self._cache.discard_artifact(dist.sha256)
+        return None
+
+    @contextmanager
+    def _spool(self) -> Iterator[tuple[IO[bytes], Path | None]]:
+        """Where a download goes: a cache temp file (kept on success) or a spool."""
+        if self._cache is not None:
+            try:
+                fh, temp = self._cache.temp_file()
+            except OSError:
+                pass
+            else:
+                try:
+                    with fh:
+                        yield fh, temp
+                finally:
+                    temp.unlink(missing_ok=True)
+                return
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_MAX) as spool:
+            yield spool, None
+
+    def _keep(self, fh: IO[bytes], temp: Path | None, digest: str) -> None:
+        """Hard-link a verified download into the cache (best effort)."""
+        if self._cache is None or temp is None:
+            return
+        fh.flush()
+        try:
+            self._cache.add_artifact(temp, digest)
+        except (OSError, ValueError):
+            return
 
     def _event(self, message: str) -> None:
         if self._on_event is not None:
             self._on_event(message)
+
+
+def _is_local(url: str) -> bool:
+    return url.startswith("file:")
 
 
 def _copy_hashing(response: Response, fh: IO[bytes]) -> tuple[str, int]:

@@ -90,6 +90,10 @@ class LockOptions:
     upgrade_packages: Sequence[str] = ()
     check: bool = False
     jobs: int = 8
+    cache_dir: Path | None = None
+    no_cache: bool = False
+    refresh: bool = False
+    offline: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,7 +150,7 @@ def run_lock(
             unchanged=True,
         )
     preferences = {} if options.upgrade or existing is None else _pins(existing[1])
-    return _resolve_and_write(options, inputs, preferences, progress)
+    return _resolve_and_write(options, inputs, preferences, progress, environ)
 
 
 def _resolve_and_write(
@@ -154,9 +158,11 @@ def _resolve_and_write(
     inputs: _Inputs,
     preferences: dict[NormalizedName, Version],
     progress: Progress,
+    environ: Mapping[str, str],
 ) -> LockResult:
     # Imported here so that an up-to-date run never loads the resolver or urllib3.
-    from lockgen.index import IndexClient
+    from lockgen.cache import Cache, default_cache_dir
+    from lockgen.index import CacheMode, IndexClient
     from lockgen.lockfile import build_lock, dumps
     from lockgen.prefetch import Prefetcher
     from lockgen.resolve import resolve
@@ -165,7 +171,21 @@ def _resolve_and_write(
     client = HttpClient(maxsize=options.jobs + 1)
     for netloc, (user, password) in inputs.credentials.items():
         client.add_credentials(netloc, user, password)
-    repository = IndexClient(client, inputs.indexes, on_event=progress.detail)
+    cache = (
+        None
+        if options.no_cache
+        else Cache(options.cache_dir or default_cache_dir(environ))
+    )
+    mode = (
+        CacheMode.OFFLINE
+        if options.offline
+        else CacheMode.REFRESH
+        if options.refresh
+        else CacheMode.NORMAL
+    )
+    repository = IndexClient(
+        client, inputs.indexes, cache=cache, mode=mode, on_event=progress.detail
+    )
     environment = inputs.target.environment()
     constraints = _constraints(inputs.requirements.constraints, environment)
     for name in _upgrade_constraints(options.upgrade_packages, constraints):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -530,7 +531,7 @@ class IndexServer:
         if injected is not None:
             return _Response(injected, f"injected {injected}\n".encode())
         if path == "/simple" or path.startswith("/simple/"):
-            return self._simple(path, headers.get("accept"))
+            return _revalidated(self._simple(path, headers.get("accept")), headers)
         if path.startswith("/files/"):
             return self._file(method, path.removeprefix("/files/"), headers)
         return _Response(404, b"not found\n")
@@ -611,3 +612,13 @@ class IndexServer:
                 f"bytes {span.start}-{span.end}/{len(data)}"
             )
         return response
+
+
+def _revalidated(response: _Response, headers: Mapping[str, str]) -> _Response:
+    """Give a 200 page an ETag (its body's sha256) and answer If-None-Match with 304."""
+    if response.status != 200:
+        return response
+    etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
+    if headers.get("if-none-match") == etag:
+        return _Response(304, b"", {"ETag": etag, "Vary": "Accept"})
+    return _Response(response.status, response.body, {**response.headers, "ETag": etag})

@@ -1,0 +1,225 @@
+"""The persistent cache through the CLI: warm locks, offline, corruption, sharing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import tomli
+from click.testing import Result
+
+from lockgen.cache import Cache
+from tests.conftest import ServerFactory
+from tests.support.index_server import IndexServer
+from tests.support.wheels import Dist, make_wheel
+
+Run = Callable[..., Result]
+
+
+def _dists() -> list[Dist]:
+    return [
+        make_wheel("app", "1.0", requires_dist=["lib>=1", "util"]),
+        make_wheel("lib", "1.0", padding=50_000),
+        make_wheel("util", "1.0"),
+    ]
+
+
+def _lock(lockgen: Run, server: IndexServer, *args: str) -> Result:
+    # -U: a real resolution every time (an up-to-date lock would make no request)
+    result = lockgen("lock", "r.in", "-i", server.index_url, "-U", *args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _cache_dir(tmp_path: Path) -> Path:
+    return Path(os.environ["LOCKGEN_CACHE_DIR"])
+
+
+def test_warm_lock_makes_only_conditional_page_requests(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    server = make_server(_dists(), pep658=False)
+    (tmp_path / "r.in").write_text("app\n")
+    _lock(lockgen, server)
+    cold = (tmp_path / "pylock.toml").read_text()
+    server.clear_log()
+    _lock(lockgen, server)
+    assert (tmp_path / "pylock.toml").read_text() == cold
+    assert all(r.path.startswith("/simple/") for r in server.requests)
+    assert all("if-none-match" in r.headers for r in server.requests)
+    assert {r.status for r in server.requests} == {304}
+
+
+def test_offline_on_a_warm_cache_makes_no_request(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    server = make_server(_dists())
+    (tmp_path / "r.in").write_text("app\n")
+    _lock(lockgen, server)
+    server.clear_log()
+    _lock(lockgen, server, "--offline")
+    assert server.requests == []
+
+
+def test_offline_on_a_cold_cache_names_what_is_missing(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    server = make_server(_dists())
+    (tmp_path / "r.in").write_text("app\n")
+    result = lockgen("lock", "r.in", "-i", server.index_url, "--offline")
+    assert result.exit_code == 1
+    assert f"{server.index_url}app/" in result.stderr and "offline" in result.stderr
+    assert server.requests == []
+
+
+def test_a_corrupt_entry_is_discarded_and_refetched(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    dists = _dists()
+    server = make_server(dists)
+    (tmp_path / "r.in").write_text("app\n")
+    _lock(lockgen, server)
+    entries = list((_cache_dir(tmp_path) / "v1" / "metadata").rglob("sha256-*"))
+    assert len(entries) == 3
+    for entry in entries:  # flip the last byte of each payload
+        data = bytearray(entry.read_bytes())
+        data[-1] ^= 0xFF
+        entry.write_bytes(bytes(data))
+    server.clear_log()
+    _lock(lockgen, server)
+    metadata_gets = [r for r in server.requests if r.path.endswith(".metadata")]
+    assert len(metadata_gets) == 3
+    lock = tomli.loads((tmp_path / "pylock.toml").read_text())
+    by_file = {d.filename: d for d in dists}
+    for package in lock["packages"]:
+        tool = package["tool"]["lockgen"]
+        assert tool["metadata-sha256"] == by_file[tool["metadata-file"]].metadata_sha256
+
+
+def test_no_cache_neither_reads_nor_writes(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    server = make_server(_dists())
+    (tmp_path / "r.in").write_text("app\n")
+    _lock(lockgen, server, "--no-cache")
+    assert not _cache_dir(tmp_path).exists()
+    _lock(lockgen, server)
+    server.clear_log()
+    _lock(lockgen, server, "--no-cache")
+    assert any(r.path.endswith(".metadata") for r in server.requests)
+
+
+def test_refresh_refetches_pages(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    server = make_server(_dists())
+    (tmp_path / "r.in").write_text("app\n")
+    _lock(lockgen, server)
+    server.clear_log()
+    _lock(lockgen, server, "--refresh")
+    pages = [r for r in server.requests if r.path.startswith("/simple/")]
+    assert len(pages) == 3 and all(r.status == 200 for r in pages)
+    assert not any(r.path.endswith(".metadata") for r in server.requests)
+
+
+def test_whole_file_downloads_serve_a_later_hydrate(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    server = make_server(_dists(), pep658=False, ranges="ignore")
+    (tmp_path / "r.in").write_text("app\n")
+    _lock(lockgen, server)
+    server.clear_log()
+    result = lockgen("hydrate", "pylock.toml", "-d", "wh", "--json")
+    assert result.exit_code == 0, result.output
+    assert server.requests == []
+    assert '"from_cache": 3' in result.stdout
+
+
+def test_second_hydrate_into_a_new_dir_links_from_the_cache(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    server = make_server(_dists())
+    (tmp_path / "r.in").write_text("app\n")
+    _lock(lockgen, server)
+    assert lockgen("hydrate", "pylock.toml", "-d", "one").exit_code == 0
+    server.clear_log()
+    result = lockgen("hydrate", "pylock.toml", "-d", "two")
+    assert result.exit_code == 0
+    assert server.requests == []
+    assert "3 from the cache" in result.stderr
+    for name in os.listdir(tmp_path / "two"):
+        assert (tmp_path / "two" / name).read_bytes() == (
+            tmp_path / "one" / name
+        ).read_bytes()
+
+
+def test_offline_hydrate_without_the_files_fails_naming_them(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    server = make_server(_dists())
+    (tmp_path / "r.in").write_text("app\n")
+    _lock(lockgen, server)
+    server.clear_log()
+    result = lockgen("hydrate", "pylock.toml", "-d", "wh", "--offline")
+    assert result.exit_code == 1
+    assert "app-1.0-py3-none-any.whl: offline" in result.stderr
+    assert server.requests == []
+
+
+def test_two_processes_lock_into_one_cache(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    server = make_server(_dists(), pep658=False, delay=0.005)
+    (tmp_path / "r.in").write_text("app\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lockgen",
+                "lock",
+                "r.in",
+                "-q",
+                "-i",
+                server.index_url,
+                "-o",
+                f"pylock.p{i}.toml",
+            ],
+            cwd=tmp_path,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+    assert (tmp_path / "pylock.p0.toml").read_text() == (
+        tmp_path / "pylock.p1.toml"
+    ).read_text()
+    cache = Cache(_cache_dir(tmp_path))
+    for url in (f"{server.index_url}{name}/" for name in ("app", "lib", "util")):
+        page = cache.get_page(url)
+        assert page is not None and page.body
+    assert cache.info()["metadata"][0] == 3
+
+
+def test_cache_commands(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    server = make_server(_dists())
+    (tmp_path / "r.in").write_text("app\n")
+    _lock(lockgen, server)
+    root = _cache_dir(tmp_path)
+    assert lockgen("cache", "dir").stdout.strip() == str(root)
+    info = lockgen("cache", "info").stdout
+    assert "pages: 3 entries" in info and "metadata: 3 entries" in info
+    cleaned = lockgen("cache", "clean")
+    assert cleaned.exit_code == 0 and "Removed" in cleaned.stdout
+    assert "pages: 0 entries" in lockgen("cache", "info").stdout
