@@ -22,6 +22,7 @@ import hashlib
 import multiprocessing
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -181,12 +182,19 @@ def _environment(cache: Path) -> dict[str, str]:
 def _run(
     command: list[str], cwd: Path
 ) -> tuple[float, subprocess.CompletedProcess[str]]:
-    env = _environment(_empty_cache(cwd))
+    cache = _empty_cache(cwd)
     started = time.perf_counter()
     done = subprocess.run(
-        command, cwd=cwd, env=env, capture_output=True, text=True, check=False
+        command,
+        cwd=cwd,
+        env=_environment(cache),
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    return time.perf_counter() - started, done
+    wall = time.perf_counter() - started
+    shutil.rmtree(cache)
+    return wall, done
 
 
 def lock(index_url: str, names: list[str], workdir: Path) -> tuple[float, list[Locked]]:
@@ -244,6 +252,7 @@ def _row(
         reason = lines[-1].strip() if lines else f"exit status {done.returncode}"
         return Row(tool, note=f"skipped: {reason[:90]}")
     files, nbytes, note = _wheelhouse(dest, expected)
+    shutil.rmtree(dest)  # unwritten pages of a deleted file never reach the disk
     return Row(tool, files, nbytes, wall, note)
 
 
@@ -287,32 +296,32 @@ class _Silent:
         pass
 
 
-def ceiling(package: Locked, sink: Path | None = None) -> float:
-    """Best time to GET the file with urllib3 while hashing it (1 MiB reads).
+def stream_once(package: Locked, sink: Path | None = None) -> float:
+    """Time to GET the file with urllib3 while hashing it (1 MiB reads).
 
-    Into /dev/null by default: the most any client can do. With ``sink``, into new
-    files there, the most a client that keeps the file (as hydrate must) can do.
+    Into /dev/null by default: the most any client can do. With ``sink``, into a new
+    file there: the most a client that keeps the file (as hydrate must) can do.
     """
     import urllib3
 
-    best = float("inf")
-    for rep in range(_REPS):
-        target = os.devnull if sink is None else sink / f"{rep}-{package.filename}"
-        started = time.perf_counter()
-        pool = urllib3.PoolManager()
-        response = pool.request(
-            "GET", package.url, preload_content=False, decode_content=False
-        )
-        sha = hashlib.sha256()
-        with open(target, "wb") as out:
-            for chunk in response.stream(1 << 20):
-                sha.update(chunk)
-                out.write(chunk)
-        response.release_conn()
-        best = min(best, time.perf_counter() - started)
-        assert sha.hexdigest() == package.sha256, package.filename
-        pool.clear()
-    return best
+    target = Path(os.devnull) if sink is None else sink / package.filename
+    started = time.perf_counter()
+    pool = urllib3.PoolManager()
+    response = pool.request(
+        "GET", package.url, preload_content=False, decode_content=False
+    )
+    sha = hashlib.sha256()
+    with target.open("wb") as out:
+        for chunk in response.stream(1 << 20):
+            sha.update(chunk)
+            out.write(chunk)
+    response.release_conn()
+    wall = time.perf_counter() - started
+    assert sha.hexdigest() == package.sha256, package.filename
+    pool.clear()
+    if sink is not None:
+        target.unlink()
+    return wall
 
 
 def _single_lock(lock_path: Path, package: Locked, workdir: Path) -> Path:
@@ -328,37 +337,43 @@ def _single_lock(lock_path: Path, package: Locked, workdir: Path) -> Path:
     return path
 
 
-def hydrate_one(lock_path: Path, workdir: Path) -> float:
-    """Best in-process ``run_hydrate`` time for a one-package lock, cold each time."""
+def hydrate_once(lock_path: Path, workdir: Path) -> float:
+    """In-process ``run_hydrate`` of a one-package lock, cold (new dir and cache)."""
     from lockgen.hydrate import HydrateOptions, run_hydrate
 
-    best = float("inf")
-    for rep in range(_REPS):
-        options = HydrateOptions(
-            lock_path=lock_path, dest=workdir / f"in-process-{rep}"
-        )
-        os.environ["LOCKGEN_CACHE_DIR"] = str(_empty_cache(workdir))
-        started = time.perf_counter()
-        report = run_hydrate(options, _Silent())
-        best = min(best, time.perf_counter() - started)
-        assert not report.failures and report.count("fetched") == 1, report.to_json()
-    return best
+    dest, cache = workdir / "in-process", _empty_cache(workdir)
+    os.environ["LOCKGEN_CACHE_DIR"] = str(cache)
+    options = HydrateOptions(lock_path=lock_path, dest=dest)
+    started = time.perf_counter()
+    report = run_hydrate(options, _Silent())
+    wall = time.perf_counter() - started
+    assert not report.failures and report.count("fetched") == 1, report.to_json()
+    shutil.rmtree(dest)
+    shutil.rmtree(cache)
+    return wall
 
 
 def large_files(
     lock_path: Path, locked: list[Locked], workdir: Path, count: int
 ) -> list[tuple[Any, ...]]:
-    """For the ``count`` largest files: size, both ceilings, hydrate, CLI, ratios."""
+    """For the ``count`` largest files: size, both ceilings, hydrate, CLI, ratios.
+
+    The three in-process timings alternate, best of ``_REPS`` each, so the disk's
+    write-back state weighs on them alike.
+    """
     rows = []
     for package in sorted(locked, key=lambda p: p.size, reverse=True)[:count]:
         here = workdir / package.name
-        (here / "raw").mkdir(parents=True)
+        here.mkdir()
         one = _single_lock(lock_path, package, here)
-        to_null = ceiling(package)
-        to_file = ceiling(package, here / "raw")
-        ours = hydrate_one(one, here)
+        times: list[tuple[float, float, float]] = [
+            (stream_once(package), stream_once(package, here), hydrate_once(one, here))
+            for _ in range(_REPS)
+        ]
+        to_null, to_file, ours = (min(column) for column in zip(*times, strict=True))
         command = [sys.executable, "-m", "lockgen", "hydrate", "-q", "-d", "cli"]
         cli, done = _run(command, here)
+        shutil.rmtree(here)
         mb = package.size / _MB
         rows.append(
             (

@@ -19,6 +19,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
+from packaging.markers import UndefinedEnvironmentName
 from packaging.pylock import PackageSdist, PackageWheel, PylockSelectError
 
 from lockgen.errors import LockFileError
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
 __all__ = ["Artifact", "MetadataRecord", "plan"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+#: What a wheel or sdist file name may contain: no separators, no control characters,
+#: no ``:`` (an NTFS stream), and no leading dot (no hidden files, no ``..``).
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+!-]*")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -87,9 +91,10 @@ def plan(
         )
         lock_dir = lock_path.parent
         artifacts = [_artifact(p, a, lock_dir, allow_http=allow_http) for p, a in pairs]
-        names = Counter(a.filename for a in artifacts)
+        # case-insensitively: one file on Windows and macOS file systems
+        names = Counter(a.filename.lower() for a in artifacts)
         for artifact in artifacts:
-            if names[artifact.filename] > 1:
+            if names[artifact.filename.lower()] > 1:
                 raise _UnsafeEntryError(
                     artifact.package, f"{artifact.filename!r} is listed twice"
                 )
@@ -131,7 +136,7 @@ def _select(
                     "direct (vcs/directory/archive) sources are not supported yet",
                 )
             yield package, artifact
-    except PylockSelectError as exc:
+    except (PylockSelectError, UndefinedEnvironmentName) as exc:
         raise _UnsafeEntryError(
             None, f"cannot select files for this target: {exc}"
         ) from exc
@@ -169,12 +174,7 @@ def _artifact(
 
 def _checked_filename(package: Package, entry: PackageWheel | PackageSdist) -> str:
     filename = entry.filename
-    if (
-        "/" in filename
-        or "\\" in filename
-        or filename.startswith(".")
-        or "\0" in filename
-    ):
+    if not _SAFE_NAME.fullmatch(filename):
         raise _UnsafeEntryError(package.name, f"unsafe file name {filename!r}")
     parsed = parse_filename(filename)
     wanted = DistKind.WHEEL if isinstance(entry, PackageWheel) else DistKind.SDIST

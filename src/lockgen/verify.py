@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
 
 if TYPE_CHECKING:
     from lockgen.plan import MetadataRecord
@@ -51,12 +52,16 @@ def metadata_difference(
 
 
 def _normalised(lines: list[str]) -> set[str]:
+    """Requirements as comparable strings: ``Foo_Bar >= 1`` equals ``foo-bar>=1``."""
     out: set[str] = set()
     for line in lines:
         try:
-            out.add(str(Requirement(line)))
+            requirement = Requirement(line)
         except InvalidRequirement:
             out.add(line.strip())
+            continue
+        requirement.name = canonicalize_name(requirement.name)
+        out.add(str(requirement))
     return out
 
 
