@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
-from packaging.markers import UndefinedEnvironmentName
+from packaging.markers import UndefinedComparison, UndefinedEnvironmentName
 from packaging.pylock import PackageSdist, PackageWheel, PylockSelectError
 
 from lockgen.errors import LockFileError
@@ -136,7 +136,11 @@ def _select(
                     "direct (vcs/directory/archive) sources are not supported yet",
                 )
             yield package, artifact
-    except (PylockSelectError, UndefinedEnvironmentName) as exc:
+    except (UndefinedEnvironmentName, UndefinedComparison) as exc:
+        raise _UnsafeEntryError(
+            None, f"a marker in the lock cannot be evaluated for this target: {exc}"
+        ) from exc
+    except PylockSelectError as exc:
         raise _UnsafeEntryError(
             None, f"cannot select files for this target: {exc}"
         ) from exc

@@ -61,6 +61,7 @@ def _normalised(lines: list[str]) -> set[str]:
             out.add(line.strip())
             continue
         requirement.name = canonicalize_name(requirement.name)
+        requirement.extras = {canonicalize_name(e) for e in requirement.extras}
         out.add(str(requirement))
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ WIN = "cp311-cp311-win_amd64"
 
 def _sha(seed: str) -> str:
     """A distinct, well-formed sha256 per file, so mix-ups show in assertions."""
-    return (seed.encode().hex() * 64)[:64]
+    return hashlib.sha256(seed.encode()).hexdigest()
 
 
 def _file(
@@ -322,31 +323,42 @@ class TestSelectionErrors:
         assert "package thing" in message
         assert "not supported" in message
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "bug: plan lets packaging's UndefinedEnvironmentName escape for a marker "
-            "that uses `extra` (or `extras`/`dependency_groups` in `environments`); "
-            "hydrate prints a traceback instead of a one-line LockFileError"
-        ),
+    @staticmethod
+    def _marked(fields: dict[str, Any]) -> Pylock:
+        package = _package("a", wheels=[_wheel("a", "1.0")])
+        if "marker" in fields:
+            package["marker"] = fields["marker"]
+        return _lock(package, **{k: v for k, v in fields.items() if k != "marker"})
+
+    @pytest.mark.parametrize(
+        ("fields", "name"),
+        [
+            ({"marker": 'extra == "cpu"'}, "'extra'"),
+            ({"environments": ["'cpu' in extras"]}, "'extras'"),
+            ({"environments": ["'dev' in dependency_groups"]}, "'dependency_groups'"),
+        ],
+        ids=["package-marker-extra", "environments-extras", "environments-groups"],
     )
+    def test_marker_with_an_undefined_variable(
+        self, fields: dict[str, Any], name: str
+    ) -> None:
+        message = _refused(self._marked(fields), extras=["cpu"], groups=["dev"])
+        assert "cannot be evaluated for this target" in message
+        assert name in message
+
     @pytest.mark.parametrize(
         "fields",
         [
-            {"marker": 'extra == "cpu"'},
-            {"environments": ["'cpu' in extras"]},
+            {"marker": "python_version ~= '3'"},
+            {"environments": ["python_version ~= '3'"]},
+            {"marker": "extras == 'cpu'"},
+            {"marker": "dependency_groups == 'dev'"},
         ],
-        ids=["package-marker-extra", "environments-extras"],
+        ids=["marker-compatible", "environments-compatible", "extras-eq", "groups-eq"],
     )
-    def test_unevaluable_marker_is_a_lock_file_error(
-        self, fields: dict[str, Any]
-    ) -> None:
-        marker = fields.get("marker")
-        package = _package("a", wheels=[_wheel("a", "1.0")])
-        if marker is not None:
-            package["marker"] = marker
-        top = {k: v for k, v in fields.items() if k != "marker"}
-        _refused(_lock(package, **top), extras=["cpu"])
+    def test_marker_that_cannot_be_compared(self, fields: dict[str, Any]) -> None:
+        message = _refused(self._marked(fields), extras=["cpu"], groups=["dev"])
+        assert "cannot be evaluated for this target" in message
 
 
 class TestHashes:
@@ -500,26 +512,42 @@ class TestFileNames:
             "Foo_Bar-1.0-py3-none-any.whl"
         ]
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "bug: plan only refuses slashes, backslashes, NUL and a leading '.', "
-            "so control characters (terminal escapes in hydrate's output) and ':' "
-            "(an NTFS alternate data stream on Windows) reach the destination name"
-        ),
-    )
     @pytest.mark.parametrize(
         "filename",
         [
             "foo-1.0-py3-none-a:b.whl",
             "foo-1.0-py3-none-any\n.whl",
             "foo-1.0-py3-none-\x1b[2Jany.whl",
+            "foo-1.0-py3-none-any .whl",
+            "foo-1.0-py3-none-a%2fb.whl",
         ],
-        ids=["colon", "newline", "escape"],
+        ids=["colon", "newline", "escape", "space", "percent"],
     )
-    def test_control_characters_and_colon_are_refused(self, filename: str) -> None:
+    def test_characters_a_file_name_may_not_hold(self, filename: str) -> None:
+        """Packaging reads these as wheel tags; as file names they are unsafe."""
         entry = _file(filename, url=f"{FILES}/download", name=filename)
-        _refused(_lock(_package("foo", wheels=[entry])), target=None)
+        lock = _lock(_package("foo", wheels=[entry]))
+        assert f"unsafe file name {filename!r}" in _refused(lock, target=None)
+
+    @pytest.mark.parametrize(
+        ("version", "filename"),
+        [
+            ("1.0+local.7", "foo-1.0+local.7-py3-none-any.whl"),
+            ("1!2.0", "foo-1!2.0-py3-none-any.whl"),
+            ("1.0", "foo-1.0-1build-cp311-cp311-manylinux_2_17_x86_64.whl"),
+            ("1.0", "foo-1.0.zip"),
+        ],
+        ids=["local-version", "epoch", "build-tag", "zip-sdist"],
+    )
+    def test_unusual_but_valid_names_are_accepted(
+        self, version: str, filename: str
+    ) -> None:
+        entry = _file(filename)
+        if filename.endswith(".zip"):
+            lock = _lock(_package("foo", version, sdist=entry))
+        else:
+            lock = _lock(_package("foo", version, wheels=[entry]))
+        assert _names(plan(lock, LOCK_PATH, target=None)) == [filename]
 
 
 class TestDuplicates:
@@ -578,15 +606,8 @@ class TestDuplicates:
         )
         assert "is listed twice" in _refused(lock, target=None)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "bug: duplicates are found by exact file name only, so two entries that "
-            "differ in case are one file on a case-insensitive file system "
-            "(Windows, macOS) and race on NAME.part / overwrite each other"
-        ),
-    )
     def test_names_differing_only_in_case_are_duplicates(self) -> None:
+        """One file on Windows and macOS, so two downloads would race on it."""
         lock = _lock(
             _package(
                 "foo",
@@ -596,7 +617,7 @@ class TestDuplicates:
                 ],
             )
         )
-        _refused(lock, target=None)
+        assert "is listed twice" in _refused(lock, target=None)
 
 
 class TestUrls:

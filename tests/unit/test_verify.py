@@ -89,17 +89,21 @@ class TestAgreement:
         record = _record(_metadata(recorded), recorded)
         assert metadata_difference(record, SIBLING, _metadata(actual)) is None
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "bug: _normalised keeps the project name as written, so a sibling wheel "
-            "whose Requires-Dist spells a dependency Foo_Bar instead of foo-bar "
-            "(same project under PEP 503) fails hydrate with a MetadataError"
-        ),
-    )
     def test_project_name_spelling_is_normalised(self) -> None:
         record = _record(_metadata("foo-bar>=1"), "foo-bar>=1")
         assert metadata_difference(record, SIBLING, _metadata("Foo_Bar>=1")) is None
+        assert metadata_difference(record, SIBLING, _metadata("FOO.bar >= 1")) is None
+
+    def test_extra_in_a_marker_is_normalised(self) -> None:
+        recorded = 'x ; extra == "my-extra"'
+        record = _record(_metadata(recorded), recorded)
+        actual = _metadata('x; extra == "My_Extra"')
+        assert metadata_difference(record, SIBLING, actual) is None
+
+    def test_requested_extra_spelling_is_normalised(self) -> None:
+        record = _record(_metadata("foo[bar-baz]>=1"), "foo[bar-baz]>=1")
+        actual = _metadata("foo[Bar_Baz]>=1")
+        assert metadata_difference(record, SIBLING, actual) is None
 
     def test_requires_python_spelling_is_normalised(self) -> None:
         sibling = _metadata(*DEPS, requires_python=">= 3.8")
