@@ -43,6 +43,30 @@ _PLATFORM_HELP = (
 )
 
 
+def _target_options(func: _F) -> _F:
+    """``--python-version`` and ``--platform``: the environment to lock or select for."""
+    func = click.option("--platform", metavar="PLATFORM", help=_PLATFORM_HELP)(func)
+    return click.option(
+        "--python-version",
+        metavar="X.Y[.Z]",
+        help="Target this CPython version (default: the running one).",
+    )(func)
+
+
+def _jobs(what: str) -> Callable[[_F], _F]:
+    """``-j/--jobs``: how many requests run at once, on one connection pool."""
+    return click.option(
+        "-j",
+        "--jobs",
+        default=8,
+        show_default=True,
+        metavar="N",
+        type=click.IntRange(1, 64),
+        help=what,
+    )
+
+
+_QUIET = click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 _CACHE_DIR_OPTION = click.option(
     "--cache-dir",
     metavar="DIR",
@@ -109,12 +133,7 @@ def main() -> None:
     metavar="NAMES",
     help="Use only sdists for these (comma-separated, :all:, :none:).",
 )
-@click.option(
-    "--python-version",
-    metavar="X.Y[.Z]",
-    help="Lock for this Python version (default: the running one).",
-)
-@click.option("--platform", metavar="PLATFORM", help=_PLATFORM_HELP)
+@_target_options
 @click.option(
     "-U",
     "--upgrade",
@@ -129,15 +148,7 @@ def main() -> None:
     metavar="NAME[==VER]",
     help="Free this package's pin, or move it to VER (repeatable).",
 )
-@click.option(
-    "-j",
-    "--jobs",
-    default=8,
-    show_default=True,
-    metavar="N",
-    type=click.IntRange(1, 64),
-    help="Requests in flight ahead of the resolver (1 = no prefetch).",
-)
+@_jobs("Requests in flight ahead of the resolver (1 = no prefetch).")
 @click.option(
     "--refresh", is_flag=True, help="Refetch index pages instead of revalidating them."
 )
@@ -147,7 +158,7 @@ def main() -> None:
     is_flag=True,
     help="Exit 1 if the lock is not up to date with the inputs; write nothing.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@_QUIET
 @click.option(
     "-v", "--verbose", is_flag=True, help="Say how each file's metadata was read."
 )
@@ -222,12 +233,7 @@ def lock(
     metavar="DIR",
     help="Directory to put the files in (created if missing).",
 )
-@click.option(
-    "--python-version",
-    metavar="X.Y[.Z]",
-    help="Select for this Python version (default: the running one).",
-)
-@click.option("--platform", metavar="PLATFORM", help=_PLATFORM_HELP)
+@_target_options
 @click.option(
     "--extra",
     "extras",
@@ -249,15 +255,7 @@ def lock(
     is_flag=True,
     help="Fetch every artifact in the lock (all wheels and sdists).",
 )
-@click.option(
-    "-j",
-    "--jobs",
-    default=8,
-    show_default=True,
-    metavar="N",
-    type=click.IntRange(1, 64),
-    help="Parallel downloads.",
-)
+@_jobs("Parallel downloads.")
 @click.option(
     "--allow-http",
     is_flag=True,
@@ -275,7 +273,7 @@ def lock(
     help="Print a machine-readable summary on stdout.",
 )
 @_cache_options
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@_QUIET
 def hydrate(
     lock_file: str,
     dest: str,
