@@ -7,6 +7,7 @@ they never carry credentials: every URL here has had its userinfo removed.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -87,8 +88,13 @@ class ParsedFilename:
     build: tuple[int, str] | tuple[()] = ()
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_filename(filename: str) -> ParsedFilename | None:
-    """Parse a wheel or sdist file name; ``None`` for anything else (eggs, .exe, junk)."""
+    """Parse a wheel or sdist file name; ``None`` for anything else (eggs, .exe, junk).
+
+    Memoised: a popular project lists thousands of files, and the resolver and the
+    lock writer look at each of them more than once.
+    """
     if filename.endswith(".whl"):
         try:
             name, version, build, tags = parse_wheel_filename(filename)

@@ -143,6 +143,7 @@ class Selector:
     def __init__(self, target: Target, policy: Policy) -> None:
         self.target = target
         self.policy = policy
+        self._requires_python: dict[str, bool] = {}
 
     def usable_files(
         self, name: NormalizedName, files: Iterable[DistFile], *, allow_yanked: bool
@@ -209,10 +210,16 @@ class Selector:
         return self.target.wheel_rank(parsed.tags)
 
     def _requires_python_ok(self, value: str) -> bool:
-        try:
-            return self.python_ok(SpecifierSet(value))
-        except InvalidSpecifier:
-            return False
+        """Whether a file's Requires-Python admits the target (memoised per string:
+        thousands of files share a handful of values)."""
+        known = self._requires_python.get(value)
+        if known is None:
+            try:
+                known = self.python_ok(SpecifierSet(value))
+            except InvalidSpecifier:
+                known = False
+            self._requires_python[value] = known
+        return known
 
 
 class LockgenProvider(AbstractProvider[Req, Candidate, str]):
