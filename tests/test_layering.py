@@ -11,6 +11,7 @@ PURE = [
     "lockgen.errors",
     "lockgen.models",
     "lockgen.requirements",
+    "lockgen._reqsyntax",
     "lockgen.simple_api",
     "lockgen.environment",
     "lockgen.wheel_metadata",
