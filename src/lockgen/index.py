@@ -56,7 +56,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CacheMode", "IndexClient", "OfflineError"]
 
-_SPOOL_MAX = 32 * 1024 * 1024
+#: Downloads larger than this spill from memory to a temp file (8 may run at once).
+_SPOOL_MAX = 4 * 1024 * 1024
 _PAGE_HEADERS = {"Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
 #: Content type of a cached "this index does not have the project" answer.
 _NOT_FOUND = "application/x-lockgen-not-found"
