@@ -1,4 +1,4 @@
-"""Is ``lockgen lock`` as fast as uv and much faster than pip, on an index shaped like the public one?
+"""Whether ``lockgen lock`` keeps up with uv and outruns pip on a realistic index.
 
 A local IndexServer on 127.0.0.1 answers every request after ``--delay`` seconds (the
 round trip to a real index) while serving tests/support/realindex.py: 105 projects of
@@ -15,7 +15,8 @@ come from the server's log, cleared before each run. One run compares:
 then judges the project's targets. ``--public`` instead locks examples/*.in against
 the public index (pip's default; never in CI).
 
-Usage: ``.venv/bin/python bench/lock_bench.py [--delay S] [--quick] [--no-pep658] [--public]``.
+Usage: ``.venv/bin/python bench/lock_bench.py [--delay S] [--quick] [--no-pep658]``
+(or ``--public``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -117,9 +119,10 @@ def _redact(text: str) -> str:
 def timed(
     command: Sequence[str], cwd: Path
 ) -> tuple[float, subprocess.CompletedProcess[str], int | None]:
-    """Run ``command``; its wall time, result and peak RSS in KiB (via /usr/bin/time)."""
+    """Run ``command``: wall time, result, and peak RSS in KiB (/usr/bin/time's %M)."""
     rss_file = cwd / ".rss"
     wrapper = [str(TIME), "-f", "%M", "-o", str(rss_file)] if TIME.exists() else []
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
     done = subprocess.run(
         [*wrapper, *command],
@@ -130,12 +133,21 @@ def timed(
         check=False,
     )
     wall = time.perf_counter() - started
-    rss = None
-    if wrapper and rss_file.exists():
-        lines = rss_file.read_text().split()
-        rss = int(lines[-1]) if lines and lines[-1].isdigit() else None
-        rss_file.unlink()
-    return wall, done, rss
+    if not wrapper:
+        return wall, done, _children_peak_rise(before)
+    lines = rss_file.read_text().split() if rss_file.exists() else []
+    rss_file.unlink(missing_ok=True)
+    return wall, done, int(lines[-1]) if lines and lines[-1].isdigit() else None
+
+
+def _children_peak_rise(before: int) -> int | None:
+    """Without /usr/bin/time: the children's peak RSS (KiB), if this child raised it.
+
+    ``RUSAGE_CHILDREN`` keeps the largest peak of any child so far, so a child that
+    stayed below an earlier one cannot be measured (None).
+    """
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return after if after > before else None
 
 
 def _failure(done: subprocess.CompletedProcess[str]) -> str:
@@ -360,17 +372,21 @@ def _pins_cell(run: Run, expected: dict[str, str]) -> str:
     return "ok" if not wrong else f"{len(wrong)} off"
 
 
-def runs_table(runs: Sequence[Run], expected: dict[str, str]) -> str:
+def runs_table(runs: Sequence[Run], expected: dict[str, str], delay: float) -> str:
+    """One row per run; "in flight" is requests x delay / wall, the mean number of
+    requests the tool kept waiting on (1 = strictly one after another)."""
     columns = (
         ("tool", 17, "{}"), ("pkgs", 4, "{}"), ("pins", 6, "{}"), ("wall s", 6, "{:.2f}"),
         ("requests", 8, "{}"), ("pages", 5, "{}"), ("304", 4, "{}"), ("meta", 4, "{}"),
-        ("wheel", 5, "{}"), ("bytes", 12, "{:,}"), ("RSS MB", 6, "{:.0f}"),
+        ("wheel", 5, "{}"), ("bytes", 12, "{:,}"), ("in flight", 9, "{:.1f}"),
+        ("RSS MB", 6, "{:.0f}"),
     )  # fmt: skip
     rows = [
         (
             run.tool, None if run.pins is None else len(run.pins),
             _pins_cell(run, expected), run.wall, run.requests, run.count("page"),
             run.count("304"), run.count("meta"), run.count("wheel"), run.bytes,
+            run.requests * delay / run.wall if delay else None,
             None if run.rss_kb is None else run.rss_kb * 1024 / _MB,
         )
         for run in runs
@@ -381,22 +397,52 @@ def runs_table(runs: Sequence[Run], expected: dict[str, str]) -> str:
 
 @dataclass(frozen=True)
 class Goal:
-    """One target: a measured value, how to show it, and whether it is met."""
+    """One target: the measured value against a limit (``op``: <=, <, >=, ==)."""
 
     label: str
     value: float | None
-    shown: str
-    goal: str
-    met: bool | None
+    unit: str  # "x", " s", "%", " MB" or "" (a count)
+    op: str
+    limit: float
+
+    @property
+    def met(self) -> bool | None:
+        if self.value is None:
+            return None
+        checks: dict[str, Callable[[float, float], bool]] = {
+            "<=": lambda v, lim: v <= lim,
+            "<": lambda v, lim: v < lim,
+            ">=": lambda v, lim: v >= lim,
+            "==": lambda v, lim: v == lim,
+        }
+        return checks[self.op](self.value, self.limit)
+
+    def show(self, value: float) -> str:
+        digits = {"x": 2, " s": 3, "%": 2, " MB": 0, "": 0}[self.unit]
+        return f"{value:.{digits}f}{self.unit}"
+
+    def cells(self) -> tuple[str, str, str, str, str]:
+        """label, value, goal, verdict, and how far off a miss is."""
+        verdict = {True: "PASS", False: "MISS", None: "n/a"}[self.met]
+        shown = "-" if self.value is None else self.show(self.value)
+        goal = ("" if self.op == "==" else self.op + " ") + self.show(self.limit)
+        return self.label, shown, goal, verdict, self._gap()
+
+    def _gap(self) -> str:
+        if self.met is not False or self.value is None:
+            return ""
+        if self.op == "==":
+            return f"{self.value - self.limit:+g}"
+        if self.op == ">=":
+            return f"{self.limit / self.value:.2f}x short"
+        if not self.limit:
+            return ""
+        return f"{self.value / self.limit:.2f}x over"
 
 
-def _ratio(
-    label: str, top: Run, bottom: Run, goal: str, ok: Callable[[float], bool]
-) -> Goal:
-    if top.note or bottom.note:
-        return Goal(label, None, "-", goal, None)
-    value = top.wall / bottom.wall
-    return Goal(label, value, f"{value:.2f}x", goal, ok(value))
+def _ratio(label: str, top: Run, bottom: Run, op: str, limit: float) -> Goal:
+    value = None if top.note or bottom.note else top.wall / bottom.wall
+    return Goal(label, value, "x", op, limit)
 
 
 def goals(runs: dict[str, Run], version: float, wheel_bytes: int) -> list[Goal]:
@@ -405,30 +451,26 @@ def goals(runs: dict[str, Run], version: float, wheel_bytes: int) -> list[Goal]:
     share = 100 * metadata / wheel_bytes if wheel_bytes else None
     rss = None if cold.rss_kb is None else cold.rss_kb * 1024 / _MB
     return [
-        _ratio("cold lockgen / uv cold", cold, runs["uv cold"], "<= 1.5", lambda v: v <= 1.5),
-        _ratio("pip cold / lockgen cold", runs["pip cold"], cold, ">= 5", lambda v: v >= 5),
-        _ratio("warm lockgen / uv warm", warm, runs["uv warm"], "<= 2", lambda v: v <= 2),
-        Goal("no-op requests", noop.requests, str(noop.requests), "0", noop.requests == 0),
-        Goal("no-op wall", noop.wall, f"{noop.wall:.3f} s", "< 0.3 s", noop.wall < 0.3),
-        Goal("lockgen --version wall (median of 5)", version, f"{version:.3f} s",
-             "< 0.15 s", version < 0.15),
-        Goal("metadata bytes / locked wheel bytes", share,
-             "-" if share is None else f"{share:.2f}%", "<= 3%",
-             None if share is None else share <= 3),
-        Goal("peak RSS, lockgen cold", rss, "-" if rss is None else f"{rss:.0f} MB",
-             "< 150 MB", None if rss is None else rss < 150),
-    ]  # fmt: skip
+        _ratio("cold lockgen / uv cold", cold, runs["uv cold"], "<=", 1.5),
+        _ratio("pip cold / lockgen cold", runs["pip cold"], cold, ">=", 5),
+        _ratio("warm lockgen / uv warm", warm, runs["uv warm"], "<=", 2),
+        Goal("no-op requests", noop.requests, "", "==", 0),
+        Goal("no-op wall", noop.wall, " s", "<", 0.3),
+        Goal("lockgen --version wall (median of 5)", version, " s", "<", 0.15),
+        Goal("metadata bytes / locked wheel bytes", share, "%", "<=", 3),
+        Goal("peak RSS, lockgen cold", rss, " MB", "<", 150),
+    ]
 
 
 def goals_table(rows: Sequence[Goal]) -> str:
     columns = (
         ("target", 37, "{}"),
-        ("value", 10, "{}"),
-        ("goal", 8, "{}"),
+        ("value", 8, "{}"),
+        ("goal", 9, "{}"),
         ("", 4, "{}"),
+        ("miss by", 12, "{}"),
     )
-    verdict = {True: "PASS", False: "MISS", None: "n/a"}
-    return _format(columns, [(g.label, g.shown, g.goal, verdict[g.met]) for g in rows])
+    return _format(columns, [goal.cells() for goal in rows])
 
 
 def info_lines(runs: dict[str, Run], wheel_bytes: int) -> list[str]:
@@ -486,7 +528,7 @@ def run_local(args: argparse.Namespace) -> None:
         wheel_bytes = locked_wheel_bytes(workdir / "cold.pylock.toml")
     runs = {run.tool: run for run in session.runs}
     print()
-    print(runs_table(session.runs, index.expected_pins))
+    print(runs_table(session.runs, index.expected_pins, args.delay))
     print()
     print(goals_table(goals(runs, version, wheel_bytes)))
     print()
@@ -512,7 +554,7 @@ def _public_example(
         ("uv cold", tools.uv("uv-cache"), "out.txt"),
         ("uv warm", tools.uv("uv-cache"), "out.txt"),
     ]
-    rows = []
+    rows: list[tuple[str, str, float | None, str]] = []
     for tool, command, before in steps:
         if before:  # warm means no existing output, only the cache
             tools.clean(before)

@@ -46,7 +46,7 @@ def build_lock(
     *,
     tool: Mapping[str, Any] | None = None,
 ) -> Pylock:
-    """The validated lock for ``pins`` resolved for ``target``.
+    """The lock for ``pins`` resolved for ``target`` (:func:`dumps` validates it).
 
     ``tool`` becomes the top-level ``[tool.lockgen]`` table (the input digest).
     """
@@ -61,18 +61,19 @@ def build_lock(
         packages=[_package(pin, sha256_of) for pin in pins],
         tool={"lockgen": dict(tool)} if tool else None,
     )
-    try:
-        lock.validate()
-    except PylockValidationError as exc:  # a bug in lockgen, not in the input
-        raise LockFileError(
-            "pylock.toml", f"lockgen built an invalid lock: {exc}"
-        ) from exc
     return lock
 
 
 def dumps(lock: Pylock) -> str:
-    """The TOML text of ``lock``."""
-    return tomli_w.dumps(dict(lock.to_dict()))
+    """The TOML text of ``lock``, validated by packaging on the way out."""
+    data = lock.to_dict()
+    try:
+        Pylock.from_dict(data)
+    except PylockValidationError as exc:  # a bug in lockgen, not in the input
+        raise LockFileError(
+            "pylock.toml", f"lockgen built an invalid lock: {exc}"
+        ) from exc
+    return tomli_w.dumps(dict(data))
 
 
 def loads(text: str, path: str) -> Pylock:

@@ -13,6 +13,7 @@ meet, exactly where a serial run would.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -36,25 +37,40 @@ class Prefetcher:
         self._repository = repository
         self._selector = selector
         self._pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="prefetch")
-        self._seen: set[tuple[NormalizedName, str]] = set()
+        self._seen: set[tuple[NormalizedName, str, frozenset[NormalizedName]]] = set()
+        self._lock = threading.Lock()
 
     def hint(self, reqs: Sequence[Req]) -> None:
-        """Requirements just learnt (called from the resolver's thread)."""
+        """Requirements just learnt (from the resolver, or from a prefetched file)."""
         for req in reqs:
-            key = (req.name, str(req.specifier))
-            if req.name == PYTHON or key in self._seen:
-                continue
-            self._seen.add(key)
-            self._pool.submit(self._fetch, req)
+            key = (req.name, str(req.specifier), req.extras)
+            with self._lock:
+                if req.name == PYTHON or key in self._seen:
+                    continue
+                self._seen.add(key)
+            try:
+                self._pool.submit(self._fetch, req)
+            except RuntimeError:  # closed: resolution is over
+                return
 
     def _fetch(self, req: Req) -> None:
+        """Page, likely file's metadata, then the same for its own dependencies.
+
+        Following dependencies down the graph is what keeps many requests in flight:
+        the resolver reaches a package only after its parent, one round trip each.
+        """
         try:
             files = self._repository.list_files(req.name)
             dist = self._selector.likely_file(req, files)
-            if dist is not None:
-                self._repository.get_metadata(dist)
+            if dist is None:
+                return
+            metadata = self._repository.get_metadata(dist)
+            deps = self._selector.requires(metadata, frozenset())
+            if req.extras:
+                deps += self._selector.requires(metadata, req.extras)
         except Exception:  # noqa: BLE001 - memoised; the resolver meets it if it matters
             return
+        self.hint(deps)
 
     def close(self) -> None:
         """Drop speculative work not started yet and wait for what is running."""

@@ -194,6 +194,18 @@ class Selector:
         versions = self.ordered_versions(req.name, by_version, [req])
         return by_version[versions[0]][0] if versions else None
 
+    def requires(
+        self, metadata: CoreMetadata, extras: frozenset[NormalizedName]
+    ) -> list[Req]:
+        """The Requires-Dist entries that apply to the target, for the base
+        distribution (no ``extras``) or for the given extras only."""
+        environment = self.target.environment()
+        return [
+            Req.from_requirement(requirement)
+            for requirement in metadata.requires_dist
+            if _applies(requirement, extras, environment)
+        ]
+
     def python_ok(self, specifier: SpecifierSet) -> bool:
         """Whether the target's Python satisfies ``specifier``."""
         return specifier.contains(self.target.python_version, prereleases=True)
@@ -240,6 +252,7 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         self._hint = hint
         self._python = Candidate(name=PYTHON, version=selector.target.python_version)
         self.metadata: dict[tuple[NormalizedName, Version], CoreMetadata] = {}
+        self._satisfied: dict[tuple[SpecifierSet, Version], bool] = {}
         self._files: dict[
             tuple[NormalizedName, bool], dict[Version, tuple[DistFile, ...]]
         ] = {}
@@ -284,17 +297,27 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         ]
 
     def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
-        """Whether ``candidate``'s version fits ``requirement`` (pre-releases allowed)."""
-        if requirement.name == PYTHON:
-            return self._selector.python_ok(requirement.specifier)
-        return requirement.specifier.contains(candidate.version, prereleases=True)
+        """Whether ``candidate``'s version fits ``requirement`` (pre-releases allowed).
+
+        Memoised: resolvelib re-checks every pin against every requirement each round.
+        """
+        key = (requirement.specifier, candidate.version)
+        known = self._satisfied.get(key)
+        if known is None:
+            if requirement.name == PYTHON:
+                known = self._selector.python_ok(requirement.specifier)
+            else:
+                known = requirement.specifier.contains(
+                    candidate.version, prereleases=True
+                )
+            self._satisfied[key] = known
+        return known
 
     def get_dependencies(self, candidate: Candidate) -> list[Req]:
         """The candidate's Requires-Dist for the target, plus its Requires-Python."""
         if candidate.name == PYTHON:
             return []
         metadata = self._metadata(candidate)
-        environment = self._selector.target.environment()
         deps: list[Req] = []
         if candidate.extras:
             base = Req(
@@ -306,9 +329,7 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         elif metadata.requires_python is not None:
             spec = metadata.requires_python
             deps.append(Req(name=PYTHON, specifier=spec, text=f"Python{spec}"))
-        for requirement in metadata.requires_dist:
-            if _applies(requirement, candidate.extras, environment):
-                deps.append(Req.from_requirement(requirement))
+        deps += self._selector.requires(metadata, candidate.extras)
         if self._hint is not None:
             self._hint(deps)
         return deps

@@ -1,4 +1,4 @@
-"""A seeded index shaped like the public one, so bench/lock_bench.py compares lockers on realistic work.
+"""A seeded index shaped like the public one, so lock benchmarks measure realistic work.
 
 bigindex.py is sized for tests (48 projects, small files). A benchmark needs the shape
 that decides what a lock costs out there: 100+ projects of 3-6 releases, a dependency
