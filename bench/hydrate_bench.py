@@ -266,7 +266,7 @@ def compare(index_url: str, locked: list[Locked], workdir: Path) -> list[Row]:
     hydrate = [sys.executable, "-m", "lockgen", "hydrate", "pylock.toml", "-q", "-d"]
     pip = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d"]
     runs = [
-        ("lockgen hydrate (-j 8)", [*hydrate, "h8"], "h8"),
+        ("lockgen hydrate -j 8", [*hydrate, "h8", "-j", "8"], "h8"),
         ("lockgen hydrate -j 16", [*hydrate, "h16", "-j", "16"], "h16"),
         (
             "pip download -r reqs.txt",

@@ -479,7 +479,7 @@ def info_lines(runs: dict[str, Run], wheel_bytes: int) -> list[str]:
     lines = [f"locked wheels for this target: {wheel_bytes:,} bytes"]
     if not (cold.note or serial.note):
         lines.append(
-            f"prefetch: cold -j 1 / cold (-j 8) = {serial.wall / cold.wall:.2f}x "
+            f"prefetch: cold -j 1 / cold (default -j) = {serial.wall / cold.wall:.2f}x "
             f"({serial.wall:.2f} s / {cold.wall:.2f} s)"
         )
     lines.append(

@@ -58,7 +58,7 @@ def _jobs(what: str) -> Callable[[_F], _F]:
     return click.option(
         "-j",
         "--jobs",
-        default=8,
+        default=16,
         show_default=True,
         metavar="N",
         type=click.IntRange(1, 64),

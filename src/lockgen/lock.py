@@ -89,7 +89,7 @@ class LockOptions:
     upgrade: bool = False
     upgrade_packages: Sequence[str] = ()
     check: bool = False
-    jobs: int = 8
+    jobs: int = 16
     cache_dir: Path | None = None
     no_cache: bool = False
     refresh: bool = False
