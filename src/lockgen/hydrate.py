@@ -60,7 +60,7 @@ class HydrateOptions:
     extras: Sequence[str] = ()
     groups: Sequence[str] | None = None
     all_files: bool = False
-    jobs: int = 16
+    jobs: int = 8
     allow_http: bool = False
     verify_metadata: bool = True
     cache_dir: Path | None = None
