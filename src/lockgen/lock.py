@@ -45,8 +45,8 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
     from lockgen.environment import Target
+    from lockgen.models import DistFile
     from lockgen.provider import Candidate
-    from lockgen.repository import Repository
     from lockgen.requirements import InputRequirement, RequirementsInput
     from lockgen.resolve import Pin
     from lockgen.transport import HttpClient
@@ -150,13 +150,15 @@ def run_lock(
             unchanged=True,
         )
     preferences = {} if options.upgrade or existing is None else _pins(existing[1])
-    return _resolve_and_write(options, inputs, preferences, progress, environ)
+    known = {} if existing is None else _known_hashes(existing[1])
+    return _resolve_and_write(options, inputs, preferences, known, progress, environ)
 
 
 def _resolve_and_write(
     options: LockOptions,
     inputs: _Inputs,
     preferences: dict[NormalizedName, Version],
+    known: Mapping[str, tuple[str, int]],
     progress: Progress,
     environ: Mapping[str, str],
 ) -> LockResult:
@@ -216,10 +218,12 @@ def _resolve_and_write(
     finally:
         if prefetcher is not None:
             prefetcher.close()
-    _hash_unhashed(pins, repository, options.jobs)
-    lock = build_lock(
-        pins, inputs.target, repository.get_sha256, tool={"inputs": inputs.digest}
-    )
+
+    def sha256_of(dist: DistFile) -> tuple[str, int]:
+        return known.get(dist.url) or repository.get_sha256(dist)
+
+    _hash_unhashed(pins, sha256_of, known, options.jobs)
+    lock = build_lock(pins, inputs.target, sha256_of, tool={"inputs": inputs.digest})
     text = dumps(lock)
     if options.output != "-":
         write_atomically(Path(options.output), text)
@@ -232,15 +236,45 @@ def _resolve_and_write(
     )
 
 
-def _hash_unhashed(pins: Sequence[Pin], repository: Repository, jobs: int) -> None:
-    """Download, in parallel, the locked files the index gave no sha256 or size for."""
+def _hash_unhashed(
+    pins: Sequence[Pin],
+    sha256_of: Callable[[DistFile], tuple[str, int]],
+    known: Mapping[str, tuple[str, int]],
+    jobs: int,
+) -> None:
+    """Download, in parallel, the locked files the index gave no sha256 or size for
+    (and that the previous lock does not already record)."""
     missing = [
-        d for pin in pins for d in pin.files if d.sha256 is None or d.size is None
+        d
+        for pin in pins
+        for d in pin.files
+        if (d.sha256 is None or d.size is None) and d.url not in known
     ]
-    if not missing:
-        return
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(repository.get_sha256, missing))
+    if missing:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            list(pool.map(sha256_of, missing))
+
+
+def _known_hashes(data: dict[str, Any]) -> dict[str, tuple[str, int]]:
+    """URL -> (sha256, size) from the previous lock: an index's files never change,
+    so re-locking against an index without hashes need not download them again."""
+    known: dict[str, tuple[str, int]] = {}
+    for package in data.get("packages", []):
+        if not isinstance(package, dict):
+            continue
+        sdist = package.get("sdist")
+        for artifact in [*package.get("wheels", []), *([sdist] if sdist else [])]:
+            if not isinstance(artifact, dict):
+                continue
+            url, size = artifact.get("url"), artifact.get("size")
+            sha256 = (artifact.get("hashes") or {}).get("sha256")
+            if (
+                isinstance(url, str)
+                and isinstance(size, int)
+                and isinstance(sha256, str)
+            ):
+                known[url] = (sha256, size)
+    return known
 
 
 def _gather(

@@ -150,3 +150,23 @@ def test_check(make_server: ServerFactory, lockgen: Run, tmp_path: Path) -> None
 def test_check_needs_a_file(lockgen: Run, tmp_path: Path) -> None:
     (tmp_path / "r.in").write_text("app\n")
     assert lockgen("lock", "r.in", "--check", "-o", "-").exit_code == 2
+
+
+def test_relock_against_a_hashless_index_reuses_the_locks_hashes(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    dists = [make_wheel("app", "1.0", requires_dist=["lib"]), make_wheel("lib", "1.0")]
+    server = make_server([*dists, make_wheel("extra", "1.0")], hashes=False)
+    (tmp_path / "r.in").write_text("app\n")
+    assert _lock(lockgen, server).exit_code == 0
+    first = tomli.loads((tmp_path / "pylock.toml").read_text())
+    assert {p["wheels"][0]["hashes"]["sha256"] for p in first["packages"]} == {
+        d.sha256 for d in dists
+    }
+    server.clear_log()
+    (tmp_path / "r.in").write_text("app\nextra\n")
+    assert _lock(lockgen, server, "--no-cache").exit_code == 0
+    downloads = [
+        r.path for r in server.requests if r.path.endswith(".whl") and r.range is None
+    ]
+    assert downloads == ["/files/extra-1.0-py3-none-any.whl"]
