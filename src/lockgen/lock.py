@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
     from lockgen.environment import Target
+    from lockgen.index import IndexClient
     from lockgen.models import DistFile
     from lockgen.provider import Candidate
     from lockgen.requirements import InputRequirement, RequirementsInput
@@ -163,61 +164,11 @@ def _resolve_and_write(
     environ: Mapping[str, str],
 ) -> LockResult:
     # Imported here so that an up-to-date run never loads the resolver or urllib3.
-    from lockgen.cache import Cache, default_cache_dir
-    from lockgen.index import CacheMode, IndexClient
     from lockgen.lockfile import build_lock, dumps
-    from lockgen.prefetch import Prefetcher
-    from lockgen.resolve import resolve
-    from lockgen.transport import HttpClient
 
-    client = HttpClient(maxsize=options.jobs + 1)
-    for netloc, (user, password) in inputs.credentials.items():
-        client.add_credentials(netloc, user, password)
-    cache = (
-        None
-        if options.no_cache
-        else Cache(options.cache_dir or default_cache_dir(environ))
-    )
-    mode = (
-        CacheMode.OFFLINE
-        if options.offline
-        else CacheMode.REFRESH
-        if options.refresh
-        else CacheMode.NORMAL
-    )
-    repository = IndexClient(
-        client, inputs.indexes, cache=cache, mode=mode, on_event=progress.detail
-    )
-    environment = inputs.target.environment()
-    constraints = _constraints(inputs.requirements.constraints, environment)
-    for name in _upgrade_constraints(options.upgrade_packages, constraints):
-        preferences.pop(name, None)
-    policy = Policy(
-        constraints=constraints,
-        pre=options.pre or inputs.requirements.pre,
-        format_control=inputs.requirements.format_control,
-        preferences=preferences,
-    )
-    roots = root_requirements(
-        (r.requirement for r in inputs.requirements.requirements), environment
-    )
-    prefetcher = (
-        Prefetcher(repository, Selector(inputs.target, policy), options.jobs)
-        if options.jobs > 1
-        else None
-    )
-    try:
-        pins = resolve(
-            roots,
-            repository,
-            inputs.target,
-            policy,
-            _Reporter(progress, client),
-            hint=prefetcher.hint if prefetcher else None,
-        )
-    finally:
-        if prefetcher is not None:
-            prefetcher.close()
+    client, repository = _open_index(options, inputs, progress, environ)
+    policy = _policy(options, inputs, preferences)
+    pins = _resolve(options, inputs, policy, repository, _Reporter(progress, client))
 
     def sha256_of(dist: DistFile) -> tuple[str, int]:
         return known.get(dist.url) or repository.get_sha256(dist)
@@ -234,6 +185,84 @@ def _resolve_and_write(
         requests=client.stats.requests,
         bytes=client.stats.bytes,
     )
+
+
+def _open_index(
+    options: LockOptions,
+    inputs: _Inputs,
+    progress: Progress,
+    environ: Mapping[str, str],
+) -> tuple[HttpClient, IndexClient]:
+    """One connection pool (with the indexes' credentials) and the cached index."""
+    from lockgen.cache import Cache, default_cache_dir
+    from lockgen.index import CacheMode, IndexClient
+    from lockgen.transport import HttpClient
+
+    client = HttpClient(maxsize=options.jobs + 1)
+    for netloc, (user, password) in inputs.credentials.items():
+        client.add_credentials(netloc, user, password)
+    cache = None
+    if not options.no_cache:
+        cache = Cache(options.cache_dir or default_cache_dir(environ))
+    mode = CacheMode.NORMAL
+    if options.offline:
+        mode = CacheMode.OFFLINE
+    elif options.refresh:
+        mode = CacheMode.REFRESH
+    repository = IndexClient(
+        client, inputs.indexes, cache=cache, mode=mode, on_event=progress.detail
+    )
+    return client, repository
+
+
+def _policy(
+    options: LockOptions, inputs: _Inputs, preferences: dict[NormalizedName, Version]
+) -> Policy:
+    """Constraints (``-P NAME==VER`` included), pre-releases, formats, preferences."""
+    environment = inputs.target.environment()
+    constraints = _constraints(inputs.requirements.constraints, environment)
+    for name in _upgrade_constraints(options.upgrade_packages, constraints):
+        preferences.pop(name, None)
+    return Policy(
+        constraints=constraints,
+        pre=options.pre or inputs.requirements.pre,
+        format_control=inputs.requirements.format_control,
+        preferences=preferences,
+    )
+
+
+def _resolve(
+    options: LockOptions,
+    inputs: _Inputs,
+    policy: Policy,
+    repository: IndexClient,
+    reporter: _Reporter,
+) -> list[Pin]:
+    """Resolve the roots, with the prefetcher running ahead unless ``-j 1``."""
+    from lockgen.prefetch import Prefetcher
+    from lockgen.resolve import resolve
+
+    roots = root_requirements(
+        (r.requirement for r in inputs.requirements.requirements),
+        inputs.target.environment(),
+    )
+    prefetcher = None
+    if options.jobs > 1:
+        prefetcher = Prefetcher(
+            repository, Selector(inputs.target, policy), options.jobs
+        )
+    try:
+        return resolve(
+            roots,
+            repository,
+            inputs.target,
+            policy,
+            reporter,
+            hint=prefetcher.hint if prefetcher else None,
+        )
+    finally:
+        if prefetcher is not None:
+            prefetcher.close()
 
 
 def _hash_unhashed(
