@@ -67,6 +67,9 @@ metadata-source = "sdist"
 metadata-file = "demo_b-2.0.post1.tar.gz"
 metadata-sha256 = "{SHA_A}"
 requires-dist = []
+
+[tool.lockgen]
+inputs = "sha256:{SHA_A}"
 """
 
 Mutation = Callable[[dict[str, Any]], None]
@@ -100,6 +103,10 @@ def _top(lock: dict[str, Any]) -> dict[str, Any]:
     return lock
 
 
+def _lockgen_top(lock: dict[str, Any]) -> dict[str, Any]:
+    return lock["tool"]["lockgen"]  # type: ignore[no-any-return]
+
+
 def _pkg(lock: dict[str, Any]) -> dict[str, Any]:
     package: dict[str, Any] = lock["packages"][0]
     return package
@@ -124,6 +131,9 @@ MUTATIONS: list[tuple[str, Mutation, str]] = [
     ("dependency-extra-key", _set(_pkg, "dependencies", [{"name": "demo-b", "version": "2"}]), "$.packages[0].dependencies[0]"),
     ("duplicate-dependency", _set(_pkg, "dependencies", [{"name": "demo-b"}] * 2), "$.packages[0].dependencies"),
     ("unknown-top-key", _set(_top, "comment", "hi"), "$"),
+    ("no-input-digest", _drop(_top, "tool"), "$"),
+    ("bad-input-digest", _set(_lockgen_top, "inputs", "md5:00"), "$.tool.lockgen.inputs"),
+    ("unknown-lockgen-key", _set(_lockgen_top, "when", "now"), "$.tool.lockgen"),
     ("unknown-package-key", _set(_pkg, "marker", "os_name == 'nt'"), "$.packages[0]"),
     ("unknown-wheel-key", _set(_wheel, "path", "demo.whl"), "$.packages[0].wheels[0]"),
     ("unknown-tool-key", _set(_tool, "note", "x"), "$.packages[0].tool.lockgen"),
