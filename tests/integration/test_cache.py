@@ -223,3 +223,25 @@ def test_cache_commands(
     cleaned = lockgen("cache", "clean")
     assert cleaned.exit_code == 0 and "Removed" in cleaned.stdout
     assert "pages: 0 entries" in lockgen("cache", "info").stdout
+
+
+def test_a_corrupt_cached_artifact_is_refetched_not_trusted(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    dists = _dists()
+    server = make_server(dists)
+    (tmp_path / "r.in").write_text("app\n")
+    _lock(lockgen, server)
+    assert lockgen("hydrate", "pylock.toml", "-d", "one").exit_code == 0
+    lib = next(d for d in dists if d.project == "lib")
+    cached = Cache(_cache_dir(tmp_path)).artifact_path(lib.sha256)
+    assert cached is not None
+    (tmp_path / "one" / lib.filename).unlink()  # break the hard link, then corrupt
+    data = bytearray(cached.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    cached.write_bytes(bytes(data))
+    server.clear_log()
+    result = lockgen("hydrate", "pylock.toml", "-d", "two")
+    assert result.exit_code == 0, result.output
+    assert [r.path for r in server.requests] == [f"/files/{lib.filename}"]
+    assert (tmp_path / "two" / lib.filename).read_bytes() == lib.data
