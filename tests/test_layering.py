@@ -20,6 +20,7 @@ PURE = [
     "lockgen.provider",
     "lockgen.resolve",
     "lockgen.lockfile",
+    "lockgen.progress",
 ]
 
 

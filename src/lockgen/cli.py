@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ import click
 
 from lockgen import __version__
 from lockgen.errors import LockgenError
+from lockgen.progress import HydrateDisplay, LockDisplay, format_size
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -332,7 +332,7 @@ def _run_hydrate(options: HydrateOptions, *, quiet: bool, as_json: bool) -> None
     from lockgen.errors import HydrateError
     from lockgen.hydrate import run_hydrate
 
-    progress = _HydrateProgress(enabled=not quiet)
+    progress = HydrateDisplay(_stderr, live=not quiet and sys.stderr.isatty())
     started = time.monotonic()
     try:
         report = run_hydrate(options, progress)
@@ -362,8 +362,8 @@ def _hydrate_summary(report: HydrateReport, elapsed: float) -> str:
     fetched, cached = report.count("fetched"), report.count("cached")
     rate = report.transferred / elapsed if elapsed > 0 else 0.0
     return (
-        f"Hydrated {report.dest}: {fetched} fetched ({_size(report.transferred)}, "
-        f"{_size(int(rate))}/s), {report.count('from-cache')} from the cache, "
+        f"Hydrated {report.dest}: {fetched} fetched ({format_size(report.transferred)}, "
+        f"{format_size(int(rate))}/s), {report.count('from-cache')} from the cache, "
         f"{cached} already present, {report.count('failed')} failed "
         f"in {elapsed:.2f}s"
     )
@@ -390,9 +390,9 @@ def cache_info(cache_dir: Path | None) -> None:
     root = _cache_root(cache_dir)
     kinds = Cache(root).info()
     total = sum(size for _, size in kinds.values())
-    click.echo(f"{root}: {_size(total)}")
+    click.echo(f"{root}: {format_size(total)}")
     for kind, (entries, size) in kinds.items():
-        click.echo(f"  {kind}: {entries} entries, {_size(size)}")
+        click.echo(f"  {kind}: {entries} entries, {format_size(size)}")
 
 
 @cache.command("clean")
@@ -403,7 +403,7 @@ def cache_clean(cache_dir: Path | None) -> None:
 
     root = _cache_root(cache_dir)
     freed = Cache(root).clean()
-    click.echo(f"Removed {_size(freed)} from {root}")
+    click.echo(f"Removed {format_size(freed)} from {root}")
 
 
 def _cache_root(cache_dir: Path | None) -> Path:
@@ -426,7 +426,9 @@ def _check_output(output: str) -> None:
 def _run(options: LockOptions, *, quiet: bool, verbose: bool) -> None:
     from lockgen.lock import run_lock
 
-    progress = _Progress(enabled=not quiet, verbose=verbose and not quiet)
+    progress = LockDisplay(
+        _stderr, live=not quiet and sys.stderr.isatty(), verbose=verbose and not quiet
+    )
     started = time.monotonic()
     try:
         result = run_lock(
@@ -454,7 +456,7 @@ def _run(options: LockOptions, *, quiet: bool, verbose: bool) -> None:
     where = "stdout" if result.output == "-" else result.output
     click.echo(
         f"Locked {result.packages} packages into {where} in {elapsed:.2f}s "
-        f"({result.requests} requests, {_size(result.bytes)})",
+        f"({result.requests} requests, {format_size(result.bytes)})",
         err=True,
     )
 
@@ -470,79 +472,5 @@ def _fail(message: str, *, status: int = 1) -> NoReturn:
     sys.exit(status)
 
 
-class _Progress:
-    """Live progress on a terminal's stderr; verbose details as plain lines."""
-
-    def __init__(self, *, enabled: bool, verbose: bool) -> None:
-        self._live = enabled and sys.stderr.isatty()
-        self._verbose = verbose
-        self._pinned = 0
-        self._shown = False
-
-    def pinned(self, name: str, version: str, requests: int) -> None:
-        self._pinned += 1
-        if self._verbose:
-            click.echo(f"pinned {name} {version}", err=True)
-        elif self._live:
-            line = f"Resolving: {self._pinned} packages pinned, {requests} requests"
-            click.echo(f"\r{line}\x1b[K", err=True, nl=False)
-            self._shown = True
-
-    def detail(self, message: str) -> None:
-        if self._verbose:
-            click.echo(message, err=True)
-
-    def finish(self) -> None:
-        if self._shown:
-            click.echo("\r\x1b[K", err=True, nl=False)
-            self._shown = False
-
-
-class _HydrateProgress:
-    """Files and bytes done of the total, and the rate, on a terminal's stderr."""
-
-    def __init__(self, *, enabled: bool) -> None:
-        self._live = enabled and sys.stderr.isatty()
-        self._lock = threading.Lock()
-        self._files = self._total_files = 0
-        self._bytes = self._total_bytes = 0
-        self._started = time.monotonic()
-        self._drawn = 0.0
-
-    def start(self, files: int, total_bytes: int) -> None:
-        self._total_files, self._total_bytes = files, total_bytes
-
-    def advance(self, nbytes: int) -> None:
-        with self._lock:
-            self._bytes += nbytes
-            self._draw(force=False)
-
-    def file_done(self, filename: str, status: str) -> None:
-        with self._lock:
-            self._files += 1
-            self._draw(force=True)
-
-    def _draw(self, *, force: bool) -> None:
-        now = time.monotonic()
-        if not self._live or (not force and now - self._drawn < 0.1):
-            return
-        self._drawn = now
-        rate = self._bytes / max(now - self._started, 1e-6)
-        line = (
-            f"Hydrating: {self._files}/{self._total_files} files, "
-            f"{_size(self._bytes)}/{_size(self._total_bytes)}, {_size(int(rate))}/s"
-        )
-        click.echo(f"\r{line}\x1b[K", err=True, nl=False)
-
-    def finish(self) -> None:
-        if self._live:
-            click.echo("\r\x1b[K", err=True, nl=False)
-
-
-def _size(nbytes: int) -> str:
-    value = float(nbytes)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
+def _stderr(text: str) -> None:
+    click.echo(text, err=True, nl=False)
