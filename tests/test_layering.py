@@ -21,6 +21,7 @@ PURE = [
     "lockgen.resolve",
     "lockgen.lockfile",
     "lockgen.progress",
+    "lockgen.relock",
 ]
 
 

@@ -15,8 +15,6 @@ half-written or missing lock.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -28,14 +26,13 @@ from urllib.parse import urlsplit
 import tomli
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
 from resolvelib import BaseReporter
 
-from lockgen import __version__
 from lockgen.environment import make_target
 from lockgen.errors import LockFileError, LockgenError
 from lockgen.pipconfig import default_index_url
 from lockgen.provider import Policy, Req, Selector, root_requirements
+from lockgen.relock import inputs_digest, known_hashes, pinned_versions, stale_reason
 from lockgen.requirements import parse_requirements
 from lockgen.simple_api import strip_credentials
 
@@ -43,6 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from packaging.utils import NormalizedName
+    from packaging.version import Version
 
     from lockgen.environment import Target
     from lockgen.index import IndexClient
@@ -55,8 +53,6 @@ if TYPE_CHECKING:
 __all__ = ["LockOptions", "LockResult", "OutOfDateError", "Progress", "run_lock"]
 
 _COMMAND_LINE = "<command line>"
-#: Bump when what lockgen writes for the same inputs changes (invalidates no-op runs).
-_LOCK_FORMAT = 1
 
 
 class Progress(Protocol):
@@ -134,7 +130,7 @@ def run_lock(
     """Resolve ``options`` and write the lock; raises LockgenError on any failure."""
     inputs = _gather(options, read_text, environ)
     existing = _existing(options.output)
-    reason = _stale_reason(existing, inputs.digest, options.output)
+    reason = stale_reason(existing, inputs.digest, options.output)
     if options.check and reason is not None:
         raise OutOfDateError(f"{options.output} is out of date: {reason}")
     if options.check or (
@@ -150,8 +146,10 @@ def run_lock(
             bytes=0,
             unchanged=True,
         )
-    preferences = {} if options.upgrade or existing is None else _pins(existing[1])
-    known = {} if existing is None else _known_hashes(existing[1])
+    preferences = (
+        {} if options.upgrade or existing is None else pinned_versions(existing[1])
+    )
+    known = {} if existing is None else known_hashes(existing[1])
     return _resolve_and_write(options, inputs, preferences, known, progress, environ)
 
 
@@ -284,35 +282,13 @@ def _hash_unhashed(
             list(pool.map(sha256_of, missing))
 
 
-def _known_hashes(data: dict[str, Any]) -> dict[str, tuple[str, int]]:
-    """URL -> (sha256, size) from the previous lock: an index's files never change,
-    so re-locking against an index without hashes need not download them again."""
-    known: dict[str, tuple[str, int]] = {}
-    for package in data.get("packages", []):
-        if not isinstance(package, dict):
-            continue
-        sdist = package.get("sdist")
-        for artifact in [*package.get("wheels", []), *([sdist] if sdist else [])]:
-            if not isinstance(artifact, dict):
-                continue
-            url, size = artifact.get("url"), artifact.get("size")
-            sha256 = (artifact.get("hashes") or {}).get("sha256")
-            if (
-                isinstance(url, str)
-                and isinstance(size, int)
-                and isinstance(sha256, str)
-            ):
-                known[url] = (sha256, size)
-    return known
-
-
 def _gather(
     options: LockOptions, read_text: Callable[[str], str], environ: Mapping[str, str]
 ) -> _Inputs:
     requirements = _read_requirements(options, read_text, environ)
     target = make_target(options.python_version, options.platform)
     indexes, credentials = _indexes(options, requirements, environ)
-    digest = _digest(requirements, target, indexes)
+    digest = inputs_digest(requirements, target, indexes)
     return _Inputs(
         requirements=requirements,
         target=target,
@@ -361,29 +337,6 @@ def _indexes(
     return indexes, credentials
 
 
-def _digest(inputs: RequirementsInput, target: Target, indexes: list[str]) -> str:
-    """A digest of everything that decides the lock's content, normalised.
-
-    Order of requirement lines, comments and spelling do not matter; credentials are
-    not included (the URLs are credential-free).
-    """
-    control = inputs.format_control
-    fields: dict[str, Any] = {
-        "format": _LOCK_FORMAT,
-        "lockgen": __version__,
-        "requirements": sorted(str(r.requirement) for r in inputs.requirements),
-        "constraints": sorted(str(c.requirement) for c in inputs.constraints),
-        "indexes": indexes,
-        "pre": inputs.pre,
-        "only-binary": sorted(control.only_binary),
-        "no-binary": sorted(control.no_binary),
-        "markers": target.markers,
-        "tags": [str(t) for t in target.tags],
-    }
-    blob = json.dumps(fields, sort_keys=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
-
-
 def _existing(output: str) -> tuple[str, dict[str, Any]] | None:
     """The current lock's text and data, if there is a readable one."""
     if output == "-":
@@ -393,34 +346,6 @@ def _existing(output: str) -> tuple[str, dict[str, Any]] | None:
         return text, tomli.loads(text)
     except (OSError, UnicodeDecodeError, tomli.TOMLDecodeError):
         return None
-
-
-def _stale_reason(
-    existing: tuple[str, dict[str, Any]] | None, digest: str, output: str
-) -> str | None:
-    """Why the existing lock does not match the inputs; ``None`` if it does."""
-    if output == "-":
-        return "the lock goes to stdout"
-    if existing is None:
-        return "it does not exist or cannot be read"
-    tool = existing[1].get("tool", {}).get("lockgen", {})
-    recorded = tool.get("inputs") if isinstance(tool, dict) else None
-    if recorded is None:
-        return "it records no lockgen input digest"
-    if recorded != digest:
-        return "the inputs or options changed since it was written"
-    return None
-
-
-def _pins(data: dict[str, Any]) -> dict[NormalizedName, Version]:
-    """The existing lock's versions, to prefer when they still fit."""
-    pins: dict[NormalizedName, Version] = {}
-    for package in data.get("packages", []):
-        try:
-            pins[canonicalize_name(package["name"])] = Version(package["version"])
-        except (KeyError, TypeError, InvalidVersion):
-            continue
-    return pins
 
 
 def _upgrade_constraints(
