@@ -65,6 +65,7 @@ def _run_lock(index_url: str, roots: tuple[str, ...], workdir: Path) -> float:
     command = [
         sys.executable, "-m", "lockgen", "lock", "requirements.in", "-q",
         "-i", index_url, "--python-version", "3.11", "--platform", "linux_x86_64",
+        "--cache-dir", str(workdir / "cache"),  # cold: a fresh, private cache per run
     ]  # fmt: skip
     started = time.perf_counter()
     subprocess.run(command, cwd=workdir, check=True)
