@@ -244,11 +244,10 @@ def _resolve(
         (r.requirement for r in inputs.requirements.requirements),
         inputs.target.environment(),
     )
+    selector = Selector(inputs.target, policy)  # one memo for prefetcher and resolver
     prefetcher = None
     if options.jobs > 1:
-        prefetcher = Prefetcher(
-            repository, Selector(inputs.target, policy), options.jobs
-        )
+        prefetcher = Prefetcher(repository, selector, options.jobs)
     try:
         return resolve(
             roots,
@@ -257,6 +256,7 @@ def _resolve(
             policy,
             reporter,
             hint=prefetcher.hint if prefetcher else None,
+            selector=selector,
         )
     finally:
         if prefetcher is not None:

@@ -60,8 +60,7 @@ class Prefetcher:
         the resolver reaches a package only after its parent, one round trip each.
         """
         try:
-            files = self._repository.list_files(req.name)
-            dist = self._selector.likely_file(req, files)
+            dist = self._selector.likely_file(req, self._repository)
             if dist is None:
                 return
             metadata = self._repository.get_metadata(dist)

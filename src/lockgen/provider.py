@@ -30,6 +30,7 @@ from resolvelib import AbstractProvider
 
 from lockgen.errors import UnsupportedError
 from lockgen.models import DistKind, parse_filename
+from lockgen.singleflight import SingleFlight
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -144,6 +145,24 @@ class Selector:
         self.target = target
         self.policy = policy
         self._requires_python: dict[str, bool] = {}
+        self._usable: SingleFlight[
+            tuple[NormalizedName, bool], dict[Version, tuple[DistFile, ...]]
+        ] = SingleFlight()
+
+    def usable_files_of(
+        self, repository: Repository, name: NormalizedName, *, allow_yanked: bool
+    ) -> dict[Version, tuple[DistFile, ...]]:
+        """:meth:`usable_files` of the project's listing, computed once per run.
+
+        Ranking a popular project's thousands of files is the resolver's main CPU
+        cost; the prefetcher and the provider share this memo (thread-safe).
+        """
+        return self._usable.get(
+            (name, allow_yanked),
+            lambda: self.usable_files(
+                name, repository.list_files(name), allow_yanked=allow_yanked
+            ),
+        )
 
     def usable_files(
         self, name: NormalizedName, files: Iterable[DistFile], *, allow_yanked: bool
@@ -187,10 +206,12 @@ class Selector:
         every = (*reqs, *self.policy.constraints.get(name, ()))
         return any(r.is_pinned for r in every)
 
-    def likely_file(self, req: Req, files: Iterable[DistFile]) -> DistFile | None:
+    def likely_file(self, req: Req, repository: Repository) -> DistFile | None:
         """The file whose metadata the resolver will most likely read for ``req``."""
         allow_yanked = self.allows_yanked(req.name, [req])
-        by_version = self.usable_files(req.name, files, allow_yanked=allow_yanked)
+        by_version = self.usable_files_of(
+            repository, req.name, allow_yanked=allow_yanked
+        )
         versions = self.ordered_versions(req.name, by_version, [req])
         return by_version[versions[0]][0] if versions else None
 
@@ -253,9 +274,6 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         self._python = Candidate(name=PYTHON, version=selector.target.python_version)
         self.metadata: dict[tuple[NormalizedName, Version], CoreMetadata] = {}
         self._satisfied: dict[tuple[SpecifierSet, Version], bool] = {}
-        self._files: dict[
-            tuple[NormalizedName, bool], dict[Version, tuple[DistFile, ...]]
-        ] = {}
 
     def identify(self, requirement_or_candidate: Req | Candidate) -> str:
         """Key requirements and candidates by name plus extras."""
@@ -343,14 +361,10 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
     def _usable_files(
         self, name: NormalizedName, allow_yanked: bool
     ) -> dict[Version, tuple[DistFile, ...]]:
-        """Usable files by version, best first; memoised, as backtracking re-asks."""
-        key = (name, allow_yanked)
-        if key not in self._files:
-            files = self._repository.list_files(name)
-            self._files[key] = self._selector.usable_files(
-                name, files, allow_yanked=allow_yanked
-            )
-        return self._files[key]
+        """Usable files by version, best first (memoised in the selector)."""
+        return self._selector.usable_files_of(
+            self._repository, name, allow_yanked=allow_yanked
+        )
 
 
 def _applies(

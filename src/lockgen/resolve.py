@@ -55,15 +55,17 @@ def resolve(
     policy: Policy,
     reporter: BaseReporter[Req, Candidate, str] | None = None,
     hint: Callable[[Sequence[Req]], None] | None = None,
+    selector: Selector | None = None,
 ) -> list[Pin]:
     """Resolve ``roots`` for ``target``; pins sorted by name.
 
     ``hint`` hears every requirement as soon as it is known (roots first), for
-    prefetching; it must not change any answer.
+    prefetching; it must not change any answer. A prefetcher passes its own
+    ``selector`` (same target and policy) so the two share one memo of ranked files.
     """
     if hint is not None:
         hint(roots)
-    provider = LockgenProvider(repository, Selector(target, policy), hint)
+    provider = LockgenProvider(repository, selector or Selector(target, policy), hint)
     resolver = Resolver(provider, reporter or BaseReporter())
     try:
         result = resolver.resolve(roots, max_rounds=_MAX_ROUNDS)
