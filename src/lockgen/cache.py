@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-__all__ = ["CachedPage", "Cache", "default_cache_dir"]
+__all__ = ["CachedPage", "Cache", "default_cache_dir", "hash_file"]
 
 _T = TypeVar("_T")
 
@@ -184,6 +184,24 @@ class Cache:
         except OSError:
             self._copy_into(source, final)
 
+    def verified_artifact(self, sha256: str) -> Path | None:
+        """The stored file for ``sha256`` if its bytes still hash to it.
+
+        One full read; a file that no longer matches is discarded, so a corrupt entry
+        is refetched by the caller and never trusted.
+        """
+        path = self.artifact_path(sha256)
+        if path is None:
+            return None
+        try:
+            digest, _ = hash_file(path)
+        except OSError:
+            return None
+        if digest == sha256:
+            return path
+        self.discard_artifact(sha256)
+        return None
+
     def discard_artifact(self, sha256: str) -> None:
         """Forget a stored file a reader found corrupt (missing is fine)."""
         if _HEX64.fullmatch(sha256):
@@ -305,6 +323,17 @@ class Cache:
             temp.replace(final)
         finally:
             _unlink_quietly(temp)
+
+
+def hash_file(path: Path) -> tuple[str, int]:
+    """sha256 and size of a file on disk, read in 1 MiB chunks."""
+    sha = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            sha.update(chunk)
+            size += len(chunk)
+    return sha.hexdigest(), size
 
 
 def default_cache_dir(environ: Mapping[str, str], platform: str = sys.platform) -> Path:

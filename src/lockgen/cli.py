@@ -23,6 +23,7 @@ from lockgen.progress import HydrateDisplay, LockDisplay, format_size
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
+    from lockgen.cache import Cache
     from lockgen.hydrate import HydrateOptions, HydrateReport
     from lockgen.lock import LockOptions
 
@@ -378,19 +379,17 @@ def cache() -> None:
 @_CACHE_DIR_OPTION
 def cache_dir_command(cache_dir: Path | None) -> None:
     """Print the cache directory."""
-    click.echo(str(_cache_root(cache_dir)))
+    click.echo(str(_open_cache(cache_dir).root))
 
 
 @cache.command("info")
 @_CACHE_DIR_OPTION
 def cache_info(cache_dir: Path | None) -> None:
     """Print the cache's size and its entries per kind."""
-    from lockgen.cache import Cache
-
-    root = _cache_root(cache_dir)
-    kinds = Cache(root).info()
+    cache = _open_cache(cache_dir)
+    kinds = cache.info()
     total = sum(size for _, size in kinds.values())
-    click.echo(f"{root}: {format_size(total)}")
+    click.echo(f"{cache.root}: {format_size(total)}")
     for kind, (entries, size) in kinds.items():
         click.echo(f"  {kind}: {entries} entries, {format_size(size)}")
 
@@ -399,17 +398,15 @@ def cache_info(cache_dir: Path | None) -> None:
 @_CACHE_DIR_OPTION
 def cache_clean(cache_dir: Path | None) -> None:
     """Remove everything in the cache."""
-    from lockgen.cache import Cache
-
-    root = _cache_root(cache_dir)
-    freed = Cache(root).clean()
-    click.echo(f"Removed {format_size(freed)} from {root}")
+    cache = _open_cache(cache_dir)
+    freed = cache.clean()
+    click.echo(f"Removed {format_size(freed)} from {cache.root}")
 
 
-def _cache_root(cache_dir: Path | None) -> Path:
-    from lockgen.cache import default_cache_dir
+def _open_cache(cache_dir: Path | None) -> Cache:
+    from lockgen.cache import Cache, default_cache_dir
 
-    return cache_dir or default_cache_dir(os.environ)
+    return Cache(cache_dir or default_cache_dir(os.environ))
 
 
 def _check_output(output: str) -> None:

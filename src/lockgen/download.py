@@ -19,7 +19,8 @@ import time
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
-from lockgen.errors import HashMismatchError, LockgenError, NetworkError
+from lockgen.cache import hash_file
+from lockgen.errors import HashMismatchError, LockgenError, NetworkError, check_digest
 from lockgen.range_reader import parse_content_range
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from lockgen.plan import Artifact
     from lockgen.transport import HttpClient, Response
 
-__all__ = ["CancelledError", "Fetched", "fetch", "hash_file"]
+__all__ = ["CancelledError", "Fetched", "fetch"]
 
 _ATTEMPTS = 4
 _BACKOFF = 0.25
@@ -54,17 +55,6 @@ class Fetched:
     path: Path
     status: str
     transferred: int
-
-
-def hash_file(path: Path) -> tuple[str, int]:
-    """sha256 and size of a local file, read in chunks."""
-    sha = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            sha.update(chunk)
-            size += len(chunk)
-    return sha.hexdigest(), size
 
 
 class _Sink:
@@ -145,8 +135,8 @@ def fetch(
 
 
 def _from_cache(cache: Cache, artifact: Artifact, part: Path) -> bool:
-    """Link (or copy) the cached copy into ``part``; ``True`` if it verifies."""
-    source = cache.artifact_path(artifact.sha256)
+    """Link (or copy) the cache's verified copy into ``part``; ``False`` if none."""
+    source = cache.verified_artifact(artifact.sha256)
     if source is None:
         return False
     part.unlink(missing_ok=True)
@@ -157,11 +147,7 @@ def _from_cache(cache: Cache, artifact: Artifact, part: Path) -> bool:
             shutil.copyfile(source, part)
         except OSError:
             return False
-    if _matches(part, artifact):
-        return True
-    part.unlink(missing_ok=True)
-    cache.discard_artifact(artifact.sha256)
-    return False
+    return True
 
 
 def _fetch_into(
@@ -196,19 +182,18 @@ def _matches(path: Path, artifact: Artifact) -> bool:
 
 
 def _verify(sink: _Sink, part: Path, artifact: Artifact) -> None:
-    if artifact.size is not None and sink.size != artifact.size:
-        part.unlink()
-        raise HashMismatchError(
+    """Check what the sink saw; a mismatching ``.part`` is deleted, never kept."""
+    try:
+        check_digest(
             artifact.filename,
-            expected=f"{artifact.size} bytes",
-            actual=f"{sink.size} bytes",
+            expected_sha256=artifact.sha256,
+            expected_size=artifact.size,
+            sha256=sink.sha.hexdigest(),
+            size=sink.size,
         )
-    digest = sink.sha.hexdigest()
-    if digest != artifact.sha256:
+    except HashMismatchError:
         part.unlink()
-        raise HashMismatchError(
-            artifact.filename, expected=artifact.sha256, actual=digest
-        )
+        raise
 
 
 def _copy_local(

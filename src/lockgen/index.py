@@ -33,11 +33,13 @@ from lockgen.errors import (
     NetworkError,
     ProjectNotFoundError,
     RangeUnsupportedError,
+    check_digest,
 )
 from lockgen.models import DistKind, MetadataSource, parse_filename
 from lockgen.range_reader import REFUSED, RangeSupport, open_tail, tail_headers
 from lockgen.simple_api import ACCEPT, parse_project_page
 from lockgen.singleflight import SingleFlight
+from lockgen.transport import is_local
 from lockgen.wheel_metadata import (
     check_static_sdist_metadata,
     parse_core_metadata,
@@ -117,7 +119,7 @@ class IndexClient:
     def _page(self, url: str) -> CachedPage | None:
         """The page at ``url`` (``None``: not on this index), revalidating the cache."""
         cached = self._cached_page(url)
-        if self._mode is CacheMode.OFFLINE and not _is_local(url):
+        if self._mode is CacheMode.OFFLINE and not is_local(url):
             if cached is None:
                 raise OfflineError(f"offline, and the index page {url} is not cached")
             return None if cached.content_type == _NOT_FOUND else cached
@@ -137,7 +139,7 @@ class IndexClient:
         return self._store_page(url, response, response.headers.get("content-type", ""))
 
     def _cached_page(self, url: str) -> CachedPage | None:
-        if self._cache is None or self._mode is CacheMode.REFRESH or _is_local(url):
+        if self._cache is None or self._mode is CacheMode.REFRESH or is_local(url):
             return None
         return self._cache.get_page(url)
 
@@ -152,7 +154,7 @@ class IndexClient:
             last_modified=response.headers.get("last-modified"),
             body=b"" if content_type == _NOT_FOUND else response.read(),
         )
-        if self._cache is not None and not _is_local(url):
+        if self._cache is not None and not is_local(url):
             self._cache.put_page(page)
         return page
 
@@ -173,7 +175,7 @@ class IndexClient:
                 return parse_core_metadata(
                     cached, dist.filename, MetadataSource(cached_source)
                 )
-        if self._mode is CacheMode.OFFLINE and not _is_local(dist.url):
+        if self._mode is CacheMode.OFFLINE and not is_local(dist.url):
             raise OfflineError(
                 f"offline, and the metadata of {dist.filename} is not cached"
             )
@@ -294,7 +296,7 @@ class IndexClient:
             with cached.open("rb") as fh:
                 yield fh
             return
-        if self._mode is CacheMode.OFFLINE and not _is_local(dist.url):
+        if self._mode is CacheMode.OFFLINE and not is_local(dist.url):
             raise OfflineError(f"offline, and {dist.filename} is not cached")
         with self._spool() as (fh, temp):
             if response is None:
@@ -320,17 +322,7 @@ class IndexClient:
         """The cached copy of ``dist``, if its bytes still hash to the index's sha256."""
         if self._cache is None or dist.sha256 is None:
             return None
-        path = self._cache.artifact_path(dist.sha256)
-        if path is None:
-            return None
-        sha = hashlib.sha256()
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                sha.update(chunk)
-        if sha.hexdigest() == dist.sha256:
-            return path
-        self._cache.discard_artifact(dist.sha256)
-        return None
+        return self._cache.verified_artifact(dist.sha256)
 
     @contextmanager
     def _spool(self) -> Iterator[tuple[IO[bytes], Path | None]]:
@@ -365,10 +357,6 @@ class IndexClient:
             self._on_event(message)
 
 
-def _is_local(url: str) -> bool:
-    return url.startswith("file:")
-
-
 def _copy_hashing(response: Response, fh: IO[bytes]) -> tuple[str, int]:
     sha = hashlib.sha256()
     size = 0
@@ -380,9 +368,10 @@ def _copy_hashing(response: Response, fh: IO[bytes]) -> tuple[str, int]:
 
 
 def _verify(dist: DistFile, digest: str, size: int) -> None:
-    if dist.size is not None and dist.size != size:
-        raise HashMismatchError(
-            dist.filename, expected=f"{dist.size} bytes", actual=f"{size} bytes"
-        )
-    if dist.sha256 is not None and dist.sha256 != digest:
-        raise HashMismatchError(dist.filename, expected=dist.sha256, actual=digest)
+    check_digest(
+        dist.filename,
+        expected_sha256=dist.sha256,
+        expected_size=dist.size,
+        sha256=digest,
+        size=size,
+    )

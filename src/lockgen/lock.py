@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 
 import tomli
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
 from resolvelib import BaseReporter
 
 from lockgen.environment import make_target
@@ -370,7 +369,7 @@ def _constraints(
 ) -> dict[NormalizedName, list[Req]]:
     by_name: dict[NormalizedName, list[Req]] = {}
     for req in root_requirements((c.requirement for c in constraints), environment):
-        by_name.setdefault(canonicalize_name(req.name), []).append(req)
+        by_name.setdefault(req.name, []).append(req)  # Req names are normalised
     return by_name
 
 

@@ -32,7 +32,7 @@ from lockgen.errors import NetworkError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
-__all__ = ["USER_AGENT", "HttpClient", "Response", "TransferStats"]
+__all__ = ["USER_AGENT", "HttpClient", "Response", "TransferStats", "is_local"]
 
 USER_AGENT = f"lockgen/{__version__} CPython/{platform.python_version()}"
 #: Read size for bodies: large reads keep big downloads near the link's speed
@@ -154,7 +154,7 @@ class HttpClient:
         return _Buffered(response, body)
 
     def _open(self, url: str, headers: dict[str, str]) -> Response:
-        if url.startswith("file:"):
+        if is_local(url):
             response = _file_response(url, headers, self.stats)
             self.stats.add(requests=1)
         else:
@@ -219,6 +219,11 @@ def _chunks(raw: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
     """
     while chunk := raw.read1(_CHUNK):
         yield chunk
+
+
+def is_local(url: str) -> bool:
+    """Whether ``url`` is answered from disk (usable offline, never cached)."""
+    return url.startswith("file:")
 
 
 def _reason(exc: BaseException) -> str:
