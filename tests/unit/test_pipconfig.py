@@ -84,9 +84,9 @@ def test_falls_back_to_pips_builtin_default(tmp_path: Path) -> None:
     assert default_index_url(_isolated(tmp_path)) == _builtin()
 
 
-def test_no_pip_and_no_config_gives_none(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def no_pip(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if pip were not installed: importing it fails."""
     for name in (
         "pip",
         "pip._internal",
@@ -94,9 +94,14 @@ def test_no_pip_and_no_config_gives_none(
         "pip._internal.models.index",
     ):
         monkeypatch.setitem(sys.modules, name, None)
+
+
+@pytest.mark.usefixtures("no_pip")
+def test_no_pip_and_no_config_gives_none(tmp_path: Path) -> None:
     assert default_index_url(_isolated(tmp_path)) is None
 
 
+@pytest.mark.usefixtures("no_pip")
 def test_cli_asks_for_index_url_without_pip(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -104,13 +109,6 @@ def test_cli_asks_for_index_url_without_pip(
 
     from lockgen.cli import main
 
-    for name in (
-        "pip",
-        "pip._internal",
-        "pip._internal.models",
-        "pip._internal.models.index",
-    ):
-        monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "r.in").write_text("x\n")
     result = CliRunner().invoke(main, ["lock", "r.in"])
