@@ -47,8 +47,9 @@ class CancelledError(LockgenError):
 class Fetched:
     """A verified file in the destination directory, and where it came from.
 
-    ``status``: ``present`` (already there), ``cache`` (linked or copied from the
-    cache) or ``fetched`` (downloaded, or copied from a local path).
+    ``status``: ``cached`` (already in the directory), ``from-cache`` (linked or
+    copied from the cache) or ``fetched`` (downloaded, or copied from a local path);
+    hydrate's report uses these words as they are.
     """
 
     artifact: Artifact
@@ -113,11 +114,13 @@ def fetch(
     """
     final = dest / artifact.filename
     if final.is_file() and _matches(final, artifact):
-        return Fetched(artifact=artifact, path=final, status="present", transferred=0)
+        return Fetched(artifact=artifact, path=final, status="cached", transferred=0)
     part = dest / f"{artifact.filename}.part"
     if cache is not None and _from_cache(cache, artifact, part):
         part.replace(final)
-        return Fetched(artifact=artifact, path=final, status="cache", transferred=0)
+        return Fetched(
+            artifact=artifact, path=final, status="from-cache", transferred=0
+        )
     if (
         offline
         and artifact.path is None

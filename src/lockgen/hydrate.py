@@ -32,9 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = ["HydrateOptions", "HydrateProgress", "HydrateReport", "run_hydrate"]
 
-#: The report's name for each way a file came to be in place.
-_STATUS = {"fetched": "fetched", "cache": "from-cache", "present": "cached"}
-
 
 class HydrateProgress(Protocol):
     """What hydrate reports while it runs; called from worker threads."""
@@ -201,7 +198,7 @@ def _one(
     except LockgenError as exc:
         progress.file_done(artifact.filename, "failed")
         return Outcome(artifact=artifact, status="failed", error=str(exc))
-    status = _STATUS[fetched.status]
+    status = fetched.status
     progress.file_done(artifact.filename, status)
     return Outcome(artifact=artifact, status=status, transferred=fetched.transferred)
 
