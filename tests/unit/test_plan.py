@@ -328,7 +328,11 @@ class TestSelectionErrors:
         package = _package("a", wheels=[_wheel("a", "1.0")])
         if "marker" in fields:
             package["marker"] = fields["marker"]
-        return _lock(package, **{k: v for k, v in fields.items() if k != "marker"})
+        # the lock declares what the selection asks for: packaging >= 26.4 refuses
+        # undeclared extras and groups before it evaluates any marker
+        declared = {"extras": ["cpu"], "dependency-groups": ["dev"]}
+        rest = {k: v for k, v in fields.items() if k != "marker"}
+        return _lock(package, **declared, **rest)
 
     @pytest.mark.parametrize(
         ("fields", "name"),
