@@ -14,21 +14,27 @@ Policy, in one place:
   or always with ``--pre``;
 - ``name[extra]`` is its own identifier whose candidate depends on ``name==version``,
   as pip does, so extras never split a project into two versions;
-- a distribution's Requires-Python becomes a dependency on the pseudo-project
-  ``<python>``, so an incompatible release is backtracked over like any conflict.
+- a distribution whose Requires-Python excludes the target depends on the
+  pseudo-project ``<python>``, which never has a candidate: the release is rejected
+  and backtracked over like any conflict, and the conflict names its Requires-Python;
+- a project that no index has has no candidates (the release that needs it is
+  backtracked over, as pip and uv do); :attr:`LockgenProvider.missing` remembers it
+  so the explanation can say so;
+- among a version's wheels the best tag wins, then the highest build tag, as
+  installers choose: its METADATA is the one the resolver reads.
 """
 
 from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from resolvelib import AbstractProvider
 
-from lockgen.errors import UnsupportedError
+from lockgen.errors import ProjectNotFoundError, UnsupportedError
 from lockgen.models import DistKind, parse_filename
 from lockgen.singleflight import SingleFlight
 
@@ -66,6 +72,8 @@ class Req:
     extras: frozenset[NormalizedName] = frozenset()
     specifier: SpecifierSet = field(default_factory=SpecifierSet)
     text: str
+    #: Where the user wrote it (``file:line``), for explanations; None for metadata.
+    origin: str | None = field(default=None, compare=False)
 
     @property
     def identifier(self) -> str:
@@ -81,7 +89,9 @@ class Req:
         )
 
     @classmethod
-    def from_requirement(cls, requirement: Requirement) -> Req:
+    def from_requirement(
+        cls, requirement: Requirement, origin: str | None = None
+    ) -> Req:
         """Adapt a PEP 508 requirement (markers are evaluated by the caller)."""
         if requirement.url:
             raise UnsupportedError(
@@ -92,6 +102,7 @@ class Req:
             extras=frozenset(canonicalize_name(e) for e in requirement.extras),
             specifier=requirement.specifier,
             text=_requirement_text(requirement),
+            origin=origin,
         )
 
 
@@ -112,6 +123,25 @@ class Candidate:
     def identifier(self) -> str:
         """The identifier this candidate answers (see :attr:`Req.identifier`)."""
         return _identifier(self.name, self.extras)
+
+
+class _Ranked(NamedTuple):
+    """A usable file with what orders it: tag rank, build tag, name."""
+
+    rank: int
+    build: tuple[int, str] | tuple[()]
+    filename: str
+    dist: DistFile
+
+
+def _best_first(entries: list[_Ranked]) -> tuple[DistFile, ...]:
+    """Best tag first; among equal tags the highest build tag (what an installer
+    takes, so its METADATA is what the lock must describe); then by name, for a
+    stable order. Three stable sorts, least significant key first."""
+    entries = sorted(entries, key=operator.attrgetter("filename"))
+    entries.sort(key=operator.attrgetter("build"), reverse=True)
+    entries.sort(key=operator.attrgetter("rank"))
+    return tuple(entry.dist for entry in entries)
 
 
 def _identifier(name: str, extras: frozenset[NormalizedName]) -> str:
@@ -168,7 +198,7 @@ class Selector:
         self, name: NormalizedName, files: Iterable[DistFile], *, allow_yanked: bool
     ) -> dict[Version, tuple[DistFile, ...]]:
         """Usable files by version, best first (see the module docstring)."""
-        ranked: dict[Version, list[tuple[int, str, DistFile]]] = {}
+        ranked: dict[Version, list[_Ranked]] = {}
         for dist in files:
             if dist.yanked and not allow_yanked:
                 continue
@@ -177,14 +207,9 @@ class Selector:
                 continue
             rank = self._rank(parsed, dist)
             if rank is not None:
-                entry = (rank, dist.filename, dist)
+                entry = _Ranked(rank, parsed.build, dist.filename, dist)
                 ranked.setdefault(parsed.version, []).append(entry)
-        return {
-            version: tuple(
-                d for _, _, d in sorted(files, key=operator.itemgetter(0, 1))
-            )
-            for version, files in ranked.items()
-        }
+        return {version: _best_first(entries) for version, entries in ranked.items()}
 
     def ordered_versions(
         self, name: NormalizedName, versions: Iterable[Version], reqs: Sequence[Req]
@@ -259,7 +284,9 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
     """Answers resolvelib's questions from a Repository, for one Target.
 
     ``hint`` (optional) hears about every requirement as soon as it is known, so an
-    I/O layer can start fetching what the resolver will ask for next.
+    I/O layer can start fetching what the resolver will ask for next. What it learns
+    on the way (who required what, which versions it offered, which projects no index
+    has) is kept for :mod:`lockgen.explain`, which turns a conflict into sentences.
     """
 
     def __init__(
@@ -271,9 +298,19 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         self._repository = repository
         self._selector = selector
         self._hint = hint
-        self._python = Candidate(name=PYTHON, version=selector.target.python_version)
         self.metadata: dict[tuple[NormalizedName, Version], CoreMetadata] = {}
         self._satisfied: dict[tuple[SpecifierSet, Version], bool] = {}
+        #: Projects no index has, with the error that said so.
+        self.missing: dict[NormalizedName, ProjectNotFoundError] = {}
+        #: identifier -> {(requirement, parent): None}, in the order first seen.
+        self.required_by: dict[str, dict[tuple[Req, Candidate | None], None]] = {}
+        #: identifier -> every version find_matches offered for it.
+        self.offered: dict[str, set[Version]] = {}
+
+    @property
+    def selector(self) -> Selector:
+        """The selection policy (shared with the explanation of conflicts)."""
+        return self._selector
 
     def identify(self, requirement_or_candidate: Req | Candidate) -> str:
         """Key requirements and candidates by name plus extras."""
@@ -286,11 +323,11 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         candidates: Mapping[str, Iterator[Candidate]],
         information: Mapping[str, Iterator[RequirementInformation[Req, Candidate]]],
         backtrack_causes: Sequence[RequirementInformation[Req, Candidate]],
-    ) -> tuple[bool, bool, bool, str]:
-        """Python first, then pinned, then backtrack causes; ties broken by name."""
+    ) -> tuple[bool, bool, str]:
+        """Pinned first, then backtrack causes; ties broken by name."""
         pinned = any(info.requirement.is_pinned for info in information[identifier])
         causes = {info.requirement.identifier for info in backtrack_causes}
-        return (identifier != PYTHON, not pinned, identifier not in causes, identifier)
+        return (not pinned, identifier not in causes, identifier)
 
     def find_matches(
         self,
@@ -298,21 +335,28 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         requirements: Mapping[str, Iterator[Req]],
         incompatibilities: Mapping[str, Iterator[Candidate]],
     ) -> list[Candidate]:
-        """Usable versions satisfying every requirement and constraint, best first."""
+        """Usable versions satisfying every requirement and constraint, best first,
+        minus those resolvelib has found incompatible; none for ``<python>`` (only an
+        unmet Requires-Python is ever required of it) or a project no index has."""
         reqs = list(requirements[identifier])
-        if not reqs:
+        if not reqs or reqs[0].name == PYTHON:
             return []
         name, extras = reqs[0].name, reqs[0].extras
-        if name == PYTHON:
-            ok = all(self._selector.python_ok(r.specifier) for r in reqs)
-            return [self._python] if ok else []
         bad = {c.version for c in incompatibilities[identifier]}
-        by_version = self._usable_files(name, self._selector.allows_yanked(name, reqs))
-        return [
+        try:
+            by_version = self._usable_files(
+                name, self._selector.allows_yanked(name, reqs)
+            )
+        except ProjectNotFoundError as exc:
+            self.missing[name] = exc
+            return []
+        found = [
             Candidate(name=name, version=v, extras=extras, files=by_version[v])
             for v in self._selector.ordered_versions(name, by_version, reqs)
             if v not in bad
         ]
+        self.offered.setdefault(identifier, set()).update(c.version for c in found)
+        return found
 
     def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
         """Whether ``candidate``'s version fits ``requirement`` (pre-releases allowed).
@@ -322,20 +366,27 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         key = (requirement.specifier, candidate.version)
         known = self._satisfied.get(key)
         if known is None:
-            if requirement.name == PYTHON:
-                known = self._selector.python_ok(requirement.specifier)
-            else:
-                known = requirement.specifier.contains(
-                    candidate.version, prereleases=True
-                )
+            known = requirement.specifier.contains(candidate.version, prereleases=True)
             self._satisfied[key] = known
         return known
 
     def get_dependencies(self, candidate: Candidate) -> list[Req]:
-        """The candidate's Requires-Dist for the target, plus its Requires-Python."""
-        if candidate.name == PYTHON:
-            return []
+        """The candidate's Requires-Dist for the target (see :meth:`dependencies`)."""
+        deps = self.dependencies(candidate)
+        for dep in deps:
+            self.required_by.setdefault(dep.identifier, {})[(dep, candidate)] = None
+        if self._hint is not None:
+            self._hint(deps)
+        return deps
+
+    def dependencies(self, candidate: Candidate) -> list[Req]:
+        """What ``candidate`` needs: its base version for an extras candidate, then
+        its Requires-Dist for the target; or, when its Requires-Python excludes the
+        target, only that (a ``<python>`` requirement nothing can satisfy)."""
         metadata = self._metadata(candidate)
+        spec = metadata.requires_python
+        if spec is not None and not self._selector.python_ok(spec):
+            return [Req(name=PYTHON, specifier=spec, text=f"Python{spec}")]
         deps: list[Req] = []
         if candidate.extras:
             base = Req(
@@ -344,13 +395,13 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
                 text=f"{candidate.name}=={candidate.version}",
             )
             deps.append(base)
-        elif metadata.requires_python is not None:
-            spec = metadata.requires_python
-            deps.append(Req(name=PYTHON, specifier=spec, text=f"Python{spec}"))
         deps += self._selector.requires(metadata, candidate.extras)
-        if self._hint is not None:
-            self._hint(deps)
         return deps
+
+    def note_roots(self, roots: Iterable[Req]) -> None:
+        """Record the user's requirements as required by nobody (for explanations)."""
+        for root in roots:
+            self.required_by.setdefault(root.identifier, {})[(root, None)] = None
 
     def _metadata(self, candidate: Candidate) -> CoreMetadata:
         key = (candidate.name, candidate.version)

@@ -8,23 +8,22 @@ requirement and who asked for it, the way pip's "The conflict is caused by" does
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from resolvelib import BaseReporter, Resolver
-from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
+from resolvelib import BaseReporter
+from resolvelib.resolvers import Resolution, ResolutionImpossible, ResolutionTooDeep
 
 from lockgen.errors import ResolutionError
+from lockgen.explain import explain
 from lockgen.models import DistKind, parse_filename
-from lockgen.provider import PYTHON, LockgenProvider, Policy, Req, Selector
+from lockgen.provider import LockgenProvider, Policy, Req, Selector
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Sequence
+    from collections.abc import Callable, Collection, Mapping, Sequence
 
     from packaging.utils import NormalizedName
     from packaging.version import Version
-    from resolvelib.resolvers import Result
     from resolvelib.structs import RequirementInformation
 
     from lockgen.environment import Target
@@ -34,7 +33,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Pin", "resolve"]
 
-_MAX_ROUNDS = 2000
+#: A bound on resolvelib's rounds, so a pathological graph ends with an explanation.
+#: Real conflicts end in far fewer: each round pins or rejects one candidate.
+_MAX_ROUNDS = 20000
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -62,50 +63,90 @@ def resolve(
     ``hint`` hears every requirement as soon as it is known (roots first), for
     prefetching; it must not change any answer. A prefetcher passes its own
     ``selector`` (same target and policy) so the two share one memo of ranked files.
+
+    resolvelib's own result builder walks the graph recursively and matches parents
+    by object identity (a cycle overflows the stack; a re-created candidate loses
+    its children), so the pins are rebuilt here from the final mapping: the
+    closure of the roots over each pin's dependencies, every edge checked.
     """
     if hint is not None:
         hint(roots)
     provider = LockgenProvider(repository, selector or Selector(target, policy), hint)
-    resolver = Resolver(provider, reporter or BaseReporter())
+    provider.note_roots(roots)
+    resolution: Resolution[Req, Candidate, str] = Resolution(
+        provider, reporter or BaseReporter()
+    )
     try:
-        result = resolver.resolve(roots, max_rounds=_MAX_ROUNDS)
+        state = resolution.resolve(roots, max_rounds=_MAX_ROUNDS)
     except ResolutionImpossible as exc:
         causes: Collection[RequirementInformation[Req, Candidate]] = exc.causes
-        raise ResolutionError(_explain(causes, target)) from exc
+        raise ResolutionError(explain(causes, provider, repository, policy)) from exc
     except ResolutionTooDeep as exc:
+        last = explain(resolution.state.backtrack_causes, provider, repository, policy)
         raise ResolutionError(
-            [f"gave up after {exc.round_count} rounds of backtracking"]
+            [f"gave up after {exc.round_count} rounds of backtracking", *last]
         ) from exc
-    return _pins(result, provider, repository, policy)
+    return _pins(_closure(state.mapping, roots, provider), provider, repository, policy)
+
+
+def _closure(
+    mapping: Mapping[str, Candidate], roots: Sequence[Req], provider: LockgenProvider
+) -> dict[NormalizedName, tuple[Candidate, set[NormalizedName]]]:
+    """Every project the roots need through the pins, with its dependencies' names.
+
+    A requirement the pins do not meet is an error, never a lock: resolvelib's
+    answer is checked, not trusted.
+    """
+    found: dict[NormalizedName, tuple[Candidate, set[NormalizedName]]] = {}
+    seen: set[str] = set()
+    stack: list[tuple[Req, Candidate | None]] = [(r, None) for r in roots]
+    while stack:
+        req, parent = stack.pop()
+        pin = mapping.get(req.identifier)
+        if pin is None or not req.specifier.contains(pin.version, prereleases=True):
+            raise _unsound(req, parent, pin)
+        if parent is not None and pin.name != parent.name:
+            found[parent.name][1].add(pin.name)
+        if req.identifier in seen:
+            continue
+        seen.add(req.identifier)
+        if found.setdefault(pin.name, (pin, set()))[0].version != pin.version:
+            raise _unsound(req, parent, pin)
+        stack += [(dep, pin) for dep in provider.dependencies(pin)]
+    for name, (pin, _) in found.items():
+        for constraint in provider.selector.policy.constraints.get(name, ()):
+            if not constraint.specifier.contains(pin.version, prereleases=True):
+                raise _unsound(constraint, None, pin)
+    return found
+
+
+def _unsound(
+    req: Req, parent: Candidate | None, pin: Candidate | None
+) -> ResolutionError:
+    who = "the inputs" if parent is None else f"{parent.name} {parent.version}"
+    got = "nothing" if pin is None else f"{pin.name} {pin.version}"
+    reason = (
+        f"internal error: the resolver's answer does not satisfy {req.text} "
+        f"(required by {who}; pinned: {got}); no lock was written"
+    )
+    return ResolutionError([reason])
 
 
 def _pins(
-    result: Result[Req, Candidate, str],
+    found: Mapping[NormalizedName, tuple[Candidate, set[NormalizedName]]],
     provider: LockgenProvider,
     repository: Repository,
     policy: Policy,
 ) -> list[Pin]:
-    versions: dict[NormalizedName, Version] = {}
-    deps: defaultdict[NormalizedName, set[NormalizedName]] = defaultdict(set)
-    for identifier, candidate in result.mapping.items():
-        if candidate.name == PYTHON:
-            continue
-        versions[candidate.name] = candidate.version
-        for child in result.graph.iter_children(identifier):
-            if child is None:
-                continue
-            child_name = result.mapping[child].name
-            if child_name not in (PYTHON, candidate.name):
-                deps[candidate.name].add(child_name)
     return [
         Pin(
             name=name,
-            version=version,
-            files=_lock_files(repository, name, version, policy),
-            metadata=provider.metadata[(name, version)],
-            dependencies=tuple(sorted(deps[name])),
+            version=pin.version,
+            files=_lock_files(repository, name, pin.version, policy),
+            metadata=provider.metadata[(name, pin.version)],
+            dependencies=tuple(sorted(deps)),
         )
-        for name, version in sorted(versions.items())
+        for name, (pin, deps) in sorted(found.items())
     ]
 
 
@@ -142,29 +183,3 @@ def _is_sdist(dist: DistFile) -> bool:
 
 def _sdist_preference(dist: DistFile) -> tuple[bool, str]:
     return (not dist.filename.endswith(".tar.gz"), dist.filename)
-
-
-def _explain(
-    causes: Collection[RequirementInformation[Req, Candidate]], target: Target
-) -> list[str]:
-    """One sentence per conflicting requirement, saying who asked for it."""
-    lines: list[str] = []
-    for cause in causes:
-        requirement, parent = cause.requirement, cause.parent
-        if requirement.name == PYTHON:
-            assert parent is not None  # only distributions require a Python
-            lines.append(
-                f"{parent.name} {parent.version} requires Python "
-                f"{requirement.specifier}, but the target is Python "
-                f"{target.python_version}"
-            )
-        elif parent is None:
-            lines.append(f"you asked for {requirement.text}")
-        else:
-            lines.append(
-                f"{parent.name} {parent.version} depends on {requirement.text}"
-            )
-    names = sorted({c.requirement.name for c in causes if c.requirement.name != PYTHON})
-    if len(names) == 1 and len(lines) == 1:
-        lines.append(f"no usable version of {names[0]} satisfies it for this target")
-    return list(dict.fromkeys(lines))
