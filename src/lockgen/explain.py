@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from lockgen.models import DistKind, parse_filename
-from lockgen.provider import PYTHON
+from lockgen.provider import PYTHON, UNUSABLE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["explain"]
 
 _Edge = tuple["Req", "Candidate | None"]
+_PSEUDO = frozenset({PYTHON, UNUSABLE})
 #: Versions listed one by one up to this many; a range beyond.
 _LISTED = 3
 #: Links shown at most in a ``(via ...)`` chain.
@@ -58,7 +59,7 @@ def explain(
 ) -> list[str]:
     """The lines of a conflict's explanation, most direct first, without repeats."""
     edges = _expand(causes, provider)
-    names = sorted({req.name for req, _ in edges if req.name != PYTHON})
+    names = sorted({req.name for req, _ in edges if req.name not in _PSEUDO})
     lines = [_user_line(req) for req, parent in edges if parent is None]
     lines += _constraint_lines(names, policy)
     lines += _dependency_lines(edges, provider)
@@ -115,7 +116,7 @@ def _dependency_lines(edges: Sequence[_Edge], provider: LockgenProvider) -> list
     constrained = {req.name for req, p in edges if p is not None and req.specifier}
     groups: dict[tuple[str, str], tuple[set[Version], list[str]]] = {}
     for req, parent in edges:
-        if parent is None or req.name == PYTHON or req.name in provider.missing:
+        if parent is None or req.name in _PSEUDO or req.name in provider.missing:
             continue
         if not req.specifier and req.name in constrained:
             continue
@@ -181,13 +182,21 @@ def _versions(name: str, versions: list[Version], offered: set[Version]) -> str:
 
 
 def _python_lines(edges: Sequence[_Edge], provider: LockgenProvider) -> list[str]:
+    """Releases the target cannot use: an unmet Requires-Python, or metadata that
+    cannot be read (the requirement's text is the reason)."""
     target = provider.selector.target.python_version
-    return [
-        f"{parent.name} {parent.version} requires Python {req.specifier}; "
-        f"the target is Python {target}"
-        for req, parent in edges
-        if req.name == PYTHON and parent is not None
-    ]
+    lines = []
+    for req, parent in edges:
+        if parent is None:
+            continue
+        if req.name == PYTHON:
+            lines.append(
+                f"{parent.name} {parent.version} requires Python {req.specifier}; "
+                f"the target is Python {target}"
+            )
+        elif req.name == UNUSABLE:
+            lines.append(f"{parent.name} {parent.version} cannot be used: {req.text}")
+    return lines
 
 
 def _missing_lines(

@@ -239,9 +239,11 @@ def _resolve(
     from lockgen.prefetch import Prefetcher
     from lockgen.resolve import resolve
 
+    given = inputs.requirements.requirements
     roots = root_requirements(
-        (r.requirement for r in inputs.requirements.requirements),
+        (r.requirement for r in given),
         inputs.target.environment(),
+        (r.source for r in given),
     )
     selector = Selector(inputs.target, policy)  # one memo for prefetcher and resolver
     prefetcher = None
@@ -368,7 +370,9 @@ def _constraints(
     constraints: Sequence[InputRequirement], environment: Mapping[str, str]
 ) -> dict[NormalizedName, list[Req]]:
     by_name: dict[NormalizedName, list[Req]] = {}
-    for req in root_requirements((c.requirement for c in constraints), environment):
+    requirements = (c.requirement for c in constraints)
+    origins = (c.source for c in constraints)
+    for req in root_requirements(requirements, environment, origins):
         by_name.setdefault(req.name, []).append(req)  # Req names are normalised
     return by_name
 

@@ -34,7 +34,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from resolvelib import AbstractProvider
 
-from lockgen.errors import ProjectNotFoundError, UnsupportedError
+from lockgen.errors import MetadataError, ProjectNotFoundError, UnsupportedError
 from lockgen.models import DistKind, parse_filename
 from lockgen.singleflight import SingleFlight
 
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PYTHON",
+    "UNUSABLE",
     "Candidate",
     "LockgenProvider",
     "Policy",
@@ -62,6 +63,9 @@ __all__ = [
 
 #: Identifier of the pseudo-project that carries Requires-Python constraints.
 PYTHON = NormalizedName("<python>")
+#: Identifier of the pseudo-project a release lockgen cannot use depends on (its
+#: metadata is unreadable or dynamic): like ``<python>``, it has no candidate.
+UNUSABLE = NormalizedName("<unusable>")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -306,6 +310,8 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         self.required_by: dict[str, dict[tuple[Req, Candidate | None], None]] = {}
         #: identifier -> every version find_matches offered for it.
         self.offered: dict[str, set[Version]] = {}
+        #: identifiers find_matches was ever asked about with incompatibilities.
+        self.backtracked: set[str] = set()
 
     @property
     def selector(self) -> Selector:
@@ -339,10 +345,12 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         minus those resolvelib has found incompatible; none for ``<python>`` (only an
         unmet Requires-Python is ever required of it) or a project no index has."""
         reqs = list(requirements[identifier])
-        if not reqs or reqs[0].name == PYTHON:
+        if not reqs or reqs[0].name in (PYTHON, UNUSABLE):
             return []
         name, extras = reqs[0].name, reqs[0].extras
         bad = {c.version for c in incompatibilities[identifier]}
+        if bad:
+            self.backtracked.add(identifier)
         try:
             by_version = self._usable_files(
                 name, self._selector.allows_yanked(name, reqs)
@@ -382,21 +390,24 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
     def dependencies(self, candidate: Candidate) -> list[Req]:
         """What ``candidate`` needs: its base version for an extras candidate, then
         its Requires-Dist for the target; or, when its Requires-Python excludes the
-        target, only that (a ``<python>`` requirement nothing can satisfy)."""
-        metadata = self._metadata(candidate)
-        spec = metadata.requires_python
-        if spec is not None and not self._selector.python_ok(spec):
-            return [Req(name=PYTHON, specifier=spec, text=f"Python{spec}")]
-        deps: list[Req] = []
+        target, only that (a ``<python>`` requirement nothing can satisfy); or, when
+        its metadata cannot be used, an ``<unusable>`` requirement saying why."""
+        try:
+            metadata = self._metadata(candidate)
+            spec = metadata.requires_python
+            if spec is not None and not self._selector.python_ok(spec):
+                return [Req(name=PYTHON, specifier=spec, text=f"Python{spec}")]
+            requires = self._selector.requires(metadata, candidate.extras)
+        except (MetadataError, UnsupportedError) as exc:
+            return [Req(name=UNUSABLE, text=str(exc))]
         if candidate.extras:
             base = Req(
                 name=candidate.name,
                 specifier=SpecifierSet(f"=={candidate.version}"),
                 text=f"{candidate.name}=={candidate.version}",
             )
-            deps.append(base)
-        deps += self._selector.requires(metadata, candidate.extras)
-        return deps
+            requires.insert(0, base)
+        return requires
 
     def note_roots(self, roots: Iterable[Req]) -> None:
         """Record the user's requirements as required by nobody (for explanations)."""
@@ -433,11 +444,16 @@ def _applies(
 
 
 def root_requirements(
-    requirements: Iterable[Requirement], environment: Mapping[str, str]
+    requirements: Iterable[Requirement],
+    environment: Mapping[str, str],
+    origins: Iterable[str | None] | None = None,
 ) -> list[Req]:
-    """The user's requirements whose markers hold for the target."""
+    """The user's requirements whose markers hold for the target; ``origins`` says
+    where each was written (``file:line``), for explanations."""
+    requirements = list(requirements)
+    where = list(origins) if origins is not None else [None] * len(requirements)
     return [
-        Req.from_requirement(r)
-        for r in requirements
+        Req.from_requirement(r, origin)
+        for r, origin in zip(requirements, where, strict=True)
         if r.marker is None or r.marker.evaluate({**environment, "extra": ""})
     ]

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
     from packaging.utils import NormalizedName
     from packaging.version import Version
-    from resolvelib.structs import RequirementInformation
+    from resolvelib.resolvers import Criterion
+    from resolvelib.structs import RequirementInformation, State
 
     from lockgen.environment import Target
     from lockgen.models import CoreMetadata, DistFile
@@ -74,7 +75,7 @@ def resolve(
     provider = LockgenProvider(repository, selector or Selector(target, policy), hint)
     provider.note_roots(roots)
     resolution: Resolution[Req, Candidate, str] = Resolution(
-        provider, reporter or BaseReporter()
+        provider, _Watch(provider, reporter or BaseReporter())
     )
     try:
         state = resolution.resolve(roots, max_rounds=_MAX_ROUNDS)
@@ -183,3 +184,70 @@ def _is_sdist(dist: DistFile) -> bool:
 
 def _sdist_preference(dist: DistFile) -> tuple[bool, str]:
     return (not dist.filename.endswith(".tar.gz"), dist.filename)
+
+
+class _Watch(BaseReporter["Req", "Candidate", str]):
+    """Forwards resolvelib's events, and ends the search at a conflict no
+    backtracking can change.
+
+    resolvelib backtracks over the last pins even when a conflict involves none of
+    them: with ``django<4`` and ``djangorestframework>=3.16`` (every release needs
+    ``django>=4.2``), it re-pins each of hundreds of Django releases and retries every
+    DRF release against each. When every cause comes from the user's requirements or
+    from the candidates of one project F, F was only ever required by the user, and
+    neither F nor any project in the causes was ever narrowed by backtracking, then
+    F's candidates and the requirements they clash with are fixed by the inputs
+    alone: no other choice of pins changes them, so the conflict is final.
+    """
+
+    def __init__(
+        self, provider: LockgenProvider, inner: BaseReporter[Req, Candidate, str]
+    ) -> None:
+        self._provider = provider
+        self._inner = inner
+
+    def starting(self) -> None:
+        self._inner.starting()
+
+    def starting_round(self, index: int) -> None:
+        self._inner.starting_round(index)
+
+    def ending_round(self, index: int, state: State[Req, Candidate, str]) -> None:
+        self._inner.ending_round(index, state)
+
+    def ending(self, state: State[Req, Candidate, str]) -> None:
+        self._inner.ending(state)
+
+    def adding_requirement(self, requirement: Req, parent: Candidate | None) -> None:
+        self._inner.adding_requirement(requirement, parent)
+
+    def rejecting_candidate(
+        self, criterion: Criterion[Req, Candidate], candidate: Candidate
+    ) -> None:
+        self._inner.rejecting_candidate(criterion, candidate)
+
+    def pinning(self, candidate: Candidate) -> None:
+        self._inner.pinning(candidate)
+
+    def resolving_conflicts(
+        self, causes: Collection[RequirementInformation[Req, Candidate]]
+    ) -> None:
+        self._inner.resolving_conflicts(causes)
+        if _is_final(causes, self._provider):
+            raise ResolutionImpossible(list(causes))
+
+
+def _is_final(
+    causes: Collection[RequirementInformation[Req, Candidate]],
+    provider: LockgenProvider,
+) -> bool:
+    """See :class:`_Watch`: whether the inputs alone decide this conflict."""
+    parents = {c.parent.identifier for c in causes if c.parent is not None}
+    if len(parents) != 1:
+        return False
+    (failed,) = parents
+    askers = provider.required_by.get(failed, {})
+    if any(parent is not None for _, parent in askers):
+        return False
+    involved = {failed} | {c.requirement.identifier for c in causes}
+    return involved.isdisjoint(provider.backtracked)

@@ -132,13 +132,15 @@ def _expand_tag(tag: str) -> list[str]:
     ]
 
 
-def _wheel_file(tag: str) -> bytes:
+def _wheel_file(tag: str, build: str | None = None) -> bytes:
     purelib = "true" if tag.endswith("-any") else "false"
     fields = [
         ("Wheel-Version", "1.0"),
         ("Generator", "lockgen-tests (1.0)"),
         ("Root-Is-Purelib", purelib),
     ]
+    if build is not None:
+        fields.append(("Build", build))
     return _core_metadata(fields + [("Tag", t) for t in _expand_tag(tag)])
 
 
@@ -227,6 +229,7 @@ def make_wheel(
     requires_python: str | None = None,
     extras: Mapping[str, Sequence[str]] = _NO_EXTRAS,
     tag: str = "py3-none-any",
+    build: str | None = None,
     padding: int = 0,
     metadata_first: bool = False,
     compression: Literal["deflate", "stored"] = "deflate",
@@ -240,7 +243,7 @@ def make_wheel(
     """Build a valid, installable wheel whose bytes depend only on the arguments.
 
     ``files`` maps archive paths to contents (sorted into the archive after
-    ``<import name>/__init__.py``). ``metadata_name``/``metadata_version`` change only
+    ``<import name>/__init__.py``); ``build`` is the wheel's build tag. ``metadata_name``/``metadata_version`` change only
     what METADATA says, to fake a wheel whose file name lies.
     """
     escaped = escape_name(name)
@@ -257,12 +260,12 @@ def make_wheel(
     meta_member = (f"{dist_info}/METADATA", metadata, method)
     package = _package_members(escaped, name, version, files, padding, method)
     members = [meta_member, *package] if metadata_first else [*package, meta_member]
-    members.append((f"{dist_info}/WHEEL", _wheel_file(tag), method))
+    members.append((f"{dist_info}/WHEEL", _wheel_file(tag, build), method))
     record_path = f"{dist_info}/RECORD"
     members.append((record_path, _record(members, record_path), method))
     data = _zip(members)
     return Dist(
-        filename=f"{escaped}-{version}-{tag}.whl",
+        filename=f"{escaped}-{version}-{build + '-' if build else ''}{tag}.whl",
         data=_to_zip64(data) if zip64 else data,
         project=normalize(name),
         version=version,
