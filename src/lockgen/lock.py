@@ -256,7 +256,7 @@ def _resolve(
             inputs.target,
             policy,
             reporter,
-            hint=prefetcher.hint if prefetcher else None,
+            lookahead=prefetcher,
             selector=selector,
         )
     finally:

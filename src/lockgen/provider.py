@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -39,7 +39,7 @@ from lockgen.models import DistKind, parse_filename
 from lockgen.singleflight import SingleFlight
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
 
     from packaging.requirements import Requirement
     from packaging.version import Version
@@ -55,6 +55,7 @@ __all__ = [
     "UNUSABLE",
     "Candidate",
     "LockgenProvider",
+    "Lookahead",
     "Policy",
     "Req",
     "Selector",
@@ -284,11 +285,29 @@ class Selector:
         return known
 
 
+#: Candidates whose metadata is fetched ahead once the resolver rejects or
+#: backtracks over one of a project's candidates: it would otherwise read them one
+#: by one, each a round trip, while they keep failing (sphinx with docutils>=0.23
+#: walks 80 releases).
+_AHEAD = 8
+
+
+class Lookahead(Protocol):
+    """What an I/O layer hears so it can fetch ahead; it must not change answers."""
+
+    def requirements(self, reqs: Sequence[Req]) -> None:
+        """Requirements just learnt (their projects' pages will be needed)."""
+
+    def candidates(self, files: Sequence[DistFile]) -> None:
+        """Files whose metadata the resolver will probably read next."""
+
+
 class LockgenProvider(AbstractProvider[Req, Candidate, str]):
     """Answers resolvelib's questions from a Repository, for one Target.
 
-    ``hint`` (optional) hears about every requirement as soon as it is known, so an
-    I/O layer can start fetching what the resolver will ask for next. What it learns
+    ``lookahead`` (optional) hears about every requirement as soon as it is known,
+    and about the next candidates of a project being backtracked over, so an I/O
+    layer can start fetching what the resolver will ask for next. What it learns
     on the way (who required what, which versions it offered, which projects no index
     has) is kept for :mod:`lockgen.explain`, which turns a conflict into sentences.
     """
@@ -297,11 +316,11 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         self,
         repository: Repository,
         selector: Selector,
-        hint: Callable[[Sequence[Req]], None] | None = None,
+        lookahead: Lookahead | None = None,
     ) -> None:
         self._repository = repository
         self._selector = selector
-        self._hint = hint
+        self._lookahead = lookahead
         self.metadata: dict[tuple[NormalizedName, Version], CoreMetadata] = {}
         self._satisfied: dict[tuple[SpecifierSet, Version], bool] = {}
         #: Projects no index has, with the error that said so.
@@ -312,6 +331,7 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         self.offered: dict[str, set[Version]] = {}
         #: identifiers find_matches was ever asked about with incompatibilities.
         self.backtracked: set[str] = set()
+        self._offers: dict[str, list[Candidate]] = {}
 
     @property
     def selector(self) -> Selector:
@@ -364,7 +384,22 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
             if v not in bad
         ]
         self.offered.setdefault(identifier, set()).update(c.version for c in found)
+        self._offers[identifier] = found
+        if bad:
+            self._ahead(found)
         return found
+
+    def rejected(self, candidate: Candidate) -> None:
+        """resolvelib rejected ``candidate``: its successors will be tried next."""
+        offer = self._offers.get(candidate.identifier, [])
+        for index, offered in enumerate(offer):
+            if offered.version == candidate.version:
+                self._ahead(offer[index + 1 :])
+                return
+
+    def _ahead(self, candidates: Sequence[Candidate]) -> None:
+        if self._lookahead is not None:
+            self._lookahead.candidates([c.files[0] for c in candidates[:_AHEAD]])
 
     def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
         """Whether ``candidate``'s version fits ``requirement`` (pre-releases allowed).
@@ -383,8 +418,8 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         deps = self.dependencies(candidate)
         for dep in deps:
             self.required_by.setdefault(dep.identifier, {})[(dep, candidate)] = None
-        if self._hint is not None:
-            self._hint(deps)
+        if self._lookahead is not None:
+            self._lookahead.requirements(deps)
         return deps
 
     def dependencies(self, candidate: Candidate) -> list[Req]:

@@ -17,10 +17,10 @@ from resolvelib.resolvers import Resolution, ResolutionImpossible, ResolutionToo
 from lockgen.errors import ResolutionError
 from lockgen.explain import explain
 from lockgen.models import DistKind, parse_filename
-from lockgen.provider import LockgenProvider, Policy, Req, Selector
+from lockgen.provider import LockgenProvider, Lookahead, Policy, Req, Selector
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Mapping, Sequence
+    from collections.abc import Collection, Mapping, Sequence
 
     from packaging.utils import NormalizedName
     from packaging.version import Version
@@ -56,12 +56,12 @@ def resolve(
     target: Target,
     policy: Policy,
     reporter: BaseReporter[Req, Candidate, str] | None = None,
-    hint: Callable[[Sequence[Req]], None] | None = None,
+    lookahead: Lookahead | None = None,
     selector: Selector | None = None,
 ) -> list[Pin]:
     """Resolve ``roots`` for ``target``; pins sorted by name.
 
-    ``hint`` hears every requirement as soon as it is known (roots first), for
+    ``lookahead`` hears every requirement as soon as it is known (roots first), for
     prefetching; it must not change any answer. A prefetcher passes its own
     ``selector`` (same target and policy) so the two share one memo of ranked files.
 
@@ -70,9 +70,11 @@ def resolve(
     its children), so the pins are rebuilt here from the final mapping: the
     closure of the roots over each pin's dependencies, every edge checked.
     """
-    if hint is not None:
-        hint(roots)
-    provider = LockgenProvider(repository, selector or Selector(target, policy), hint)
+    if lookahead is not None:
+        lookahead.requirements(roots)
+    provider = LockgenProvider(
+        repository, selector or Selector(target, policy), lookahead
+    )
     provider.note_roots(roots)
     resolution: Resolution[Req, Candidate, str] = Resolution(
         provider, _Watch(provider, reporter or BaseReporter())
@@ -187,8 +189,9 @@ def _sdist_preference(dist: DistFile) -> tuple[bool, str]:
 
 
 class _Watch(BaseReporter["Req", "Candidate", str]):
-    """Forwards resolvelib's events, and ends the search at a conflict no
-    backtracking can change.
+    """Forwards resolvelib's events, tells the provider about rejected candidates
+    (so their successors' metadata is fetched ahead), and ends the search at a
+    conflict no backtracking can change.
 
     resolvelib backtracks over the last pins even when a conflict involves none of
     them: with ``django<4`` and ``djangorestframework>=3.16`` (every release needs
@@ -225,6 +228,7 @@ class _Watch(BaseReporter["Req", "Candidate", str]):
         self, criterion: Criterion[Req, Candidate], candidate: Candidate
     ) -> None:
         self._inner.rejecting_candidate(criterion, candidate)
+        self._provider.rejected(candidate)
 
     def pinning(self, candidate: Candidate) -> None:
         self._inner.pinning(candidate)
