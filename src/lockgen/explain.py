@@ -183,19 +183,27 @@ def _versions(name: str, versions: list[Version], offered: set[Version]) -> str:
 
 def _python_lines(edges: Sequence[_Edge], provider: LockgenProvider) -> list[str]:
     """Releases the target cannot use: an unmet Requires-Python, or metadata that
-    cannot be read (the requirement's text is the reason)."""
+    cannot be read (the requirement's text is the reason); one line per project
+    and reason, however many of its releases share it."""
     target = provider.selector.target.python_version
-    lines = []
+    groups: dict[tuple[str, str], set[Version]] = {}
     for req, parent in edges:
-        if parent is None:
+        if parent is None or req.name not in _PSEUDO:
             continue
         if req.name == PYTHON:
-            lines.append(
-                f"{parent.name} {parent.version} requires Python {req.specifier}; "
-                f"the target is Python {target}"
-            )
-        elif req.name == UNUSABLE:
-            lines.append(f"{parent.name} {parent.version} cannot be used: {req.text}")
+            reason = f"Python {req.specifier}; the target is Python {target}"
+        else:
+            reason = req.text
+        groups.setdefault((parent.identifier, reason), set()).add(parent.version)
+    lines = []
+    for (identifier, reason), versions in groups.items():
+        every = provider.offered.get(identifier, set())
+        who = _versions(identifier, sorted(versions), every)
+        if reason.startswith("Python "):
+            verb = "requires" if len(versions) == 1 else "require"
+        else:
+            verb = "cannot be used:"
+        lines.append(f"{who} {verb} {reason}")
     return lines
 
 

@@ -434,7 +434,9 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
                 return [Req(name=PYTHON, specifier=spec, text=f"Python{spec}")]
             requires = self._selector.requires(metadata, candidate.extras)
         except (MetadataError, UnsupportedError) as exc:
-            return [Req(name=UNUSABLE, text=str(exc))]
+            # the reason without the file name, so releases failing alike group
+            reason = str(exc).removeprefix(f"{candidate.files[0].filename}: ")
+            return [Req(name=UNUSABLE, text=reason)]
         if candidate.extras:
             base = Req(
                 name=candidate.name,
