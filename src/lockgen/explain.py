@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 
-from lockgen.models import DistKind, parse_filename
+from lockgen.explain_target import sdist_only, unfit
 from lockgen.provider import PYTHON, UNUSABLE
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from packaging.version import Version
     from resolvelib.structs import RequirementInformation
 
-    from lockgen.models import DistFile, ParsedFilename
     from lockgen.provider import Candidate, LockgenProvider, Policy, Req
     from lockgen.repository import Repository
 
@@ -47,8 +46,6 @@ _PSEUDO = frozenset({PYTHON, UNUSABLE})
 _LISTED = 3
 #: Links shown at most in a ``(via ...)`` chain.
 _CHAIN = 4
-#: Wheel platforms named when saying what a release has wheels for.
-_PLATFORMS_SHOWN = 6
 
 
 def explain(
@@ -61,13 +58,42 @@ def explain(
     edges = _expand(causes, provider)
     names = sorted({req.name for req, _ in edges if req.name not in _PSEUDO})
     lines = [_user_line(req) for req, parent in edges if parent is None]
+    lines += [_user_line(req) for req in _asked_parents(edges, provider)]
     lines += _constraint_lines(names, policy)
     lines += _dependency_lines(edges, provider)
-    lines += _python_lines(edges, provider)
+    lines += _python_lines(edges, provider, repository)
     for name in names:
         lines += _missing_lines(name, edges, provider)
-        lines += _unusable_lines(name, edges, provider, repository)
+        why = unfit(name, _requested(name, edges, policy), provider, repository)
+        lines += [why] if why else []
     return list(dict.fromkeys(line for line in lines if line))
+
+
+def _asked_parents(edges: Sequence[_Edge], provider: LockgenProvider) -> list[Req]:
+    """Your requirements on the projects whose releases failed, so a conflict
+    among one project's own releases still says what you asked for."""
+    asked: list[Req] = []
+    for _, parent in edges:
+        if parent is not None:
+            asked += [
+                req
+                for req, by in provider.required_by.get(parent.identifier, {})
+                if by is None
+            ]
+    return asked
+
+
+def _requested(
+    name: NormalizedName, edges: Sequence[_Edge], policy: Policy
+) -> SpecifierSet:
+    """Every specifier on ``name`` among the causes and constraints, combined."""
+    specifier = SpecifierSet()
+    for req, _ in edges:
+        if req.name == name:
+            specifier &= req.specifier
+    for constraint in policy.constraints.get(name, ()):
+        specifier &= constraint.specifier
+    return specifier
 
 
 def _expand(
@@ -181,24 +207,26 @@ def _versions(name: str, versions: list[Version], offered: set[Version]) -> str:
     return text.replace(") (", ", ")
 
 
-def _python_lines(edges: Sequence[_Edge], provider: LockgenProvider) -> list[str]:
+def _python_lines(
+    edges: Sequence[_Edge], provider: LockgenProvider, repository: Repository
+) -> list[str]:
     """Releases the target cannot use: an unmet Requires-Python, or metadata that
-    cannot be read (the requirement's text is the reason); one line per project
-    and reason, however many of its releases share it."""
+    cannot be read (the requirement's text is the reason, with why no wheel was
+    used instead); one line per project and reason, however many releases share it."""
     target = provider.selector.target.python_version
-    groups: dict[tuple[str, str], set[Version]] = {}
+    groups: dict[tuple[str, str], list[Candidate]] = {}
     for req, parent in edges:
         if parent is None or req.name not in _PSEUDO:
             continue
         if req.name == PYTHON:
             reason = f"Python {req.specifier}; the target is Python {target}"
         else:
-            reason = req.text
-        groups.setdefault((parent.identifier, reason), set()).add(parent.version)
+            reason = req.text + sdist_only(parent, provider, repository)
+        groups.setdefault((parent.identifier, reason), []).append(parent)
     lines = []
-    for (identifier, reason), versions in groups.items():
-        every = provider.offered.get(identifier, set())
-        who = _versions(identifier, sorted(versions), every)
+    for (identifier, reason), parents in groups.items():
+        versions = sorted({p.version for p in parents})
+        who = _versions(identifier, versions, provider.offered.get(identifier, set()))
         if reason.startswith("Python "):
             verb = "requires" if len(versions) == 1 else "require"
         else:
@@ -223,96 +251,3 @@ def _missing_lines(
     return [
         f"no index has a project named {name!r} (needed by {needed}; searched {where})"
     ]
-
-
-def _unusable_lines(
-    name: NormalizedName,
-    edges: Sequence[_Edge],
-    provider: LockgenProvider,
-    repository: Repository,
-) -> list[str]:
-    """Why a project the resolver could never offer a version of has none."""
-    if name in provider.missing or any(
-        identifier.split("[")[0] == name and versions
-        for identifier, versions in provider.offered.items()
-    ):
-        return []
-    specifier = SpecifierSet()
-    for req, _ in edges:
-        if req.name == name:
-            specifier &= req.specifier
-    for constraint in provider.selector.policy.constraints.get(name, ()):
-        specifier &= constraint.specifier
-    try:
-        files = repository.list_files(name)
-    except Exception:  # noqa: BLE001 - an explanation never fails the explanation
-        return []
-    releases: dict[Version, list[DistFile]] = {}
-    for dist in files:
-        parsed = parse_filename(dist.filename)
-        if (
-            parsed is not None
-            and parsed.name == name
-            and specifier.contains(parsed.version, prereleases=True)
-        ):
-            releases.setdefault(parsed.version, []).append(dist)
-    if not releases:
-        newest = _newest(files, name)
-        suffix = f" (the newest is {newest})" if newest else ""
-        return [f"no release of {name} matches {specifier or 'any version'}{suffix}"]
-    version = max(releases)
-    return [_why_unusable(name, version, releases[version], provider)]
-
-
-def _newest(files: Sequence[DistFile], name: NormalizedName) -> Version | None:
-    versions = [
-        parsed.version
-        for parsed in (parse_filename(d.filename) for d in files)
-        if parsed is not None and parsed.name == name
-    ]
-    return max(versions, default=None)
-
-
-def _why_unusable(
-    name: NormalizedName,
-    version: Version,
-    files: list[DistFile],
-    provider: LockgenProvider,
-) -> str:
-    """The newest matching release's files, and what about each the target refuses."""
-    selector = provider.selector
-    target = selector.target
-    control = selector.policy.format_control
-    python = [d.requires_python for d in files if d.requires_python]
-    if python and all(not _python_ok(provider, spec) for spec in python):
-        return (
-            f"{name} {version} requires Python {python[0]}; "
-            f"the target is Python {target.python_version}"
-        )
-    if all(d.yanked for d in files):
-        return f"{name} {version} is yanked (pin it with == to use it)"
-    wheels: list[ParsedFilename] = []
-    sdists: list[ParsedFilename] = []
-    for dist in files:
-        parsed = parse_filename(dist.filename)
-        if parsed is not None:
-            (wheels if parsed.kind is DistKind.WHEEL else sdists).append(parsed)
-    platforms = sorted({tag.platform for w in wheels for tag in w.tags})
-    shown = ", ".join(platforms[:_PLATFORMS_SHOWN])
-    if len(platforms) > _PLATFORMS_SHOWN:
-        shown += f" and {len(platforms) - _PLATFORMS_SHOWN} more"
-    have = f"its wheels are for {shown}" if wheels else "it has no wheels"
-    if sdists and not control.allows_sdist(name):
-        have += "; its sdist is excluded by --only-binary"
-    elif wheels and not control.allows_wheel(name):
-        have += "; its wheels are excluded by --no-binary"
-    elif not sdists:
-        have += " and it has no sdist"
-    return f"{name} {version} has no file for the target {target.tags[0]}: {have}"
-
-
-def _python_ok(provider: LockgenProvider, spec: str) -> bool:
-    try:
-        return provider.selector.python_ok(SpecifierSet(spec))
-    except InvalidSpecifier:
-        return False
