@@ -7,6 +7,8 @@ server mishandles ranges, the whole file, streamed once and hashed on the way. A
 that fails a range request is remembered, so its later wheels skip straight to the
 whole download. Several indexes are searched in order and a project's files come from
 the first index that has it, so a public index can never shadow a private project.
+Files from find-links locations (:mod:`lockgen.findlinks`) are merged with them, as
+pip and uv merge them: find-links are local choices the user made explicitly.
 
 With a :class:`~lockgen.cache.Cache`, pages are revalidated (a 304 costs one small
 request), metadata is read once per artifact ever (it is immutable: keyed by the

@@ -354,7 +354,10 @@ def _locations(
             if clean not in indexes:
                 indexes.append(clean)
     find_links: list[str] = []
-    for location in [*options.find_links, *inputs.find_links]:
+    # command-line paths are relative to the current directory; the files' are
+    # already joined to their file's directory
+    given = [p if "://" in p else os.path.normpath(p) for p in options.find_links]
+    for location in [*given, *inputs.find_links]:
         clean = _without_credentials(location, credentials)
         if clean not in find_links:
             find_links.append(clean)
