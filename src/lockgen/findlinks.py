@@ -105,7 +105,7 @@ class FindLinks:
                 "http(s) URL can be used"
             )
         else:
-            path = Path(location)
+            path = Path(location).expanduser()
         return _local(path, location)
 
     def _remote_page(self, url: str) -> list[DistFile]:

@@ -265,10 +265,14 @@ class _Reader:
     def _find_links(self, path: str, value: str) -> None:
         """A location; a relative path is relative to the file, as ``-r`` includes are.
 
+        URLs and ``~/...`` paths are kept as written (the home directory is expanded
+        only when the location is read, so the input digest stays portable).
+
         (pip tries the file's directory first and falls back to the current one;
         lockgen takes only the file's, so a lock does not depend on where it ran.)
         """
-        location = value if url_kind(value) is not None else _nested_path(path, value)
+        kept = url_kind(value) is not None or value.startswith("~")  # "~": home
+        location = value if kept else _nested_path(path, value)
         if location not in self.find_links:
             self.find_links.append(location)
 

@@ -89,6 +89,20 @@ class TestLocalDirectory:
         assert wheel["url"] == (wheels / "app-1.0-py3-none-any.whl").as_uri()
         assert "path" not in wheel
 
+    def test_a_home_directory_location_in_a_file(
+        self, lockgen: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("HOME", str(tmp_path / "home"))
+        _write(tmp_path / "home" / "my wheels", _app_and_lib())
+        (tmp_path / "r.in").write_text("--no-index\n-f '~/my wheels'\napp\n")
+        _ok(lockgen("lock", "r.in"))
+        packages = _packages(tmp_path / "pylock.toml")
+        assert packages["lib"]["wheels"][0]["path"] == (
+            "home/my wheels/lib-1.0-py3-none-any.whl"
+        )
+        _ok(lockgen("hydrate", "pylock.toml", "-d", "wh"))
+        assert (tmp_path / "wh" / "app-1.0-py3-none-any.whl").is_file()
+
     def test_a_file_url_of_a_directory(self, lockgen: Run, tmp_path: Path) -> None:
         wheels = _write(tmp_path / "elsewhere" / "wheels", _app_and_lib())
         (tmp_path / "r.in").write_text("app\n")

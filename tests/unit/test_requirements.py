@@ -254,6 +254,13 @@ class TestIndexOptions:
             "file:///srv/wheels",
         )
 
+    def test_find_links_in_the_home_directory_stay_as_written(self) -> None:
+        files = {"reqs/r.txt": "-f ~/wheels\n"}
+        result = parse_requirements(
+            ["reqs/r.txt"], read_text=dict_reader(files), environ={}
+        )
+        assert result.find_links == ("~/wheels",)
+
     def test_no_index(self) -> None:
         assert parse("--no-index\n").no_index is True
         assert parse("foo\n").no_index is False
