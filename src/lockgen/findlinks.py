@@ -3,8 +3,10 @@
 A location is a local directory of distributions (the wheels and sdists directly in
 it), a local or remote HTML page of links (parsed like a PEP 503 page, but listing
 files of any project), one local distribution file, or a ``file://`` URL of any of
-those. Each location is listed once per run and never cached: a directory's contents
-are read fresh by every resolving run. A file's project is the one its name says.
+those. Each location is listed once per run. Local ones are never cached: a
+directory's contents are read fresh by every resolving run. Remote pages go through
+the index client's page cache and are revalidated like index pages. A file's project
+is the one its name says.
 
 Files found this way carry ``index=""`` (no simple index listed them). Local ones have
 ``file://`` URLs; they are hashed and their metadata read in place, never copied into
@@ -18,7 +20,7 @@ import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from lockgen.cache import hash_file
@@ -54,7 +56,7 @@ def local_file(dist: DistFile) -> Path | None:
     """The file on disk behind a find-links entry, or ``None`` (remote, or an index's)."""
     if dist.index or not dist.url.startswith("file:"):
         return None
-    return Path(url2pathname(unquote(urlsplit(dist.url).path)))
+    return Path(url2pathname(urlsplit(dist.url).path))
 
 
 class FindLinks:
@@ -98,7 +100,7 @@ class FindLinks:
         if location.startswith(_REMOTE):
             return self._remote_page(location)
         if location.startswith("file:"):
-            path = Path(url2pathname(unquote(urlsplit(location).path)))
+            path = Path(url2pathname(urlsplit(location).path))
         elif "://" in location:
             raise FindLinksError(
                 f"find-links location {location}: only a path, a file:// URL or an "

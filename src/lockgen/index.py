@@ -104,7 +104,7 @@ class IndexClient:
         self._hashes: dict[str, tuple[str, int]] = {}
         self._downloads: SingleFlight[str, tuple[str, int]] = SingleFlight()
         self._lock = threading.Lock()
-        self.find_links = FindLinks(find_links, self._page)
+        self._find_links = FindLinks(find_links, self._page)
 
     # -- project pages -------------------------------------------------------------
     def list_files(self, name: NormalizedName) -> tuple[DistFile, ...]:
@@ -117,12 +117,12 @@ class IndexClient:
         return self._pages.get(name, lambda: self._merged_files(name))
 
     def _merged_files(self, name: NormalizedName) -> tuple[DistFile, ...]:
-        linked = self.find_links.files(name)
+        linked = self._find_links.files(name)
         try:
             indexed = self._fetch_files(name)
         except ProjectNotFoundError:
             if not linked:
-                locations = self.find_links.locations
+                locations = self._find_links.locations
                 raise ProjectNotFoundError(name, self.indexes, locations) from None
             indexed = ()
         names = {d.filename for d in linked}

@@ -79,7 +79,7 @@ class TestLocalDirectory:
     def test_a_directory_outside_the_lock_is_written_as_file_urls(
         self, lockgen: Run, tmp_path: Path
     ) -> None:
-        wheels = _write(tmp_path / "wheels", _app_and_lib())
+        wheels = _write(tmp_path / "wheels %41+", _app_and_lib())  # quoted in URLs
         (tmp_path / "proj").mkdir()
         (tmp_path / "proj" / "r.in").write_text("app\n")
         args = ["lock", "proj/r.in", "-o", "proj/pylock.toml", "--no-index"]
@@ -88,6 +88,8 @@ class TestLocalDirectory:
         wheel = packages["app"]["wheels"][0]
         assert wheel["url"] == (wheels / "app-1.0-py3-none-any.whl").as_uri()
         assert "path" not in wheel
+        _ok(lockgen("hydrate", "proj/pylock.toml", "-d", "wh", "--all"))
+        assert len(list((tmp_path / "wh").iterdir())) == 3
 
     def test_a_home_directory_location_in_a_file(
         self, lockgen: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
