@@ -7,6 +7,8 @@ server mishandles ranges, the whole file, streamed once and hashed on the way. A
 that fails a range request is remembered, so its later wheels skip straight to the
 whole download. Several indexes are searched in order and a project's files come from
 the first index that has it, so a public index can never shadow a private project.
+Files from find-links locations (:mod:`lockgen.findlinks`) are merged with them, as
+pip and uv merge them: find-links are local choices the user made explicitly.
 
 With a :class:`~lockgen.cache.Cache`, pages are revalidated (a 304 costs one small
 request), metadata is read once per artifact ever (it is immutable: keyed by the
@@ -35,6 +37,7 @@ from lockgen.errors import (
     RangeUnsupportedError,
     check_digest,
 )
+from lockgen.findlinks import FindLinks, local_file, local_metadata, local_sha256
 from lockgen.models import DistKind, MetadataSource, parse_filename
 from lockgen.range_reader import REFUSED, RangeSupport, open_tail, tail_headers
 from lockgen.simple_api import ACCEPT, parse_project_page
@@ -88,6 +91,7 @@ class IndexClient:
         cache: Cache | None = None,
         mode: CacheMode = CacheMode.NORMAL,
         on_event: Callable[[str], None] | None = None,
+        find_links: Sequence[str] = (),
     ) -> None:
         self._client = client
         self.indexes = tuple(url if url.endswith("/") else url + "/" for url in indexes)
@@ -100,11 +104,29 @@ class IndexClient:
         self._hashes: dict[str, tuple[str, int]] = {}
         self._downloads: SingleFlight[str, tuple[str, int]] = SingleFlight()
         self._lock = threading.Lock()
+        self._find_links = FindLinks(find_links, self._page)
 
     # -- project pages -------------------------------------------------------------
     def list_files(self, name: NormalizedName) -> tuple[DistFile, ...]:
-        """Files of ``name`` from the first index that has the project (fetched once)."""
-        return self._pages.get(name, lambda: self._fetch_files(name))
+        """Files of ``name`` from the find-links locations, then from the first index
+        that has the project (fetched once).
+
+        Find-links files are merged with the index's, as pip and uv do; a file name
+        found in both comes from find-links (pip tries those candidates first).
+        """
+        return self._pages.get(name, lambda: self._merged_files(name))
+
+    def _merged_files(self, name: NormalizedName) -> tuple[DistFile, ...]:
+        linked = self._find_links.files(name)
+        try:
+            indexed = self._fetch_files(name)
+        except ProjectNotFoundError:
+            if not linked:
+                locations = self._find_links.locations
+                raise ProjectNotFoundError(name, self.indexes, locations) from None
+            indexed = ()
+        names = {d.filename for d in linked}
+        return (*linked, *(d for d in indexed if d.filename not in names))
 
     def _fetch_files(self, name: NormalizedName) -> tuple[DistFile, ...]:
         for index in self.indexes:
@@ -160,7 +182,15 @@ class IndexClient:
 
     # -- metadata ------------------------------------------------------------------
     def get_metadata(self, dist: DistFile) -> CoreMetadata:
-        """Core metadata of a wheel or sdist (fetched once per file URL, ever)."""
+        """Core metadata of a wheel or sdist (fetched once per file URL, ever).
+
+        A local find-links file is read in place and never cached: it may change.
+        """
+        local = local_file(dist)
+        if local is not None:
+            return self._metadata.get(
+                dist.url, lambda: _parse_local_metadata(local, dist)
+            )
         return self._metadata.get(dist.url, lambda: self._load_metadata(dist))
 
     def _load_metadata(self, dist: DistFile) -> CoreMetadata:
@@ -269,7 +299,13 @@ class IndexClient:
 
     # -- whole files ---------------------------------------------------------------
     def get_sha256(self, dist: DistFile) -> tuple[str, int]:
-        """The sha256 and size of ``dist``, downloading it once if nobody has yet."""
+        """The sha256 and size of ``dist``, downloading it once if nobody has yet.
+
+        A local find-links file is hashed in place (not copied into the cache).
+        """
+        local = local_file(dist)
+        if local is not None:
+            return self._downloads.get(dist.url, lambda: local_sha256(local, dist))
         with self._lock:
             known = self._hashes.get(dist.url)
         if known is not None:
@@ -355,6 +391,11 @@ class IndexClient:
     def _event(self, message: str) -> None:
         if self._on_event is not None:
             self._on_event(message)
+
+
+def _parse_local_metadata(path: Path, dist: DistFile) -> CoreMetadata:
+    data, source = local_metadata(path, dist)
+    return parse_core_metadata(data, dist.filename, source)
 
 
 def _copy_hashing(response: Response, fh: IO[bytes]) -> tuple[str, int]:

@@ -4,6 +4,11 @@ packaging owns the schema (one model for writing, reading and install-time selec
 this module only decides what goes in. Output is deterministic: packages sorted by
 name, wheels by file name, no timestamps beyond the index's upload times, so the same
 inputs and index state give the same bytes.
+
+A file found in a local find-links location is written as a ``path`` relative to the
+lock's directory when it lies inside that directory (a wheelhouse committed beside the
+lock stays portable); otherwise as its absolute ``file://`` URL, which is what pip and
+uv write for every find-links file.
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from lockgen.errors import LockFileError
+from lockgen.findlinks import local_file
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
+    from pathlib import Path
 
     from lockgen.environment import Target
     from lockgen.models import DistFile
@@ -45,10 +52,12 @@ def build_lock(
     sha256_of: Callable[[DistFile], tuple[str, int]],
     *,
     tool: Mapping[str, Any] | None = None,
+    lock_dir: Path | None = None,
 ) -> Pylock:
     """The lock for ``pins`` resolved for ``target`` (:func:`dumps` validates it).
 
-    ``tool`` becomes the top-level ``[tool.lockgen]`` table (the input digest).
+    ``tool`` becomes the top-level ``[tool.lockgen]`` table (the input digest);
+    ``lock_dir`` is where the lock goes (``None``: stdout), for relative paths.
     """
     lock = Pylock(
         lock_version=Version("1.0"),
@@ -58,7 +67,7 @@ def build_lock(
         dependency_groups=[],
         default_groups=[],
         created_by=CREATED_BY,
-        packages=[_package(pin, sha256_of) for pin in pins],
+        packages=[_package(pin, sha256_of, lock_dir) for pin in pins],
         tool={"lockgen": dict(tool)} if tool else None,
     )
     return lock
@@ -86,17 +95,28 @@ def loads(text: str, path: str) -> Pylock:
         raise LockFileError(path, f"not a valid PEP 751 lock: {exc}") from exc
 
 
-def _package(pin: Pin, sha256_of: Callable[[DistFile], tuple[str, int]]) -> Package:
+def _package(
+    pin: Pin,
+    sha256_of: Callable[[DistFile], tuple[str, int]],
+    lock_dir: Path | None,
+) -> Package:
     """One ``[[packages]]`` entry.
 
     ``[packages.tool.lockgen]`` records where the dependency metadata came from, the
     file it was read from, the sha256 of the exact bytes and its Requires-Dist: a range
     read is covered by no hash, so ``hydrate`` compares the real wheel's METADATA with
-    this record and can say which dependency lines differ.
+    this record and can say which dependency lines differ. ``index`` is the index that
+    listed the files, if one did (find-links files have none).
     """
-    wheels = [_wheel(d, sha256_of) for d in pin.files if d.filename.endswith(".whl")]
+    wheels = [
+        PackageWheel(**_artifact_fields(d, sha256_of, lock_dir))
+        for d in pin.files
+        if d.filename.endswith(".whl")
+    ]
     sdists = [
-        _sdist(d, sha256_of) for d in pin.files if not d.filename.endswith(".whl")
+        PackageSdist(**_artifact_fields(d, sha256_of, lock_dir))
+        for d in pin.files
+        if not d.filename.endswith(".whl")
     ]
     metadata = pin.metadata
     return Package(
@@ -104,7 +124,7 @@ def _package(pin: Pin, sha256_of: Callable[[DistFile], tuple[str, int]]) -> Pack
         version=pin.version,
         requires_python=metadata.requires_python,
         dependencies=[{"name": name} for name in pin.dependencies],
-        index=pin.files[0].index,
+        index=next((d.index for d in pin.files if d.index), None),
         sdist=sdists[0] if sdists else None,
         wheels=wheels or None,
         tool={
@@ -119,28 +139,31 @@ def _package(pin: Pin, sha256_of: Callable[[DistFile], tuple[str, int]]) -> Pack
 
 
 def _artifact_fields(
-    dist: DistFile, sha256_of: Callable[[DistFile], tuple[str, int]]
+    dist: DistFile,
+    sha256_of: Callable[[DistFile], tuple[str, int]],
+    lock_dir: Path | None,
 ) -> dict[str, Any]:
     sha256, size = dist.sha256, dist.size
     if sha256 is None or size is None:
         sha256, size = sha256_of(dist)
-    basename = posixpath.basename(urlsplit(dist.url).path)
+    path = _relative_path(dist, lock_dir)
+    basename = posixpath.basename(path or urlsplit(dist.url).path)
     return {
         "name": None if basename == dist.filename else dist.filename,
         "upload_time": dist.upload_time,
-        "url": dist.url,
+        "url": None if path else dist.url,
+        "path": path,
         "size": size,
         "hashes": {"sha256": sha256},
     }
 
 
-def _wheel(
-    dist: DistFile, sha256_of: Callable[[DistFile], tuple[str, int]]
-) -> PackageWheel:
-    return PackageWheel(**_artifact_fields(dist, sha256_of))
-
-
-def _sdist(
-    dist: DistFile, sha256_of: Callable[[DistFile], tuple[str, int]]
-) -> PackageSdist:
-    return PackageSdist(**_artifact_fields(dist, sha256_of))
+def _relative_path(dist: DistFile, lock_dir: Path | None) -> str | None:
+    """A local find-links file's path relative to ``lock_dir``, if it lies inside."""
+    local = local_file(dist)
+    if local is None or lock_dir is None:
+        return None
+    try:
+        return local.resolve().relative_to(lock_dir.resolve()).as_posix()
+    except ValueError:
+        return None

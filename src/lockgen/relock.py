@@ -18,6 +18,8 @@ from packaging.version import InvalidVersion, Version
 from lockgen import __version__
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from packaging.utils import NormalizedName
 
     from lockgen.environment import Target
@@ -29,11 +31,22 @@ __all__ = ["inputs_digest", "known_hashes", "pinned_versions", "stale_reason"]
 _LOCK_FORMAT = 1
 
 
-def inputs_digest(inputs: RequirementsInput, target: Target, indexes: list[str]) -> str:
+def inputs_digest(
+    inputs: RequirementsInput,
+    target: Target,
+    indexes: list[str],
+    *,
+    find_links: Sequence[str] = (),
+    no_index: bool = False,
+) -> str:
     """A digest of everything that decides the lock's content, normalised.
 
     Order of requirement lines, comments and spelling do not matter; credentials are
-    not included (the URLs are credential-free).
+    not included (the URLs are credential-free). Find-links locations count as
+    written (relative paths stay relative, so the digest does not depend on where the
+    project is checked out); what a location holds does not count, as a new upload
+    to an index does not. Without find-links or ``--no-index`` the digest is what it
+    was before they existed, so older locks stay up to date.
     """
     control = inputs.format_control
     fields: dict[str, Any] = {
@@ -48,6 +61,10 @@ def inputs_digest(inputs: RequirementsInput, target: Target, indexes: list[str])
         "markers": target.markers,
         "tags": [str(t) for t in target.tags],
     }
+    if find_links:
+        fields["find-links"] = list(find_links)
+    if no_index:
+        fields["no-index"] = True
     blob = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 
@@ -82,7 +99,10 @@ def pinned_versions(data: dict[str, Any]) -> dict[NormalizedName, Version]:
 
 def known_hashes(data: dict[str, Any]) -> dict[str, tuple[str, int]]:
     """URL -> (sha256, size) from the previous lock: an index's files never change,
-    so re-locking against an index without hashes need not download them again."""
+    so re-locking against an index without hashes need not download them again.
+
+    ``file://`` URLs are left out: a local file (a find-links directory's) can be
+    replaced under the same name, and hashing it again costs no download."""
     known: dict[str, tuple[str, int]] = {}
     for package in data.get("packages", []):
         if not isinstance(package, dict):
@@ -95,6 +115,7 @@ def known_hashes(data: dict[str, Any]) -> dict[str, tuple[str, int]]:
             sha256 = (artifact.get("hashes") or {}).get("sha256")
             if (
                 isinstance(url, str)
+                and not url.startswith("file:")
                 and isinstance(size, int)
                 and isinstance(sha256, str)
             ):

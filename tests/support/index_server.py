@@ -382,8 +382,9 @@ class _Handler(BaseHTTPRequestHandler):
 class IndexServer:
     """PEP 503/691 index plus ``/files/``, with switches for every server fault lockgen handles.
 
-    ``fail`` maps a request path to statuses answered (in order, once each) before
-    serving normally; ``corrupt``, ``truncate``, ``reset`` and ``slow`` are keyed by the
+    ``pages`` maps other paths to ``(content type, body)`` served as they are (a
+    find-links page, say). ``fail`` maps a request path to statuses answered (in
+    order, once each) before serving normally; ``corrupt``, ``truncate``, ``reset`` and ``slow`` are keyed by the
     served file name (``x.whl`` or ``x.whl.metadata``). All are plain attributes a test
     may change while the server runs.
     """
@@ -414,6 +415,7 @@ class IndexServer:
         )  # like reset/truncate, for the next response only
         self.truncate_once: set[str] = set()
         self.slow: dict[str, float] = {}
+        self.pages: dict[str, tuple[str, bytes]] = {}
         self.errors: list[BaseException] = []
         self._lock = threading.Lock()
         self._projects: dict[str, dict[str, Dist]] = {}
@@ -534,6 +536,9 @@ class IndexServer:
             return _revalidated(self._simple(path, headers.get("accept")), headers)
         if path.startswith("/files/"):
             return self._file(method, path.removeprefix("/files/"), headers)
+        if path in self.pages:
+            content_type, body = self.pages[path]
+            return _Response(200, body, {"Content-Type": content_type})
         return _Response(404, b"not found\n")
 
     def _authorized(self, headers: Mapping[str, str]) -> bool:

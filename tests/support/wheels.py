@@ -30,6 +30,7 @@ __all__ = [
     "make_wheel",
     "normalize",
     "render_index_html",
+    "render_links_html",
     "render_project_html",
     "write_static_index",
 ]
@@ -407,6 +408,16 @@ def render_project_html(
     """PEP 503 project page with the PEP 592/658/714 data attributes."""
     anchors = [_anchor(d, pep658=pep658, hashes=hashes) for d in dists]
     return _page(f"Links for {project}", [f"<h1>Links for {project}</h1>", *anchors])
+
+
+def render_links_html(dists: Iterable[Dist], base: str = "") -> str:
+    """A find-links page: one plain anchor (with its sha256) per file, any project."""
+    anchors = [
+        f'<a href="{html.escape(base + urllib.parse.quote(d.filename))}'
+        f'#sha256={d.sha256}">{html.escape(d.filename)}</a><br>'
+        for d in dists
+    ]
+    return _page("Links", anchors)
 
 
 def write_static_index(
