@@ -18,15 +18,15 @@ from __future__ import annotations
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
 
 import tomli
 from packaging.requirements import InvalidRequirement, Requirement
 from resolvelib import BaseReporter
 
+from lockgen.access import Network
 from lockgen.environment import make_target
 from lockgen.errors import LockFileError, LockgenError
 from lockgen.pipconfig import default_index_url
@@ -90,6 +90,7 @@ class LockOptions:
     no_cache: bool = False
     refresh: bool = False
     offline: bool = False
+    network: Network = field(default_factory=Network)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,7 +116,7 @@ class _Inputs:
     requirements: RequirementsInput
     target: Target
     indexes: list[str]
-    credentials: dict[str, tuple[str, str]]
+    given_indexes: list[str]  # as the user wrote them: credentials included
     digest: str
 
 
@@ -192,12 +193,15 @@ def _open_index(
 ) -> tuple[HttpClient, IndexClient]:
     """One connection pool (with the indexes' credentials) and the cached index."""
     from lockgen.cache import Cache, default_cache_dir
+    from lockgen.credentials import Credentials
     from lockgen.index import CacheMode, IndexClient
     from lockgen.transport import HttpClient
 
-    client = HttpClient(maxsize=options.jobs + 1)
-    for netloc, (user, password) in inputs.credentials.items():
-        client.add_credentials(netloc, user, password)
+    client = HttpClient(
+        maxsize=options.jobs + 1,
+        network=options.network,
+        credentials=Credentials(options.network, inputs.given_indexes),
+    )
     cache = None
     if not options.no_cache:
         cache = Cache(options.cache_dir or default_cache_dir(environ))
@@ -286,13 +290,13 @@ def _gather(
 ) -> _Inputs:
     requirements = _read_requirements(options, read_text, environ)
     target = make_target(options.python_version, options.platform)
-    indexes, credentials = _indexes(options, requirements, environ)
+    indexes, given = _indexes(options, requirements, environ)
     digest = inputs_digest(requirements, target, indexes)
     return _Inputs(
         requirements=requirements,
         target=target,
         indexes=indexes,
-        credentials=credentials,
+        given_indexes=given,
         digest=digest,
     )
 
@@ -316,8 +320,8 @@ def _read_requirements(
 
 def _indexes(
     options: LockOptions, inputs: RequirementsInput, environ: Mapping[str, str]
-) -> tuple[list[str], dict[str, tuple[str, str]]]:
-    """Index URLs in search order, credential-free, and the credentials per host."""
+) -> tuple[list[str], list[str]]:
+    """Index URLs in search order, credential-free, and as given (for credentials)."""
     first = options.index_url or inputs.index_url or default_index_url(environ)
     if first is None:
         raise LockgenError(
@@ -325,15 +329,12 @@ def _indexes(
         )
     urls = [first, *options.extra_index_urls, *inputs.extra_index_urls]
     indexes: list[str] = []
-    credentials: dict[str, tuple[str, str]] = {}
     for url in urls:
-        clean, secret = strip_credentials(url)
-        if secret is not None:
-            credentials[urlsplit(clean).netloc] = secret
+        clean = strip_credentials(url)[0]
         clean = clean if clean.endswith("/") else clean + "/"
         if clean not in indexes:
             indexes.append(clean)
-    return indexes, credentials
+    return indexes, urls
 
 
 def _existing(output: str) -> tuple[str, dict[str, Any]] | None:

@@ -1,9 +1,11 @@
-"""The index lockgen uses when none is given: the one pip is configured with.
+"""Settings lockgen takes from pip's configuration, so a pip user configures nothing twice.
 
-Order, as pip resolves it: ``PIP_INDEX_URL``; then ``index-url`` from pip's config
-files (``PIP_CONFIG_FILE`` over the site file over the user files over the global
-ones; ``[install]`` over ``[global]``); then the default built into the installed pip,
-read from pip itself at run time so lockgen never hard-codes a public host.
+The index used when none is given: ``PIP_INDEX_URL``; then ``index-url`` from pip's
+config files (``PIP_CONFIG_FILE`` over the site file over the user files over the
+global ones; ``[install]`` over ``[global]``); then the default built into the
+installed pip, read from pip itself at run time so lockgen never hard-codes a public
+host. Other settings (``cert``, ``client-cert``) follow the same order without the
+built-in default: ``PIP_CERT`` over the config files' ``cert``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-__all__ = ["default_index_url"]
+__all__ = ["default_index_url", "pip_setting"]
 
 _SECTIONS = ("global", "install")
 
@@ -28,13 +30,29 @@ def default_index_url(environ: Mapping[str, str]) -> str | None:
     from_env = environ.get("PIP_INDEX_URL", "").split()
     if from_env:
         return from_env[0]
-    configured = _configured_index_url(environ)
-    if configured is not None:
-        return configured
+    configured = _configured(environ, "index-url")
+    if configured:
+        return configured.split()[0]
     return _builtin_index_url()
 
 
-def _configured_index_url(environ: Mapping[str, str]) -> str | None:
+def pip_setting(environ: Mapping[str, str], name: str) -> str | None:
+    """A path-valued pip option (``cert``, ``client-cert``): ``PIP_NAME``, then config.
+
+    A leading ``~`` is expanded as pip's ``path`` options do.
+    """
+    variable = "PIP_" + name.upper().replace("-", "_")
+    value = environ.get(variable, "").strip() or _configured(environ, name)
+    if not value:
+        return None
+    if value == "~" or value.startswith("~/"):
+        home = environ.get("HOME", str(Path.home()))
+        value = home + value[1:]
+    return value
+
+
+def _configured(environ: Mapping[str, str], name: str) -> str | None:
+    """The last value of ``name`` in pip's config files, in pip's priority order."""
     value: str | None = None
     for path in _config_files(environ):
         parser = configparser.RawConfigParser()
@@ -43,8 +61,8 @@ def _configured_index_url(environ: Mapping[str, str]) -> str | None:
         except (configparser.Error, UnicodeDecodeError):
             continue
         for section in _SECTIONS:
-            if parser.has_option(section, "index-url"):
-                value = parser.get(section, "index-url").split()[0]
+            if parser.has_option(section, name):
+                value = parser.get(section, name).strip()
     return value
 
 
