@@ -67,8 +67,13 @@ def _configured(environ: Mapping[str, str], name: str) -> str | None:
 
 
 def _config_files(environ: Mapping[str, str]) -> Iterator[Path]:
-    """Config files in increasing priority, as pip's ``iter_config_files`` orders them."""
+    """Config files in increasing priority, as pip's ``iter_config_files`` orders them.
+
+    ``PIP_CONFIG_FILE=/dev/null`` means none at all, as pip's ``_load_config_files``.
+    """
     env_file = environ.get("PIP_CONFIG_FILE")
+    if env_file == os.devnull:
+        return
     xdg_dirs = environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
     for folder in xdg_dirs.split(os.pathsep):
         yield Path(folder, "pip", "pip.conf")
@@ -81,7 +86,7 @@ def _config_files(environ: Mapping[str, str]) -> Iterator[Path]:
         config_home = environ.get("XDG_CONFIG_HOME") or str(home / ".config")
         yield Path(config_home, "pip", "pip.conf")
     yield Path(sys.prefix, "pip.conf")
-    if env_file and env_file != os.devnull:
+    if env_file:
         yield Path(env_file)
 
 
