@@ -16,7 +16,9 @@ Order for a request to origin O, as pip's ``MultiDomainBasicAuth`` looks them up
    then ask; uv asks first, and so does lockgen); without an answer the empty
    password is sent, as pip does;
 5. nothing; and if the server answers 401, the keyring is asked once per origin, as
-   pip asks it only in its 401 handler.
+   pip asks it only in its 401 handler. (A 401 after a redirect to another origin,
+   which urllib3 reaches without our ``Authorization``, is first retried with what
+   steps 1-4 give for that origin.)
 
 The keyring is pip's ``--keyring-provider subprocess``: the ``keyring`` command on
 PATH, called as pip's ``KeyRingCliProvider`` calls it (``keyring --mode=creds
@@ -75,11 +77,19 @@ class Credentials:
         return None if secret is None else secret.header()
 
     def after_401(self, url: str, sent: str | None) -> str | None:
-        """A header worth one retry after ``url`` answered 401 to ``sent``, if any."""
+        """A header worth one retry after ``url`` answered 401 to ``sent``, if any.
+
+        First what :meth:`header` would send, if that is not what was refused (a
+        redirect to another origin arrives without it); then, unless index URL
+        credentials were refused (as pip, they are final), the keyring.
+        """
         origin = Origin.of(url)
+        first = self._for(origin, url)
+        if first is not None and first.header() != sent:
+            return first.header()
         if (
             self._network.keyring is None
-            or origin in self._given  # as pip: URL credentials are final
+            or origin in self._given
             or not self._allowed(origin)
         ):
             return None

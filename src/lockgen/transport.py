@@ -29,6 +29,7 @@ from urllib.request import url2pathname
 
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import NewConnectionError
 
 from lockgen import __version__
 from lockgen.access import Network, Origin, proxy_for, split_proxy
@@ -45,10 +46,16 @@ USER_AGENT = f"lockgen/{__version__} CPython/{platform.python_version()}"
 #: (measured: 64 KiB reads cost about 40% on a 50 MB file over loopback).
 _CHUNK = 1024 * 1024
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-_UNAUTHORIZED = (
-    "HTTP 401 Unauthorized: no accepted credentials (give them in the index URL, "
-    "in ~/.netrc, or with --keyring-provider subprocess)"
+#: OpenSSL's reasons when the server refused a handshake without a client certificate.
+_NO_CLIENT_CERT = frozenset(
+    {"TLSV13_ALERT_CERTIFICATE_REQUIRED", "SSLV3_ALERT_HANDSHAKE_FAILURE"}
 )
+_EXPLAINED = {
+    401: "HTTP 401 Unauthorized: no accepted credentials (give them in the index "
+    "URL, in ~/.netrc, or with --keyring-provider subprocess)",
+    407: "HTTP 407 Proxy Authentication Required: check the user and password in "
+    "the proxy URL (http_proxy)",
+}
 
 
 @dataclass
@@ -105,8 +112,8 @@ class Response:
 
     def raise_for_status(self) -> None:
         """Turn an error status into NetworkError."""
-        if self.status == 401:
-            raise NetworkError(self.url, _UNAUTHORIZED, status=401)
+        if self.status in _EXPLAINED:
+            raise NetworkError(self.url, _EXPLAINED[self.status], status=self.status)
         if self.status >= 400:
             raise NetworkError(self.url, f"HTTP {self.status}", status=self.status)
 
@@ -203,13 +210,17 @@ class HttpClient:
         """One GET (redirects followed by urllib3); the response and its final URL."""
         if auth is not None:
             headers = {**headers, "Authorization": auth}
+        pool = self._pool_for(url)
         try:
-            raw = self._pool_for(url).request(
+            raw = pool.request(
                 "GET", url, headers=headers, preload_content=False, decode_content=True
             )
         except (Urllib3Error, OSError) as exc:
             self.stats.add(requests=1)
-            raise NetworkError(url, f"request failed: {_reason(exc)}") from exc
+            reason = _reason(exc)
+            if isinstance(pool, urllib3.ProxyManager) and pool.proxy is not None:
+                reason = _proxy_reason(pool.proxy.url, exc) or reason
+            raise NetworkError(url, f"request failed: {reason}") from exc
         history = raw.retries.history if raw.retries is not None else ()
         self.stats.add(requests=1 + len(history))
         final = url
@@ -241,6 +252,16 @@ class HttpClient:
                     raise LockgenError(f"proxy {clean}: {exc}") from None
                 self._proxied[proxy] = manager
         return manager
+
+
+def _proxy_reason(proxy: str, exc: BaseException) -> str | None:
+    """What went wrong with the proxy (named without its credentials), if it did."""
+    error = getattr(exc, "reason", None) or exc
+    if not isinstance(error, urllib3.exceptions.ProxyError):
+        return None
+    inner = error.original_error
+    cause = inner.__cause__ if isinstance(inner, NewConnectionError) else None
+    return f"proxy {proxy} failed: {cause or inner}"
 
 
 def _ssl_context(network: Network) -> ssl.SSLContext:
@@ -306,7 +327,8 @@ def is_local(url: str) -> bool:
 def _reason(exc: BaseException) -> str:
     """The innermost cause of a urllib3 error, which names what really went wrong.
 
-    An untrusted server certificate says so, and how to trust the company CA.
+    An untrusted server certificate says so, and how to trust the company CA; a
+    server that wants a client certificate says so too.
     """
     reason = getattr(exc, "reason", None) or exc
     cause: BaseException | None = reason
@@ -315,6 +337,16 @@ def _reason(exc: BaseException) -> str:
             return (
                 f"TLS certificate not trusted ({cause.verify_message}); give the "
                 "CA bundle with --cert PATH or SSL_CERT_FILE"
+            )
+        if isinstance(cause, ssl.SSLError) and cause.reason in _NO_CLIENT_CERT:
+            return (
+                "the server requires a client certificate; give it with "
+                "--client-cert PATH"
+            )
+        if isinstance(cause, ssl.SSLEOFError):  # how TLS 1.3 often shows the same
+            return (
+                f"TLS connection closed by the server ({cause.strerror}); if it "
+                "requires a client certificate, give it with --client-cert PATH"
             )
         cause = next((a for a in cause.args if isinstance(a, BaseException)), None)
     return str(reason)

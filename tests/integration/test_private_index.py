@@ -160,7 +160,7 @@ class TestCertificates:
     ) -> None:
         server = make_server(_dists(), tls=pki.server_context(require_client_cert=True))
         without = _lock(lockgen, tmp_path, server.index_url, "--cert", pki.bundle)
-        _one_error_line(without)
+        assert "--client-cert PATH" in _one_error_line(without)
         assert server.tls_errors  # the server refused the handshake
         result = _lock(
             lockgen,

@@ -54,6 +54,12 @@ class TestScoping:
         other = Credentials(Network(netrc=NETRC), ["https://bob@repo.invalid/s/"])
         assert other.header("https://repo.invalid/s/x/") == Secret("bob", "").header()
 
+    def test_redirected_401_is_retried_with_that_origins_credentials(self) -> None:
+        creds = Credentials(Network(netrc=NETRC), ["https://mirror.invalid/simple/"])
+        url = "https://repo.invalid/files/x.whl"  # reached by a redirect: nothing sent
+        assert creds.after_401(url, None) == NINA
+        assert creds.after_401(url, NINA) is None
+
     def test_no_keyring_means_no_retry(self) -> None:
         creds = Credentials(Network(), ["https://repo.invalid/simple/"])
         assert creds.after_401("https://repo.invalid/simple/x/", None) is None
