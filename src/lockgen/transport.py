@@ -23,7 +23,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
 
@@ -38,6 +38,9 @@ from lockgen.errors import LockgenError, NetworkError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
+    from types import TracebackType
+
+    from urllib3.connectionpool import ConnectionPool
 
 __all__ = ["USER_AGENT", "HttpClient", "Response", "TransferStats", "is_local"]
 
@@ -46,6 +49,9 @@ USER_AGENT = f"lockgen/{__version__} CPython/{platform.python_version()}"
 #: (measured: 64 KiB reads cost about 40% on a 50 MB file over loopback).
 _CHUNK = 1024 * 1024
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: OpenSSL's verify codes meaning "signed by a CA you do not trust" (self-signed
+#: certificate or chain, unknown issuer): the cases a company CA bundle fixes.
+_UNKNOWN_ISSUER = frozenset({2, 18, 19, 20, 21})
 #: OpenSSL's reasons when the server refused a handshake without a client certificate.
 _NO_CLIENT_CERT = frozenset(
     {"TLSV13_ALERT_CERTIFICATE_REQUIRED", "SSLV3_ALERT_HANDSHAKE_FAILURE"}
@@ -132,7 +138,7 @@ class HttpClient:
         network: Network | None = None,
         credentials: Credentials | None = None,
     ) -> None:
-        retry = urllib3.Retry(
+        retry = _Retry(
             total=retries,
             redirect=5,
             status_forcelist=_RETRY_STATUSES,
@@ -289,6 +295,27 @@ def _ssl_context(network: Network) -> ssl.SSLContext:
     return context
 
 
+class _Retry(urllib3.Retry):
+    """urllib3's retries, except that a TLS failure is final.
+
+    An untrusted or mismatched certificate, or a refused client certificate, is no
+    better a moment later: the error comes at once instead of after the backoff.
+    """
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: urllib3.BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        if isinstance(error, urllib3.exceptions.SSLError) and _pool is not None:
+            raise urllib3.exceptions.MaxRetryError(_pool, url or "", error) from error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
 class _Buffered(Response):
     """A response whose body has already been read into memory."""
 
@@ -334,9 +361,12 @@ def _reason(exc: BaseException) -> str:
     cause: BaseException | None = reason
     while cause is not None:
         if isinstance(cause, ssl.SSLCertVerificationError):
+            message = str(cause.verify_message).rstrip(".")
+            if cause.verify_code not in _UNKNOWN_ISSUER:
+                return f"TLS certificate rejected ({message})"
             return (
-                f"TLS certificate not trusted ({cause.verify_message}); give the "
-                "CA bundle with --cert PATH or SSL_CERT_FILE"
+                f"TLS certificate not trusted ({message}); give the CA bundle "
+                "with --cert PATH or SSL_CERT_FILE"
             )
         if isinstance(cause, ssl.SSLError) and cause.reason in _NO_CLIENT_CERT:
             return (

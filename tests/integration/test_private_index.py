@@ -149,6 +149,16 @@ class TestCertificates:
         result = _lock(lockgen, tmp_path, server.index_url, "--cert", pki.bundle)
         _locked_ok(result, tmp_path)
 
+    def test_certificate_for_another_host_is_refused(
+        self, make_server: ServerFactory, lockgen: Run, tmp_path: Path, pki: Pki
+    ) -> None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        pki.ca.issue_cert("other.example.invalid").configure_cert(context)
+        server = make_server(_dists(), tls=context)
+        result = _lock(lockgen, tmp_path, server.index_url, "--cert", pki.bundle)
+        line = _one_error_line(result)
+        assert "TLS certificate rejected (IP address mismatch" in line
+
     def test_missing_bundle_is_one_line(
         self, server: IndexServer, lockgen: Run, tmp_path: Path
     ) -> None:
