@@ -7,7 +7,8 @@ auth goes over plain http only to an origin that an index URL itself named with
 
 Order for a request to origin O, as pip's ``MultiDomainBasicAuth`` looks them up:
 
-1. the user and password given in an index URL on O;
+1. the user and password given in an index URL on O (the index whose path the
+   request shares most, when several on O carry some);
 2. what the keyring answered earlier for O;
 3. the netrc entry for O's host (when an index URL names only a user, the entry
    must be for that user, as uv requires);
@@ -35,6 +36,7 @@ import os
 import posixpath
 import subprocess
 import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -43,30 +45,50 @@ from lockgen.errors import LockgenError
 from lockgen.simple_api import strip_credentials
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 __all__ = ["Credentials", "keyring_credential"]
 
 
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """An index URL without its credentials, and what it carried."""
+
+    url: str
+    origin: Origin
+    path: str
+    secret: Secret | None  # a user and a password
+    user: str | None  # a user without a password
+
+
 class Credentials:
-    """The ``Authorization`` header each request gets; shared by all threads."""
+    """The ``Authorization`` header each request gets; shared by all threads.
+
+    Several indexes on one origin may carry different credentials (two repositories
+    of one Artifactory): a request takes those of the index whose path it shares the
+    most with, as pip's ``_get_index_url`` picks it.
+    """
 
     def __init__(self, network: Network, index_urls: Iterable[str] = ()) -> None:
         self._network = network
-        self._indexes: list[str] = []
-        self._given: dict[Origin, Secret] = {}
-        self._users: dict[Origin, str] = {}
-        self._http: set[Origin] = set()
+        self._indexes: list[_Index] = []
         for url in index_urls:
             clean, secret = strip_credentials(url)
-            origin = Origin.of(clean)
-            self._indexes.append(clean if clean.endswith("/") else clean + "/")
-            if origin.scheme == "http":
-                self._http.add(origin)
-            if secret is not None and secret[1]:
-                self._given.setdefault(origin, Secret(*secret))
-            elif secret is not None:
-                self._users.setdefault(origin, secret[0])
+            clean = clean if clean.endswith("/") else clean + "/"
+            user, password = secret or (None, "")
+            self._indexes.append(
+                _Index(
+                    url=clean,
+                    origin=Origin.of(clean),
+                    path=urlsplit(clean).path or "/",
+                    secret=Secret(user, password)
+                    if user is not None and password
+                    else None,
+                    user=user if user is not None and not password else None,
+                )
+            )
+        self._http = {i.origin for i in self._indexes if i.origin.scheme == "http"}
+        self._given = {i.origin for i in self._indexes if i.secret is not None}
         self._lock = threading.Lock()
         self._asked: set[Origin] = set()
         self._found: dict[Origin, Secret] = {}
@@ -96,7 +118,7 @@ class Credentials:
         with self._lock:
             if origin not in self._asked:
                 self._asked.add(origin)
-                secret = self._ask(origin, url, self._users.get(origin))
+                secret = self._ask(origin, url, self._user(origin, url))
                 if secret is not None:
                     self._found[origin] = secret
             found = self._found.get(origin)
@@ -105,11 +127,12 @@ class Credentials:
         return found.header()
 
     def _for(self, origin: Origin, url: str) -> Secret | None:
-        if origin in self._given:
-            return self._given[origin]
+        given = self._best(origin, url, lambda i: i.secret is not None)
+        if given is not None:
+            return given.secret
         if not self._allowed(origin):
             return None
-        user = self._users.get(origin)
+        user = self._user(origin, url)
         with self._lock:
             if origin in self._found:
                 return self._found[origin]
@@ -130,29 +153,37 @@ class Credentials:
         """Basic auth over https, or over http to an origin an index URL named."""
         return origin.scheme == "https" or origin in self._http
 
+    def _user(self, origin: Origin, url: str) -> str | None:
+        """The user an index URL names without a password, for ``url``."""
+        index = self._best(origin, url, lambda i: i.user is not None)
+        return None if index is None else index.user
+
     def _ask(self, origin: Origin, url: str, user: str | None) -> Secret | None:
         """Ask the keyring for the index URL ``url`` falls under, then host[:port]."""
         assert self._network.keyring is not None
+        index = self._best(origin, url, lambda i: True)
         netloc = urlsplit(url).netloc.rpartition("@")[2]
-        for service in (self._index_for(origin, url), netloc):
+        for service in (None if index is None else index.url, netloc):
             if service is not None:
                 secret = keyring_credential(self._network.keyring, service, user)
                 if secret is not None:
                     return secret
         return None
 
-    def _index_for(self, origin: Origin, url: str) -> str | None:
-        """The index URL on ``origin`` sharing the longest path prefix with ``url``."""
+    def _best(
+        self, origin: Origin, url: str, wanted: Callable[[_Index], bool]
+    ) -> _Index | None:
+        """The wanted index on ``origin`` sharing the longest path with ``url`` (the
+        first listed on a tie)."""
         path = urlsplit(url).path or "/"
-        best: tuple[int, str] | None = None
+        best: _Index | None = None
+        longest = -1
         for index in self._indexes:
-            if Origin.of(index) != origin:
-                continue
-            index_path = urlsplit(index).path or "/"
-            shared = len(posixpath.commonpath([path, index_path]))
-            if best is None or shared > best[0]:
-                best = (shared, index)
-        return None if best is None else best[1]
+            if index.origin == origin and wanted(index):
+                shared = len(posixpath.commonpath([path, index.path]))
+                if shared > longest:
+                    best, longest = index, shared
+        return best
 
 
 def keyring_credential(

@@ -226,6 +226,26 @@ class TestProxies:
             }
         assert server.requests
 
+    def test_hydrate_through_the_proxy(
+        self,
+        make_server: ServerFactory,
+        lockgen: Run,
+        tmp_path: Path,
+        pki: Pki,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        server = make_server(_dists(), tls=pki.server_context())
+        result = _lock(lockgen, tmp_path, server.index_url, "--cert", pki.bundle)
+        _locked_ok(result, tmp_path)
+        with Proxy() as proxy:
+            monkeypatch.setenv("https_proxy", proxy.url)
+            hydrated = lockgen(
+                "hydrate", "-d", "wh", "--no-cache", "--cert", pki.bundle
+            )
+            assert hydrated.exit_code == 0, hydrated.output
+            assert proxy.seen
+        assert len(list((tmp_path / "wh").iterdir())) == 2
+
     def test_http_index_through_a_forwarding_proxy(
         self,
         make_server: ServerFactory,

@@ -24,6 +24,20 @@ class TestScoping:
         assert creds.header("http://repo.invalid/simple/") is None
         assert creds.header("https://other.invalid/simple/") is None
 
+    def test_two_repositories_on_one_origin_keep_their_own(self) -> None:
+        creds = Credentials(
+            Network(),
+            [
+                "https://alice:s3cret@repo.invalid/api/team-a/simple/",
+                "https://bob:other@repo.invalid/api/team-b/simple",
+            ],
+        )
+        bob = Secret("bob", "other").header()
+        assert creds.header("https://repo.invalid/api/team-a/simple/x/") == ALICE
+        assert creds.header("https://repo.invalid/api/team-b/simple/x/") == bob
+        assert creds.header("https://repo.invalid/api/team-b/files/x.whl") == bob
+        assert creds.header("https://repo.invalid/cdn/x.whl") == ALICE  # tie: first
+
     def test_http_index_url_credentials_go_to_that_http_origin(self) -> None:
         creds = Credentials(Network(), ["http://alice:s3cret@repo.invalid:8080/"])
         assert creds.header("http://repo.invalid:8080/simple/x/") == ALICE
