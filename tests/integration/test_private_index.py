@@ -81,6 +81,13 @@ def _one_error_line(result: Result) -> str:
     return lines[0]
 
 
+def _no_secret_on_disk(folder: Path, secret: str) -> None:
+    """Nothing under ``folder`` (lock, cache, wheelhouse) holds ``secret``."""
+    for path in folder.rglob("*"):
+        if path.is_file() and path.name not in (".netrc", "store.json"):
+            assert secret.encode() not in path.read_bytes(), path
+
+
 def _locked_ok(result: Result, tmp_path: Path) -> dict:
     assert result.exit_code == 0, result.output
     return check_lock(tmp_path / "pylock.toml")
@@ -322,6 +329,7 @@ class TestNetrc:
         assert SECRET not in (tmp_path / "pylock.toml").read_text()
         hydrated = lockgen("hydrate", "-d", "wh")
         assert hydrated.exit_code == 0, hydrated.output
+        _no_secret_on_disk(tmp_path, SECRET)
 
     def test_netrc_variable(
         self,
@@ -398,6 +406,7 @@ class TestKeyring:
         assert keyring.calls == []
         result = lockgen("hydrate", "-d", "wh", "--keyring-provider", "subprocess")
         assert result.exit_code == 0, result.output
+        _no_secret_on_disk(tmp_path, SECRET)
         assert keyring.calls == [
             ["--mode=creds", "--output=json", "get", server.index_url]
         ]
