@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
 __all__ = [
-    "KEYRING_PROVIDERS",
     "Network",
     "Netrc",
     "Origin",
@@ -54,7 +53,6 @@ __all__ = [
     "split_proxy",
 ]
 
-KEYRING_PROVIDERS = ("disabled", "subprocess")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 #: Where a CA bundle may come from, in precedence order after ``--cert``.
 _CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
