@@ -17,20 +17,34 @@ from tests.support.wheels import Dist
 
 @pytest.fixture(autouse=True)
 def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test sees the machine's pip configuration (files or ``PIP_*`` index
-    settings), a configured index, or a shared cache: each test starts with its own
-    empty cache directory."""
+    """No test sees the machine's pip configuration (files or ``PIP_*`` settings), a
+    configured index, a shared cache, its ~/.netrc, proxies or CA settings: each test
+    starts with its own empty cache directory and an empty home."""
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "no-xdg"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
     monkeypatch.setenv("LOCKGEN_CACHE_DIR", str(tmp_path / "cache"))
-    for name in (
-        "PIP_INDEX_URL",
-        "PIP_EXTRA_INDEX_URL",
-        "PIP_FIND_LINKS",
-        "PIP_NO_INDEX",
-    ):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in _MACHINE_SETTINGS:
         monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy"):
+            monkeypatch.delenv(name)
+
+
+_MACHINE_SETTINGS = (
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS",
+    "PIP_NO_INDEX",
+    "NETRC",
+    "SSL_CERT_FILE",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "PIP_CERT",
+    "PIP_CLIENT_CERT",
+    "REQUEST_METHOD",
+)
 
 
 ServerFactory = Callable[..., IndexServer]

@@ -22,6 +22,8 @@ PURE = [
     "lockgen.lockfile",
     "lockgen.progress",
     "lockgen.relock",
+    "lockgen.access",
+    "lockgen.credentials",
 ]
 
 

@@ -23,6 +23,7 @@ from lockgen.progress import HydrateDisplay, LockDisplay, format_size
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
+    from lockgen.access import Network
     from lockgen.cache import Cache
     from lockgen.hydrate import HydrateOptions, HydrateReport
     from lockgen.lock import LockOptions
@@ -96,6 +97,50 @@ def _cache_options(func: _F) -> _F:
         "--no-cache", is_flag=True, help="Neither read nor write the cache."
     )(func)
     return _CACHE_DIR_OPTION(func)
+
+
+def _network_options(func: _F) -> _F:
+    """``--cert``, ``--client-cert`` and ``--keyring-provider`` (pip's spellings),
+    shared by the commands that reach indexes; proxies and netrc come from the
+    environment, as for pip and uv."""
+    func = click.option(
+        "--keyring-provider",
+        type=click.Choice(["disabled", "subprocess"]),
+        default="disabled",
+        show_default=True,
+        help="Ask the `keyring` command on PATH for credentials when an index "
+        "answers 401 (as pip's --keyring-provider subprocess).",
+    )(func)
+    func = click.option(
+        "--client-cert",
+        metavar="PATH",
+        help="PEM file with the private key and certificate to present to the "
+        "server (default: PIP_CLIENT_CERT, pip's client-cert).",
+    )(func)
+    return click.option(
+        "--cert",
+        metavar="PATH",
+        help="CA bundle to trust (default: PIP_CERT, pip's cert, REQUESTS_CA_BUNDLE, "
+        "CURL_CA_BUNDLE, SSL_CERT_FILE, else the system's trust store).",
+    )(func)
+
+
+def _network(
+    cert: str | None, client_cert: str | None, keyring_provider: str
+) -> Network:
+    """Resolve the network options against pip's config and the environment."""
+    from lockgen.access import resolve_network
+
+    try:
+        return resolve_network(
+            cert=cert,
+            client_cert=client_cert,
+            keyring_provider=keyring_provider,
+            environ=os.environ,
+            warn=lambda message: click.echo(f"warning: {message}", err=True),
+        )
+    except LockgenError as exc:
+        _fail(str(exc))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -172,6 +217,7 @@ def main() -> None:
     "--refresh", is_flag=True, help="Refetch index pages instead of revalidating them."
 )
 @_cache_options
+@_network_options
 @click.option(
     "--check",
     is_flag=True,
@@ -201,6 +247,9 @@ def lock(
     cache_dir: Path | None,
     no_cache: bool,
     offline: bool,
+    cert: str | None,
+    client_cert: str | None,
+    keyring_provider: str,
     check: bool,
     quiet: bool,
     verbose: bool,
@@ -243,6 +292,7 @@ def lock(
         no_cache=no_cache,
         refresh=refresh,
         offline=offline,
+        network=_network(cert, client_cert, keyring_provider),
     )
     _run(options, quiet=quiet, verbose=verbose)
 
@@ -296,6 +346,7 @@ def lock(
     help="Print a machine-readable summary on stdout.",
 )
 @_cache_options
+@_network_options
 @_QUIET
 def hydrate(
     lock_file: str,
@@ -312,6 +363,9 @@ def hydrate(
     cache_dir: Path | None,
     no_cache: bool,
     offline: bool,
+    cert: str | None,
+    client_cert: str | None,
+    keyring_provider: str,
     quiet: bool,
 ) -> None:
     """Download the files LOCK selects for an environment into DIR, verified.
@@ -341,6 +395,7 @@ def hydrate(
         cache_dir=cache_dir,
         no_cache=no_cache,
         offline=offline,
+        network=_network(cert, client_cert, keyring_provider),
     )
     _run_hydrate(options, quiet=quiet, as_json=as_json)
 

@@ -15,13 +15,16 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from lockgen.access import Network
 from lockgen.cache import Cache, default_cache_dir
+from lockgen.credentials import Credentials
 from lockgen.download import Fetched, fetch
 from lockgen.environment import make_target
 from lockgen.errors import LockFileError, LockgenError, MetadataError
 from lockgen.lockfile import loads
 from lockgen.models import DistKind
 from lockgen.plan import Artifact, plan
+from lockgen.simple_api import strip_credentials
 from lockgen.transport import HttpClient
 from lockgen.verify import metadata_difference
 from lockgen.wheel_zip import read_wheel_metadata_from_file
@@ -63,6 +66,7 @@ class HydrateOptions:
     cache_dir: Path | None = None
     no_cache: bool = False
     offline: bool = False
+    network: Network = field(default_factory=Network)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,14 +125,18 @@ class HydrateReport:
 
 def run_hydrate(options: HydrateOptions, progress: HydrateProgress) -> HydrateReport:
     """Fetch what the lock selects; failures are in the report, not raised."""
-    artifacts = _plan(options)
+    artifacts, indexes = _plan(options)
     try:
         options.dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise LockgenError(f"cannot create {options.dest}: {exc.strerror}") from exc
     progress.start(len(artifacts), sum(a.size or 0 for a in artifacts))
     report = HydrateReport(dest=options.dest)
-    client = HttpClient(maxsize=options.jobs)
+    client = HttpClient(
+        maxsize=options.jobs,
+        network=options.network,
+        credentials=Credentials(options.network, indexes),
+    )
     cache = (
         None
         if options.no_cache
@@ -150,7 +158,8 @@ def run_hydrate(options: HydrateOptions, progress: HydrateProgress) -> HydrateRe
     return report
 
 
-def _plan(options: HydrateOptions) -> list[Artifact]:
+def _plan(options: HydrateOptions) -> tuple[list[Artifact], list[str]]:
+    """The artifacts to fetch, and the lock's index URLs (they scope credentials)."""
     try:
         text = options.lock_path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -163,7 +172,7 @@ def _plan(options: HydrateOptions) -> list[Artifact]:
         if options.all_files
         else make_target(options.python_version, options.platform)
     )
-    return plan(
+    artifacts = plan(
         lock,
         options.lock_path.absolute(),
         target=target,
@@ -171,6 +180,9 @@ def _plan(options: HydrateOptions) -> list[Artifact]:
         groups=options.groups,
         allow_http=options.allow_http,
     )
+    # A lock is untrusted input: credentials it might carry are never used.
+    indexes = {strip_credentials(p.index)[0] for p in lock.packages if p.index}
+    return artifacts, sorted(indexes)
 
 
 def _one(

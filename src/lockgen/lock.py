@@ -18,15 +18,15 @@ from __future__ import annotations
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
 
 import tomli
 from packaging.requirements import InvalidRequirement, Requirement
 from resolvelib import BaseReporter
 
+from lockgen.access import Network
 from lockgen.environment import make_target
 from lockgen.errors import LockFileError, LockgenError
 from lockgen.pipconfig import builtin_index_url, read_pip_settings
@@ -92,6 +92,7 @@ class LockOptions:
     no_cache: bool = False
     refresh: bool = False
     offline: bool = False
+    network: Network = field(default_factory=Network)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,7 +119,8 @@ class _Inputs:
     target: Target
     indexes: list[str]
     find_links: list[str]
-    credentials: dict[str, tuple[str, str]]
+    #: index and find-links URLs as the user wrote them: credentials included
+    given_indexes: list[str]
     digest: str
 
 
@@ -205,12 +207,15 @@ def _open_index(
 ) -> tuple[HttpClient, IndexClient]:
     """One connection pool (with the indexes' credentials) and the cached index."""
     from lockgen.cache import Cache, default_cache_dir
+    from lockgen.credentials import Credentials
     from lockgen.index import CacheMode, IndexClient
     from lockgen.transport import HttpClient
 
-    client = HttpClient(maxsize=options.jobs + 1)
-    for netloc, (user, password) in inputs.credentials.items():
-        client.add_credentials(netloc, user, password)
+    client = HttpClient(
+        maxsize=options.jobs + 1,
+        network=options.network,
+        credentials=Credentials(options.network, inputs.given_indexes),
+    )
     cache = None
     if not options.no_cache:
         cache = Cache(options.cache_dir or default_cache_dir(environ))
@@ -306,7 +311,7 @@ def _gather(
 ) -> _Inputs:
     requirements = _read_requirements(options, read_text, environ)
     target = make_target(options.python_version, options.platform)
-    indexes, find_links, credentials = _locations(options, requirements, environ)
+    indexes, find_links, given = _locations(options, requirements, environ)
     no_index = options.no_index or requirements.no_index
     digest = inputs_digest(
         requirements, target, indexes, find_links=find_links, no_index=no_index
@@ -316,7 +321,7 @@ def _gather(
         target=target,
         indexes=indexes,
         find_links=find_links,
-        credentials=credentials,
+        given_indexes=given,
         digest=digest,
     )
 
@@ -340,30 +345,33 @@ def _read_requirements(
 
 def _locations(
     options: LockOptions, inputs: RequirementsInput, environ: Mapping[str, str]
-) -> tuple[list[str], list[str], dict[str, tuple[str, str]]]:
+) -> tuple[list[str], list[str], list[str]]:
     """Index URLs in search order and find-links locations, credential-free, and
-    the credentials per host.
+    every URL as given (its credentials go to the client, never to the lock).
 
     pip's configured extra indexes are searched after the ones given here, as the
     defaults they are; ``--no-index`` (here or in a file) drops every index.
     """
-    credentials: dict[str, tuple[str, str]] = {}
+    given: list[str] = []
     indexes: list[str] = []
     if not (options.no_index or inputs.no_index):
         for url in _index_urls(options, inputs, environ):
-            clean = _without_credentials(url, credentials)
+            given.append(url)
+            clean = strip_credentials(url)[0]
             clean = clean if clean.endswith("/") else clean + "/"
             if clean not in indexes:
                 indexes.append(clean)
     find_links: list[str] = []
     # command-line paths are relative to the current directory; the files' are
     # already joined to their file's directory
-    given = [p if "://" in p else os.path.normpath(p) for p in options.find_links]
-    for location in [*given, *inputs.find_links]:
-        clean = _without_credentials(location, credentials)
+    written = [p if "://" in p else os.path.normpath(p) for p in options.find_links]
+    for location in [*written, *inputs.find_links]:
+        clean = strip_credentials(location)[0]
+        if "://" in location:
+            given.append(location)
         if clean not in find_links:
             find_links.append(clean)
-    return indexes, find_links, credentials
+    return indexes, find_links, given
 
 
 def _index_urls(
@@ -384,14 +392,6 @@ def _index_urls(
         *inputs.extra_index_urls,
         *pip.extra_index_urls,
     ]
-
-
-def _without_credentials(url: str, credentials: dict[str, tuple[str, str]]) -> str:
-    """``url`` without userinfo, which goes to ``credentials`` (per host) instead."""
-    clean, secret = strip_credentials(url)
-    if secret is not None:
-        credentials[urlsplit(clean).netloc] = secret
-    return clean
 
 
 def _existing(output: str) -> tuple[str, dict[str, Any]] | None:

@@ -4,6 +4,7 @@ lockgen honours pip's ``index-url`` and ``extra-index-url`` as defaults under th
 command line and the requirements files. It does not honour ``find-links`` and
 ``no-index``: they usually name machine-local paths, and following them would make a
 committed lock depend on the machine that wrote it. :func:`ignored_notes` says so.
+Its ``cert`` and ``client-cert`` (TLS settings) are honoured too: :func:`pip_setting`.
 
 Precedence, as pip's option parser applies it: a non-empty ``PIP_<NAME>`` environment
 variable beats the ``[install]`` section, which beats ``[global]``; within a section
@@ -33,11 +34,19 @@ __all__ = [
     "builtin_index_url",
     "default_index_url",
     "ignored_notes",
+    "pip_setting",
     "read_pip_settings",
 ]
 
 _SECTIONS = ("global", "install")
-_KEYS = ("index-url", "extra-index-url", "find-links", "no-index")
+_KEYS = (
+    "index-url",
+    "extra-index-url",
+    "find-links",
+    "no-index",
+    "cert",
+    "client-cert",
+)
 _TRUE = frozenset({"y", "yes", "t", "true", "on", "1"})
 
 
@@ -66,6 +75,20 @@ def read_pip_settings(environ: Mapping[str, str]) -> PipSettings:
 def default_index_url(environ: Mapping[str, str]) -> str | None:
     """The index URL pip would use, or ``None`` when neither config nor pip exists."""
     return read_pip_settings(environ).index_url or builtin_index_url()
+
+
+def pip_setting(environ: Mapping[str, str], name: str) -> str | None:
+    """A path-valued pip option (``cert``, ``client-cert``), with pip's precedence.
+
+    A leading ``~`` is expanded as pip's ``path`` options do.
+    """
+    value = _configured_values(environ).get(name, "").strip()
+    if not value:
+        return None
+    if value == "~" or value.startswith("~/"):
+        home = environ.get("HOME", str(Path.home()))
+        value = home + value[1:]
+    return value
 
 
 def ignored_notes(settings: PipSettings) -> list[str]:

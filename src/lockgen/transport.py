@@ -6,31 +6,41 @@ share it. ``file://`` URLs are answered from disk with the same response shape (
 headers, body chunks, byte ranges as seeks), so a static folder laid out as a simple
 index goes through exactly the code an HTTP index does.
 
-Credentials never travel inside URLs past this point: callers register them per host
-with :meth:`HttpClient.add_credentials`, and every URL this module reports is
-credential-free.
+Credentials never travel inside URLs past this point: a
+:class:`~lockgen.credentials.Credentials` decides each request's ``Authorization``
+(and the one retry a 401 may earn), and every URL this module reports is
+credential-free. A :class:`~lockgen.access.Network` says which proxy each URL goes
+through (one ``urllib3.ProxyManager`` per proxy, its credentials sent as
+``Proxy-Authorization`` and never put in a URL urllib3 could print) and which CA
+bundle and client certificate the one TLS context uses.
 """
 
 from __future__ import annotations
 
-import base64
 import platform
+import ssl
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import NewConnectionError
 
 from lockgen import __version__
-from lockgen.errors import NetworkError
+from lockgen.access import Network, Origin, proxy_for, split_proxy
+from lockgen.credentials import Credentials
+from lockgen.errors import LockgenError, NetworkError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
+    from types import TracebackType
+
+    from urllib3.connectionpool import ConnectionPool
 
 __all__ = ["USER_AGENT", "HttpClient", "Response", "TransferStats", "is_local"]
 
@@ -39,6 +49,19 @@ USER_AGENT = f"lockgen/{__version__} CPython/{platform.python_version()}"
 #: (measured: 64 KiB reads cost about 40% on a 50 MB file over loopback).
 _CHUNK = 1024 * 1024
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: OpenSSL's verify codes meaning "signed by a CA you do not trust" (self-signed
+#: certificate or chain, unknown issuer): the cases a company CA bundle fixes.
+_UNKNOWN_ISSUER = frozenset({2, 18, 19, 20, 21})
+#: OpenSSL's reasons when the server refused a handshake without a client certificate.
+_NO_CLIENT_CERT = frozenset(
+    {"TLSV13_ALERT_CERTIFICATE_REQUIRED", "SSLV3_ALERT_HANDSHAKE_FAILURE"}
+)
+_EXPLAINED = {
+    401: "HTTP 401 Unauthorized: no accepted credentials (give them in the index "
+    "URL, in ~/.netrc, or with --keyring-provider subprocess)",
+    407: "HTTP 407 Proxy Authentication Required: check the user and password in "
+    "the proxy URL (http_proxy)",
+}
 
 
 @dataclass
@@ -95,12 +118,14 @@ class Response:
 
     def raise_for_status(self) -> None:
         """Turn an error status into NetworkError."""
+        if self.status in _EXPLAINED:
+            raise NetworkError(self.url, _EXPLAINED[self.status], status=self.status)
         if self.status >= 400:
             raise NetworkError(self.url, f"HTTP {self.status}", status=self.status)
 
 
 class HttpClient:
-    """Sends GET requests over one shared pool, with retries, timeouts and auth."""
+    """Sends GET requests over shared pools, with retries, timeouts, proxies and auth."""
 
     def __init__(
         self,
@@ -110,8 +135,10 @@ class HttpClient:
         backoff: float = 0.25,
         timeout: float = 30.0,
         on_request: Callable[[str, int, str | None], None] | None = None,
+        network: Network | None = None,
+        credentials: Credentials | None = None,
     ) -> None:
-        retry = urllib3.Retry(
+        retry = _Retry(
             total=retries,
             redirect=5,
             status_forcelist=_RETRY_STATUSES,
@@ -120,21 +147,21 @@ class HttpClient:
             raise_on_status=False,
             raise_on_redirect=False,
         )
-        self._pool = urllib3.PoolManager(
-            num_pools=20,
-            maxsize=maxsize,
-            block=False,
-            retries=retry,
-            timeout=urllib3.Timeout(connect=min(timeout, 15.0), read=timeout),
-        )
-        self._credentials: dict[str, str] = {}
+        self._network = network or Network()
+        self._pool_options: dict[str, Any] = {
+            "num_pools": 20,
+            "maxsize": maxsize,
+            "block": False,
+            "retries": retry,
+            "timeout": urllib3.Timeout(connect=min(timeout, 15.0), read=timeout),
+            "ssl_context": _ssl_context(self._network),
+        }
+        self._pool = urllib3.PoolManager(**self._pool_options)
+        self._proxied: dict[str, urllib3.ProxyManager] = {}
+        self._proxied_lock = threading.Lock()
+        self._credentials = credentials or Credentials(self._network)
         self.stats = TransferStats()
         self._on_request = on_request
-
-    def add_credentials(self, netloc: str, user: str, password: str) -> None:
-        """Send HTTP Basic auth to this host:port from now on."""
-        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-        self._credentials[netloc.lower()] = f"Basic {token}"
 
     @contextmanager
     def stream(
@@ -165,22 +192,15 @@ class HttpClient:
 
     def _http_response(self, url: str, headers: dict[str, str]) -> Response:
         headers = {"User-Agent": USER_AGENT, **headers}  # per-request headers replace
-        auth = self._credentials.get(urlsplit(url).netloc.lower())  # the pool's own
-        if auth is not None:
-            headers["Authorization"] = auth
-        try:
-            raw = self._pool.request(
-                "GET", url, headers=headers, preload_content=False, decode_content=True
-            )
-        except (Urllib3Error, OSError) as exc:
-            self.stats.add(requests=1)
-            raise NetworkError(url, f"request failed: {_reason(exc)}") from exc
-        history = raw.retries.history if raw.retries is not None else ()
-        self.stats.add(requests=1 + len(history))
-        final = url
-        for step in history:
-            if step.redirect_location:
-                final = urljoin(final, step.redirect_location)
+        sent = self._credentials.header(url)  # the client's own, never the caller's
+        raw, final = self._send(url, headers, sent)
+        if raw.status == 401:
+            same = Origin.of(final) == Origin.of(url)
+            retry = self._credentials.after_401(final, sent if same else None)
+            if retry is not None:
+                raw.drain_conn()
+                raw.release_conn()
+                raw, final = self._send(final, headers, retry)
         return Response(
             url=final,
             status=raw.status,
@@ -189,6 +209,111 @@ class HttpClient:
             close=raw.release_conn,
             stats=self.stats,
         )
+
+    def _send(
+        self, url: str, headers: dict[str, str], auth: str | None
+    ) -> tuple[urllib3.BaseHTTPResponse, str]:
+        """One GET (redirects followed by urllib3); the response and its final URL."""
+        if auth is not None:
+            headers = {**headers, "Authorization": auth}
+        pool = self._pool_for(url)
+        try:
+            raw = pool.request(
+                "GET", url, headers=headers, preload_content=False, decode_content=True
+            )
+        except (Urllib3Error, OSError) as exc:
+            self.stats.add(requests=1)
+            reason = _reason(exc)
+            if isinstance(pool, urllib3.ProxyManager) and pool.proxy is not None:
+                reason = _proxy_reason(pool.proxy.url, exc) or reason
+            raise NetworkError(url, f"request failed: {reason}") from exc
+        history = raw.retries.history if raw.retries is not None else ()
+        self.stats.add(requests=1 + len(history))
+        final = url
+        for step in history:
+            if step.redirect_location:
+                final = urljoin(final, step.redirect_location)
+        return raw, final
+
+    def _pool_for(self, url: str) -> urllib3.PoolManager:
+        """The direct pool, or the one pool of the proxy ``url`` must go through."""
+        proxy = proxy_for(url, self._network.proxies)
+        if proxy is None:
+            return self._pool
+        with self._proxied_lock:
+            manager = self._proxied.get(proxy)
+            if manager is None:
+                clean, secret = split_proxy(proxy)
+                auth = (
+                    {} if secret is None else {"Proxy-Authorization": secret.header()}
+                )
+                try:
+                    manager = urllib3.ProxyManager(
+                        clean,
+                        proxy_headers=auth,
+                        proxy_ssl_context=self._pool_options["ssl_context"],
+                        **self._pool_options,
+                    )
+                except (Urllib3Error, ValueError) as exc:  # unknown scheme, bad port
+                    raise LockgenError(f"proxy {clean}: {exc}") from None
+                self._proxied[proxy] = manager
+        return manager
+
+
+def _proxy_reason(proxy: str, exc: BaseException) -> str | None:
+    """What went wrong with the proxy (named without its credentials), if it did."""
+    error = getattr(exc, "reason", None) or exc
+    if not isinstance(error, urllib3.exceptions.ProxyError):
+        return None
+    inner = error.original_error
+    cause = inner.__cause__ if isinstance(inner, NewConnectionError) else None
+    return f"proxy {proxy} failed: {cause or inner}"
+
+
+def _ssl_context(network: Network) -> ssl.SSLContext:
+    """One TLS context for every pool: the chosen CA bundle (else the system's trust
+    store) and the client certificate, checked now so a bad file fails in one line."""
+    context = urllib3.util.create_urllib3_context()
+    bundle = network.ca_bundle
+    try:
+        if bundle is None:
+            context.load_default_certs()
+        elif Path(bundle).is_dir():
+            context.load_verify_locations(capath=bundle)
+        else:
+            context.load_verify_locations(cafile=bundle)
+    except (ssl.SSLError, OSError) as exc:
+        raise LockgenError(f"CA bundle {bundle}: not usable ({_reason(exc)})") from None
+    if network.client_cert is not None:
+        try:
+            context.load_cert_chain(network.client_cert)
+        except (ssl.SSLError, OSError) as exc:
+            raise LockgenError(
+                f"client certificate {network.client_cert}: not a PEM file with "
+                f"its private key ({_reason(exc)})"
+            ) from None
+    return context
+
+
+class _Retry(urllib3.Retry):
+    """urllib3's retries, except that a TLS failure is final.
+
+    An untrusted or mismatched certificate, or a refused client certificate, is no
+    better a moment later: the error comes at once instead of after the backoff.
+    """
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: urllib3.BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        if isinstance(error, urllib3.exceptions.SSLError) and _pool is not None:
+            raise urllib3.exceptions.MaxRetryError(_pool, url or "", error) from error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 class _Buffered(Response):
@@ -227,9 +352,34 @@ def is_local(url: str) -> bool:
 
 
 def _reason(exc: BaseException) -> str:
-    """The innermost cause of a urllib3 error, which names what really went wrong."""
-    reason = getattr(exc, "reason", None)
-    return str(reason or exc)
+    """The innermost cause of a urllib3 error, which names what really went wrong.
+
+    An untrusted server certificate says so, and how to trust the company CA; a
+    server that wants a client certificate says so too.
+    """
+    reason = getattr(exc, "reason", None) or exc
+    cause: BaseException | None = reason
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            message = str(cause.verify_message).rstrip(".")
+            if cause.verify_code not in _UNKNOWN_ISSUER:
+                return f"TLS certificate rejected ({message})"
+            return (
+                f"TLS certificate not trusted ({message}); give the CA bundle "
+                "with --cert PATH or SSL_CERT_FILE"
+            )
+        if isinstance(cause, ssl.SSLError) and cause.reason in _NO_CLIENT_CERT:
+            return (
+                "the server requires a client certificate; give it with "
+                "--client-cert PATH"
+            )
+        if isinstance(cause, ssl.SSLEOFError):  # how TLS 1.3 often shows the same
+            return (
+                f"TLS connection closed by the server ({cause.strerror}); if it "
+                "requires a client certificate, give it with --client-cert PATH"
+            )
+        cause = next((a for a in cause.args if isinstance(a, BaseException)), None)
+    return str(reason)
 
 
 def _file_response(

@@ -1,4 +1,4 @@
-"""A real simple index on 127.0.0.1, so integration tests exercise HTTP as servers misbehave."""
+"""A real simple index on 127.0.0.1, so integration tests exercise HTTP(S) as servers misbehave."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import os
 import re
 import socket
 import socketserver
+import ssl
 import struct
 import sys
 import threading
@@ -273,6 +274,16 @@ class _HTTPServer(ThreadingHTTPServer):
         host, port = self.socket.getsockname()[:2]
         self.server_name, self.server_port = str(host), int(port)
 
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """With TLS, wrap each connection; its handshake runs in the handler thread
+        (on first read), so a client that fails it never stalls the accept loop."""
+        connection, address = super().get_request()
+        if self.owner.tls is not None:
+            connection = self.owner.tls.wrap_socket(
+                connection, server_side=True, do_handshake_on_connect=False
+            )
+        return connection, address
+
     def process_request(self, request: Any, client_address: Any) -> None:
         with self.connections_lock:
             self.connections.add(request)
@@ -287,7 +298,11 @@ class _HTTPServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Keep stderr quiet; keep unexpected handler crashes for tests to inspect."""
         error = sys.exc_info()[1]
-        if error is not None and not isinstance(error, ConnectionError | TimeoutError):
+        if isinstance(error, ssl.SSLError):
+            self.owner.tls_errors.append(error)
+        elif error is not None and not isinstance(
+            error, ConnectionError | TimeoutError
+        ):
             self.owner.errors.append(error)
 
     def close_connections(self) -> None:
@@ -387,6 +402,9 @@ class IndexServer:
     order, once each) before serving normally; ``corrupt``, ``truncate``, ``reset`` and ``slow`` are keyed by the
     served file name (``x.whl`` or ``x.whl.metadata``). All are plain attributes a test
     may change while the server runs.
+
+    ``tls`` (a server-side ``ssl.SSLContext``) serves HTTPS instead; failed
+    handshakes are kept in ``tls_errors``.
     """
 
     def __init__(
@@ -400,6 +418,7 @@ class IndexServer:
         sizes: bool = True,
         auth: tuple[str, str] | None = None,
         delay: float = 0.0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.formats = frozenset(formats)
         self.ranges: RangeMode = ranges
@@ -417,6 +436,8 @@ class IndexServer:
         self.slow: dict[str, float] = {}
         self.pages: dict[str, tuple[str, bytes]] = {}
         self.errors: list[BaseException] = []
+        self.tls = tls
+        self.tls_errors: list[ssl.SSLError] = []
         self._lock = threading.Lock()
         self._projects: dict[str, dict[str, Dist]] = {}
         self._files: dict[str, Dist] = {}
@@ -465,10 +486,11 @@ class IndexServer:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT``; only known once started."""
+        """``http://127.0.0.1:PORT`` (``https`` with TLS); only known once started."""
         if self._httpd is None:
             raise RuntimeError("IndexServer is not running; call start() first")
-        return f"http://127.0.0.1:{self._httpd.server_port}"
+        scheme = "http" if self.tls is None else "https"
+        return f"{scheme}://127.0.0.1:{self._httpd.server_port}"
 
     @property
     def index_url(self) -> str:
