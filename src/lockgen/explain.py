@@ -115,7 +115,25 @@ def _expand(
                 edges += askers
                 continue
         edges.append((req, parent))
+    edges += _askers_of_unusable(edges, provider)
     return list(dict.fromkeys(edges))
+
+
+def _askers_of_unusable(
+    edges: Sequence[_Edge], provider: LockgenProvider
+) -> list[_Edge]:
+    """Who required the releases that cannot be used (their own line says why not):
+    without it, "X 2.0 cannot be used" leaves out why X was needed at all."""
+    found: list[_Edge] = []
+    for req, parent in edges:
+        if parent is None or req.name not in _PSEUDO:
+            continue
+        found += [
+            (asked, by)
+            for asked, by in provider.required_by.get(parent.identifier, {})
+            if asked.specifier.contains(parent.version, prereleases=True)
+        ]
+    return found
 
 
 def _user_line(req: Req) -> str:

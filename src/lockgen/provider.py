@@ -389,6 +389,20 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
             self._ahead(found)
         return found
 
+    def versions_allowed(self, reqs: Sequence[Req]) -> list[Version]:
+        """The versions ``reqs`` (all on one project) and the constraints allow,
+        with usable files for the target; none for a project no index has."""
+        name = reqs[0].name
+        if name in (PYTHON, UNUSABLE):
+            return []
+        try:
+            by_version = self._usable_files(
+                name, self._selector.allows_yanked(name, reqs)
+            )
+        except ProjectNotFoundError:
+            return []
+        return self._selector.ordered_versions(name, by_version, reqs)
+
     def rejected(self, candidate: Candidate) -> None:
         """resolvelib rejected ``candidate``: its successors will be tried next."""
         offer = self._offers.get(candidate.identifier, [])

@@ -200,11 +200,16 @@ class _Watch(BaseReporter["Req", "Candidate", str]):
     resolvelib backtracks over the last pins even when a conflict involves none of
     them: with ``django<4`` and ``djangorestframework>=3.16`` (every release needs
     ``django>=4.2``), it re-pins each of hundreds of Django releases and retries every
-    DRF release against each. When every cause comes from the user's requirements or
-    from the candidates of one project F, F was only ever required by the user, and
-    neither F nor any project in the causes was ever narrowed by backtracking, then
-    F's candidates and the requirements they clash with are fixed by the inputs
-    alone: no other choice of pins changes them, so the conflict is final.
+    DRF release against each. A project is *forced* when every solution must hold
+    it at the one version ever offered: the user asked for it (or only forced
+    candidates did) and it was never narrowed by backtracking, like an ``==`` pin
+    and its dependencies. When every candidate of a project F was just rejected,
+    every cause comes from the user, from forced candidates or from F's candidates,
+    only the user or forced candidates ever asked for F, and no project involved
+    was ever narrowed by backtracking, then F's candidates and the requirements they
+    clash with are fixed by the inputs alone: no other choice of pins changes them, so
+    the conflict is final (apache-airflow==2.10.5, whose python-nvd3 is an sdist
+    lockgen cannot read yet, gave up after 20000 rounds; now it says so at once).
     """
 
     def __init__(
@@ -212,11 +217,14 @@ class _Watch(BaseReporter["Req", "Candidate", str]):
     ) -> None:
         self._provider = provider
         self._inner = inner
+        #: The project whose candidates were rejected in this round.
+        self._failing: str | None = None
 
     def starting(self) -> None:
         self._inner.starting()
 
     def starting_round(self, index: int) -> None:
+        self._failing = None
         self._inner.starting_round(index)
 
     def ending_round(self, index: int, state: State[Req, Candidate, str]) -> None:
@@ -232,6 +240,7 @@ class _Watch(BaseReporter["Req", "Candidate", str]):
         self, criterion: Criterion[Req, Candidate], candidate: Candidate
     ) -> None:
         self._inner.rejecting_candidate(criterion, candidate)
+        self._failing = candidate.identifier
         self._provider.rejected(candidate)
 
     def pinning(self, candidate: Candidate) -> None:
@@ -241,21 +250,56 @@ class _Watch(BaseReporter["Req", "Candidate", str]):
         self, causes: Collection[RequirementInformation[Req, Candidate]]
     ) -> None:
         self._inner.resolving_conflicts(causes)
-        if _is_final(causes, self._provider):
+        if self._failing is not None and _is_final(
+            causes, self._failing, self._provider
+        ):
             raise ResolutionImpossible(list(causes))
 
 
 def _is_final(
     causes: Collection[RequirementInformation[Req, Candidate]],
+    failing: str,
     provider: LockgenProvider,
 ) -> bool:
-    """See :class:`_Watch`: whether the inputs alone decide this conflict."""
+    """See :class:`_Watch`: whether the inputs alone decide this conflict, in
+    which every candidate of ``failing`` was rejected."""
+    if failing in provider.backtracked or any(
+        c.requirement.identifier in provider.backtracked for c in causes
+    ):
+        return False
+    forced = _Forced(provider)
     parents = {c.parent.identifier for c in causes if c.parent is not None}
-    if len(parents) != 1:
-        return False
-    (failed,) = parents
-    askers = provider.required_by.get(failed, {})
-    if any(parent is not None for _, parent in askers):
-        return False
-    involved = {failed} | {c.requirement.identifier for c in causes}
-    return involved.isdisjoint(provider.backtracked)
+    return all(forced(parent) for parent in parents - {failing}) and all(
+        parent is None or forced(parent.identifier)
+        for _, parent in provider.required_by.get(failing, {})
+    )
+
+
+class _Forced:
+    """Whether every solution must hold a project at one version: the user (or
+    forced candidates) asked for it with requirements that, alone, allow exactly
+    one version (an ``==`` pin, and its dependencies' pins), and backtracking
+    never narrowed it. Other askers can only take that version away. Memoised for
+    one question; a cycle counts as not forced."""
+
+    def __init__(self, provider: LockgenProvider) -> None:
+        self._provider = provider
+        self._known: dict[str, bool] = {}
+
+    def __call__(self, identifier: str) -> bool:
+        known = self._known.get(identifier)
+        if known is None:
+            self._known[identifier] = False  # while deciding: a cycle is not forced
+            known = self._known[identifier] = self._decide(identifier)
+        return known
+
+    def _decide(self, identifier: str) -> bool:
+        provider = self._provider
+        if identifier in provider.backtracked:
+            return False
+        fixed = [
+            req
+            for req, parent in provider.required_by.get(identifier, {})
+            if parent is None or self(parent.identifier)
+        ]
+        return bool(fixed) and len(provider.versions_allowed(fixed)) == 1
