@@ -118,6 +118,10 @@ class CoreMetadata:
 
     ``sha256`` is the digest of the exact METADATA bytes read, recorded in the lock so
     ``hydrate`` can check the downloaded wheel against what the resolver saw.
+    ``artifact_size`` is the size of the file ``filename`` when reading its metadata
+    learnt it for free (a range read's Content-Range total, a whole download); the
+    lock records it when the index gives no size. ``None`` when the metadata came
+    from a PEP 658 file, which says nothing about the artifact's size.
     """
 
     name: NormalizedName
@@ -127,6 +131,7 @@ class CoreMetadata:
     source: MetadataSource
     sha256: str
     filename: str
+    artifact_size: int | None = None
 
 
 def normalize(name: str) -> NormalizedName:
