@@ -12,7 +12,6 @@ new output, warm with the previous lock and ``-U``, a second set sharing depende
 
 from __future__ import annotations
 
-import functools
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,40 +25,16 @@ from click.testing import Result
 from tests.conftest import ServerFactory
 from tests.support.index_server import IndexServer, RangeMode, RequestRecord, Validators
 from tests.support.lockcheck import check_lock
-from tests.support.wheels import Dist, make_sdist, make_wheel, write_static_index
+from tests.support.shape_graph import (
+    PINS_A,
+    PINS_B,
+    TARGET,
+    expected_files,
+    shape_dists,
+)
+from tests.support.wheels import write_static_index
 
 Run = Callable[..., Result]
-
-TARGET = ("--python-version", "3.11", "--platform", "linux_x86_64")
-LINUX = "cp311-cp311-manylinux_2_17_x86_64"
-WINDOWS = "cp311-cp311-win_amd64"
-#: What each requirement set must pin, whatever the shape.
-PINS_A = {"shape-app": "1.0", "shape-lib": "2.0", "shape-util": "1.0"}
-PINS_B = {"shape-src": "1.0", "shape-tool": "1.0", "shape-util": "1.0"}
-
-
-@functools.cache
-def _dists() -> tuple[Dist, ...]:
-    """Big wheels (read by ranges), small ones (smaller than one suffix range), sdists."""
-    app_deps = ["shape-lib>=1", "shape-util"]
-    lib_deps = ["shape-util>=1", "shape-win ; sys_platform == 'win32'"]
-    return (
-        make_wheel("shape-app", "1.0", requires_dist=app_deps),
-        make_wheel("shape-app", "1.0", requires_dist=app_deps, tag=LINUX, padding=60_000),
-        make_wheel("shape-app", "1.0", requires_dist=app_deps, tag=WINDOWS),
-        make_sdist("shape-app", "1.0", requires_dist=app_deps),
-        make_wheel("shape-lib", "1.0"),
-        make_wheel("shape-lib", "2.0", requires_dist=lib_deps, padding=40_000),
-        make_sdist("shape-lib", "2.0", requires_dist=lib_deps),
-        make_wheel("shape-util", "1.0"),
-        make_sdist("shape-util", "1.0"),
-        make_wheel("shape-tool", "1.0", requires_dist=["shape-util", "shape-src"]),
-        make_wheel(
-            "shape-tool", "1.0", requires_dist=["shape-util", "shape-src"], tag=LINUX
-        ),
-        make_sdist("shape-src", "1.0"),
-        make_wheel("shape-win", "1.0"),
-    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -106,10 +81,10 @@ def _index(
     shape: Shape, make_server: ServerFactory, root: Path
 ) -> tuple[str, IndexServer | None]:
     if shape.static:
-        write_static_index(_dists(), root / "mirror", pep658=shape.pep658)
+        write_static_index(shape_dists(), root / "mirror", pep658=shape.pep658)
         return (root / "mirror" / "simple").as_uri() + "/", None
     server = make_server(
-        list(_dists()),
+        list(shape_dists()),
         formats=shape.formats,
         pep658=shape.pep658,
         sizes=shape.sizes,
@@ -169,21 +144,10 @@ def _summary(lock: dict[str, Any]) -> dict[str, tuple[str, list[tuple[str, str]]
     return summary
 
 
-def _expected_summary(
-    pins: dict[str, str],
-) -> dict[str, tuple[str, list[tuple[str, str]]]]:
-    by_pin: dict[str, list[tuple[str, str]]] = {name: [] for name in pins}
-    for dist in _dists():
-        if pins.get(dist.project) == dist.version:
-            by_pin[dist.project].append((dist.filename, dist.sha256))
-    # every wheel of the version plus its sdist, for any platform: the lock is portable
-    return {name: (pins[name], sorted(files)) for name, files in by_pin.items()}
-
-
 def _assert_sizes(lock: dict[str, Any], shape: Shape) -> None:
     """A size is written only when it came for free: listed, or learnt by reading the
     metadata through the file (never by downloading a file for it)."""
-    by_name = {d.filename: d for d in _dists()}
+    by_name = {d.filename: d for d in shape_dists()}
     for package in lock["packages"]:
         metadata_file = package["tool"]["lockgen"]["metadata-file"]
         read_through = not shape.pep658 or metadata_file.endswith(".tar.gz")
@@ -217,7 +181,7 @@ def test_every_cache_state_writes_the_cold_bytes(
     cold = run.text("pylock.cold.toml")
     drain()
     lock = check_lock(tmp_path / "pylock.cold.toml")
-    assert _summary(lock) == _expected_summary(PINS_A)
+    assert _summary(lock) == expected_files(PINS_A)
     _assert_sizes(lock, shape)
 
     # no-op: the lock is up to date, nothing is asked of the index
@@ -253,7 +217,7 @@ def test_every_cache_state_writes_the_cold_bytes(
     run.lock("b.in", "pylock.b-cold.toml", "cache-b")
     assert run.text("pylock.b-shared.toml") == run.text("pylock.b-cold.toml")
     lock_b = check_lock(tmp_path / "pylock.b-cold.toml")
-    assert _summary(lock_b) == _expected_summary(PINS_B)
+    assert _summary(lock_b) == expected_files(PINS_B)
     _assert_sizes(lock_b, shape)
 
     # -j 1, cold: thread timing never shows in the bytes
@@ -304,5 +268,5 @@ def test_hydrate_a_lock_without_sizes(
     result = lockgen("hydrate", "pylock.toml", "-d", "wheelhouse", "--all")
     assert result.exit_code == 0, result.output
     fetched = sorted(p.name for p in (tmp_path / "wheelhouse").iterdir())
-    expected = _expected_summary(PINS_A)
+    expected = expected_files(PINS_A)
     assert fetched == sorted(f for _, files in expected.values() for f, _ in files)
