@@ -194,22 +194,23 @@ class IndexClient:
     def _load_metadata(self, dist: DistFile) -> CoreMetadata:
         """From the cache, else fetched (and cached with the artifact size it learnt).
 
-        The size is part of the answer whenever this index makes the read go through
-        the artifact (no PEP 658 file, no listed size), so a cache entry that lacks it
-        is refetched while online: a warm run writes the bytes a cold one does.
+        The artifact's size is part of the answer when the index lists none and makes
+        the read go through the file (no PEP 658 file): a cache entry that lacks it
+        (written by an older lockgen, or read through another index's PEP 658 file)
+        is refetched while online, so a warm run writes the bytes a cold one does.
         """
         key = Cache.metadata_key(dist.sha256, dist.url)
-        through_artifact = _reads_artifact(dist)
+        learns_size = dist.size is None and _reads_artifact(dist)
         hit = self._cached_metadata(key)
         offline = self._mode is CacheMode.OFFLINE and not is_local(dist.url)
         if hit is not None and (
-            offline or hit.artifact_size is not None or not through_artifact
+            offline or hit.artifact_size is not None or not learns_size
         ):
             return parse_core_metadata(
                 hit.data,
                 dist.filename,
                 MetadataSource(hit.source),
-                artifact_size=hit.artifact_size if through_artifact else None,
+                artifact_size=hit.artifact_size if learns_size else None,
             )
         if offline:
             raise OfflineError(
@@ -220,7 +221,7 @@ class IndexClient:
             read.data,
             dist.filename,
             read.source,
-            artifact_size=read.artifact_size if through_artifact else None,
+            artifact_size=read.artifact_size if learns_size else None,
         )
         if read.artifact_sha256 is not None and read.artifact_size is not None:
             self._downloads.seed(dist.url, (read.artifact_sha256, read.artifact_size))
@@ -371,9 +372,8 @@ class IndexClient:
         index's sha256."""
         if self._cache is None or dist.sha256 is None:
             return None
-        sha256 = dist.sha256.lower()
-        path = self._cache.verified_artifact(sha256)
-        return None if path is None else (path, sha256)
+        path = self._cache.verified_artifact(dist.sha256)
+        return None if path is None else (path, dist.sha256)
 
     @contextmanager
     def _spool(self) -> Iterator[tuple[IO[bytes], Path | None]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import tomli
@@ -21,18 +22,14 @@ TARGET = make_target("3.11", "linux_x86_64")
 
 
 def _file(
-    filename: str,
-    *,
-    sha256: str | None = "a" * 64,
-    url: str | None = None,
-    size: int | None = -1,
+    filename: str, *, sha256: str | None = "a" * 64, url: str | None = None
 ) -> DistFile:
     return DistFile(
         filename=filename,
         url=url or f"https://example.invalid/files/{filename}",
         index=INDEX,
         sha256=sha256,
-        size=(None if sha256 is None else 10) if size == -1 else size,
+        size=None if sha256 is None else 10,
         upload_time=datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
     )
 
@@ -127,10 +124,13 @@ def test_same_pins_give_same_text() -> None:
 def test_size_is_written_only_when_known_for_free() -> None:
     """No listed size: the metadata file's size (learnt by reading it) is written, the
     other files get none, and nothing is looked up for them."""
-    files = (
-        _file("e-1.0-py3-none-any.whl", size=None),
-        _file("e-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", size=None),
-        _file("e-1.0.tar.gz", size=None),
+    files = tuple(
+        replace(_file(name), size=None)
+        for name in (
+            "e-1.0-py3-none-any.whl",
+            "e-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+            "e-1.0.tar.gz",
+        )
     )
     data = tomli.loads(
         dumps(build_lock([_pin("e", "1.0", files, artifact_size=1234)], TARGET, _never))
@@ -147,7 +147,7 @@ def test_size_is_written_only_when_known_for_free() -> None:
 
 
 def test_listed_size_wins_over_a_learnt_one() -> None:
-    files = (_file("f-1.0-py3-none-any.whl", size=10),)
+    files = (_file("f-1.0-py3-none-any.whl"),)  # listed with size 10
     data = tomli.loads(
         dumps(build_lock([_pin("f", "1.0", files, artifact_size=999)], TARGET, _never))
     )
