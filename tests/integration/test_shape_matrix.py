@@ -4,7 +4,9 @@ One small but real graph (a root with platform wheels and an sdist, a dependency
 two versions, a small shared dependency, an sdist-only project) is served in each shape
 real indexes come in: JSON with sizes, hashes and PEP 658; JSON with neither sizes nor
 PEP 658; HTML with and without ``data-core-metadata`` (HTML never has sizes); a static
-``file://`` folder; nginx's validators, or none at all. For each shape, one server and
+``file://`` folder; nginx's validators, or none at all; servers that refuse or ignore
+ranges, or answer a short file's suffix range with a 200; an index without hashes.
+For each shape, one server and
 one sequence of runs through the CLI covers the cache states (cold, no-op, warm into a
 new output, warm with the previous lock and ``-U``, a second set sharing dependencies,
 ``--offline``, ``-j 1``); every one must write the cold run's bytes.
