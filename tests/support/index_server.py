@@ -398,6 +398,9 @@ class _Handler(BaseHTTPRequestHandler):
 class IndexServer:
     """PEP 503/691 index plus ``/files/``, with switches for every server fault lockgen handles.
 
+    ``validators`` picks the cache validators pages (and, for ``nginx``, files) carry;
+    see :data:`Validators`. HTML pages never list sizes (PEP 700 sizes are JSON only).
+
     ``fail`` maps a request path to statuses answered (in order, once each) before
     serving normally; ``corrupt``, ``truncate``, ``reset`` and ``slow`` are keyed by the
     served file name (``x.whl`` or ``x.whl.metadata``). All are plain attributes a test
