@@ -272,7 +272,7 @@ def test_hydrate_a_lock_without_sizes(
 ) -> None:
     """An HTML index lists no sizes and PEP 658 leaves none to learn: the lock has no
     size at all, and hydrate still checks every file's sha256."""
-    index_url, _ = _index(SHAPES["html-pep658"], make_server, tmp_path)
+    index_url, server = _index(SHAPES["html-pep658"], make_server, tmp_path)
     Locker(lockgen, tmp_path, index_url).lock("a.in", "pylock.toml", "cache")
     lock = tomli.loads((tmp_path / "pylock.toml").read_text())
     wheels = [w for p in lock["packages"] for w in p["wheels"]]
@@ -282,3 +282,11 @@ def test_hydrate_a_lock_without_sizes(
     fetched = sorted(p.name for p in (tmp_path / "wheelhouse").iterdir())
     expected = expected_files(PINS_A)
     assert fetched == sorted(f for _, files in expected.values() for f, _ in files)
+
+    assert server is not None
+    bad = lock["packages"][0]["wheels"][0]["url"].rsplit("/", 1)[1]
+    server.corrupt.add(bad)  # same length, one byte flipped: only the sha256 sees it
+    result = lockgen("hydrate", "pylock.toml", "-d", "other", "--all", "--no-cache")
+    assert result.exit_code == 1
+    assert "hash mismatch" in result.stderr and bad in result.stderr
+    assert not (tmp_path / "other" / bad).exists()
