@@ -17,13 +17,19 @@ from tests.support.wheels import Dist
 
 @pytest.fixture(autouse=True)
 def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test sees the machine's pip configuration, a configured index, or a shared
-    cache: each test starts with its own empty cache directory."""
+    """No test sees the machine's pip configuration (files or ``PIP_*`` index
+    settings), a configured index, or a shared cache: each test starts with its own
+    empty cache directory."""
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "no-xdg"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
     monkeypatch.setenv("LOCKGEN_CACHE_DIR", str(tmp_path / "cache"))
-    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
+    for name in (
+        "PIP_INDEX_URL",
+        "PIP_EXTRA_INDEX_URL",
+        "PIP_FIND_LINKS",
+        "PIP_NO_INDEX",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

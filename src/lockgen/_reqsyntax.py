@@ -45,7 +45,7 @@ _EDITABLE = "--editable"
 _PER_REQUIREMENT = frozenset({"--hash", "--config-settings"})
 _SUPPORTED = frozenset({
     REQUIREMENT, CONSTRAINT, "--index-url", "--extra-index-url", "--pre",
-    "--only-binary", "--no-binary",
+    "--only-binary", "--no-binary", "--find-links", "--no-index",
 })  # fmt: skip
 
 

@@ -38,6 +38,11 @@ _EXTRA_HELP = (
     "index that has the project, never a mix, so a public index cannot shadow a "
     "private one (dependency confusion)."
 )
+_FIND_LINKS_HELP = (
+    "A directory of wheels and sdists, an HTML page of links, or a file:// URL of "
+    "either (repeatable). Its files are merged with the index's, as in pip."
+)
+_NO_INDEX_HELP = "Ignore every index (command line, files, pip config); use only -f."
 _PLATFORM_HELP = (
     "Lock for another platform: linux_x86_64 (= manylinux_2_28), manylinux_2_17_aarch64, "
     "musllinux_1_2_x86_64, macosx_11_0_arm64, win_amd64, ..."
@@ -125,6 +130,15 @@ def main() -> None:
     metavar="URL",
     help=_EXTRA_HELP,
 )
+@click.option(
+    "-f",
+    "--find-links",
+    "find_links",
+    multiple=True,
+    metavar="PATH_OR_URL",
+    help=_FIND_LINKS_HELP,
+)
+@click.option("--no-index", is_flag=True, help=_NO_INDEX_HELP)
 @click.option("--pre", is_flag=True, help="Allow pre-releases.")
 @click.option(
     "--only-binary",
@@ -173,6 +187,8 @@ def lock(
     output: str,
     index_url: str | None,
     extra_index_urls: tuple[str, ...],
+    find_links: tuple[str, ...],
+    no_index: bool,
     pre: bool,
     only_binary: tuple[str, ...],
     no_binary: tuple[str, ...],
@@ -212,6 +228,8 @@ def lock(
         output=output,
         index_url=index_url,
         extra_index_urls=extra_index_urls,
+        find_links=find_links,
+        no_index=no_index,
         pre=pre,
         only_binary=only_binary,
         no_binary=no_binary,
@@ -422,7 +440,11 @@ def _check_output(output: str) -> None:
 
 def _run(options: LockOptions, *, quiet: bool, verbose: bool) -> None:
     from lockgen.lock import run_lock
+    from lockgen.pipconfig import ignored_notes, read_pip_settings
 
+    if not quiet:
+        for note in ignored_notes(read_pip_settings(os.environ)):
+            click.echo(note, err=True)
     progress = LockDisplay(
         _stderr, live=not quiet and sys.stderr.isatty(), verbose=verbose and not quiet
     )

@@ -110,7 +110,8 @@ def fetch(
     """Make ``dest/artifact.filename`` hold the verified artifact; see the module doc.
 
     With a cache, a file already kept there is linked (or copied) instead of
-    downloaded, and a downloaded one is kept for next time.
+    downloaded, and a downloaded one is kept for next time (a local one is not: it is
+    on disk already).
     """
     final = dest / artifact.filename
     if final.is_file() and _matches(final, artifact):
@@ -121,20 +122,21 @@ def fetch(
         return Fetched(
             artifact=artifact, path=final, status="from-cache", transferred=0
         )
-    if (
-        offline
-        and artifact.path is None
-        and not (artifact.url or "").startswith("file:")
-    ):
+    if offline and not _is_local(artifact):
         raise LockgenError(f"{artifact.filename}: offline, and it is not cached")
     transferred = _fetch_into(client, artifact, part, on_bytes, cancelled)
     part.replace(final)
-    if cache is not None:
+    if cache is not None and not _is_local(artifact):
         with contextlib.suppress(OSError, ValueError):
             cache.add_artifact(final, artifact.sha256)
     return Fetched(
         artifact=artifact, path=final, status="fetched", transferred=transferred
     )
+
+
+def _is_local(artifact: Artifact) -> bool:
+    """A lock ``path`` or ``file://`` URL: already on disk, so not worth caching."""
+    return artifact.path is not None or (artifact.url or "").startswith("file:")
 
 
 def _from_cache(cache: Cache, artifact: Artifact, part: Path) -> bool:

@@ -90,16 +90,30 @@ class IndexPageError(LockgenError, ValueError):
 
 
 class ProjectNotFoundError(LockgenError):
-    """No configured index knows the project."""
+    """No configured index or find-links location knows the project."""
 
-    def __init__(self, name: str, indexes: Sequence[str]) -> None:
+    def __init__(
+        self, name: str, indexes: Sequence[str], find_links: Sequence[str] = ()
+    ) -> None:
         self.name = name
         self.indexes = tuple(indexes)
+        self.find_links = tuple(find_links)
         super().__init__(name)
 
     def __str__(self) -> str:
-        where = ", ".join(self.indexes)
-        return f"no project named {self.name!r} on {where}"
+        places = []
+        if self.indexes:
+            places.append("on " + ", ".join(self.indexes))
+        if self.find_links:
+            places.append("in --find-links " + ", ".join(self.find_links))
+        if not places:
+            return (
+                f"no project named {self.name!r}: --no-index ignores every index "
+                "and no --find-links location is given"
+            )
+        where = " or ".join(places)
+        no_index = "" if self.indexes else " (--no-index ignores every index)"
+        return f"no project named {self.name!r} {where}{no_index}"
 
 
 class MetadataError(LockgenError, ValueError):

@@ -11,6 +11,8 @@ for free (the range's ``Content-Range`` total, or the download), which the lock
 records when the index gives none; a whole file is never fetched just for its size.
 Several indexes are searched in order and a project's files come from
 the first index that has it, so a public index can never shadow a private project.
+Files from find-links locations (:mod:`lockgen.findlinks`) are merged with them, as
+pip and uv merge them: find-links are local choices the user made explicitly.
 
 With a :class:`~lockgen.cache.Cache`, pages are revalidated (a 304 costs one small
 request), metadata is read once per artifact ever (it is immutable: keyed by the
@@ -40,6 +42,7 @@ from lockgen.errors import (
     RangeUnsupportedError,
     check_digest,
 )
+from lockgen.findlinks import FindLinks, local_file, local_metadata, local_sha256
 from lockgen.models import DistKind, MetadataSource, parse_filename
 from lockgen.range_reader import (
     REFUSED,
@@ -118,6 +121,7 @@ class IndexClient:
         cache: Cache | None = None,
         mode: CacheMode = CacheMode.NORMAL,
         on_event: Callable[[str], None] | None = None,
+        find_links: Sequence[str] = (),
     ) -> None:
         self._client = client
         self.indexes = tuple(url if url.endswith("/") else url + "/" for url in indexes)
@@ -128,11 +132,29 @@ class IndexClient:
         self._pages: SingleFlight[str, tuple[DistFile, ...]] = SingleFlight()
         self._metadata: SingleFlight[str, CoreMetadata] = SingleFlight()
         self._downloads: SingleFlight[str, tuple[str, int]] = SingleFlight()
+        self._find_links = FindLinks(find_links, self._page)
 
     # -- project pages -------------------------------------------------------------
     def list_files(self, name: NormalizedName) -> tuple[DistFile, ...]:
-        """Files of ``name`` from the first index that has the project (fetched once)."""
-        return self._pages.get(name, lambda: self._fetch_files(name))
+        """Files of ``name`` from the find-links locations, then from the first index
+        that has the project (fetched once).
+
+        Find-links files are merged with the index's, as pip and uv do; a file name
+        found in both comes from find-links (pip tries those candidates first).
+        """
+        return self._pages.get(name, lambda: self._merged_files(name))
+
+    def _merged_files(self, name: NormalizedName) -> tuple[DistFile, ...]:
+        linked = self._find_links.files(name)
+        try:
+            indexed = self._fetch_files(name)
+        except ProjectNotFoundError:
+            if not linked:
+                locations = self._find_links.locations
+                raise ProjectNotFoundError(name, self.indexes, locations) from None
+            indexed = ()
+        names = {d.filename for d in linked}
+        return (*linked, *(d for d in indexed if d.filename not in names))
 
     def _fetch_files(self, name: NormalizedName) -> tuple[DistFile, ...]:
         for index in self.indexes:
@@ -188,7 +210,15 @@ class IndexClient:
 
     # -- metadata ------------------------------------------------------------------
     def get_metadata(self, dist: DistFile) -> CoreMetadata:
-        """Core metadata of a wheel or sdist (fetched once per file URL, ever)."""
+        """Core metadata of a wheel or sdist (fetched once per file URL, ever).
+
+        A local find-links file is read in place and never cached: it may change.
+        """
+        local = local_file(dist)
+        if local is not None:
+            return self._metadata.get(
+                dist.url, lambda: _parse_local_metadata(local, dist)
+            )
         return self._metadata.get(dist.url, lambda: self._load_metadata(dist))
 
     def _load_metadata(self, dist: DistFile) -> CoreMetadata:
@@ -324,7 +354,13 @@ class IndexClient:
     # -- whole files ---------------------------------------------------------------
     def get_sha256(self, dist: DistFile) -> tuple[str, int]:
         """The sha256 and size of ``dist``, downloading it once if nobody has yet
-        (reading its metadata may have: then that download's answer is reused)."""
+        (reading its metadata may have: then that download's answer is reused).
+
+        A local find-links file is hashed in place (not copied into the cache).
+        """
+        local = local_file(dist)
+        if local is not None:
+            return self._downloads.get(dist.url, lambda: local_sha256(local, dist))
         return self._downloads.get(dist.url, lambda: self._hash_by_download(dist))
 
     def _hash_by_download(self, dist: DistFile) -> tuple[str, int]:
@@ -414,6 +450,11 @@ def _reads_artifact(dist: DistFile) -> bool:
     parsed = parse_filename(dist.filename)
     sdist = parsed is not None and parsed.kind is DistKind.SDIST
     return sdist or dist.core_metadata is None
+
+
+def _parse_local_metadata(path: Path, dist: DistFile) -> CoreMetadata:
+    data, source = local_metadata(path, dist)
+    return parse_core_metadata(data, dist.filename, source)
 
 
 def _copy_hashing(response: Response, fh: IO[bytes]) -> tuple[str, int]:

@@ -29,7 +29,7 @@ from resolvelib import BaseReporter
 
 from lockgen.environment import make_target
 from lockgen.errors import LockFileError, LockgenError
-from lockgen.pipconfig import default_index_url
+from lockgen.pipconfig import builtin_index_url, read_pip_settings
 from lockgen.provider import Policy, Req, Selector, root_requirements
 from lockgen.relock import inputs_digest, known_hashes, pinned_versions, stale_reason
 from lockgen.requirements import parse_requirements
@@ -77,6 +77,8 @@ class LockOptions:
     output: str = "pylock.toml"
     index_url: str | None = None
     extra_index_urls: Sequence[str] = ()
+    find_links: Sequence[str] = ()
+    no_index: bool = False
     pre: bool = False
     only_binary: Sequence[str] = ()
     no_binary: Sequence[str] = ()
@@ -115,6 +117,7 @@ class _Inputs:
     requirements: RequirementsInput
     target: Target
     indexes: list[str]
+    find_links: list[str]
     credentials: dict[str, tuple[str, str]]
     digest: str
 
@@ -133,7 +136,10 @@ def run_lock(
     if options.check and reason is not None:
         raise OutOfDateError(f"{options.output} is out of date: {reason}")
     if options.check or (
-        reason is None and not options.upgrade and not options.upgrade_packages
+        reason is None
+        and not options.upgrade
+        and not options.upgrade_packages
+        and not options.refresh
     ):
         assert existing is not None
         text, data = existing
@@ -171,7 +177,14 @@ def _resolve_and_write(
         return known.get(dist.url) or repository.get_sha256(dist)
 
     _hash_unhashed(pins, sha256_of, known, options.jobs)
-    lock = build_lock(pins, inputs.target, sha256_of, tool={"inputs": inputs.digest})
+    lock_dir = None if options.output == "-" else Path(options.output).parent
+    lock = build_lock(
+        pins,
+        inputs.target,
+        sha256_of,
+        tool={"inputs": inputs.digest},
+        lock_dir=lock_dir,
+    )
     text = dumps(lock)
     if options.output != "-":
         write_atomically(Path(options.output), text)
@@ -207,7 +220,12 @@ def _open_index(
     elif options.refresh:
         mode = CacheMode.REFRESH
     repository = IndexClient(
-        client, inputs.indexes, cache=cache, mode=mode, on_event=progress.detail
+        client,
+        inputs.indexes,
+        cache=cache,
+        mode=mode,
+        on_event=progress.detail,
+        find_links=inputs.find_links,
     )
     return client, repository
 
@@ -239,9 +257,11 @@ def _resolve(
     from lockgen.prefetch import Prefetcher
     from lockgen.resolve import resolve
 
+    given = inputs.requirements.requirements
     roots = root_requirements(
-        (r.requirement for r in inputs.requirements.requirements),
+        (r.requirement for r in given),
         inputs.target.environment(),
+        (r.source for r in given),
     )
     selector = Selector(inputs.target, policy)  # one memo for prefetcher and resolver
     prefetcher = None
@@ -254,7 +274,7 @@ def _resolve(
             inputs.target,
             policy,
             reporter,
-            hint=prefetcher.hint if prefetcher else None,
+            lookahead=prefetcher,
             selector=selector,
         )
     finally:
@@ -284,12 +304,16 @@ def _gather(
 ) -> _Inputs:
     requirements = _read_requirements(options, read_text, environ)
     target = make_target(options.python_version, options.platform)
-    indexes, credentials = _indexes(options, requirements, environ)
-    digest = inputs_digest(requirements, target, indexes)
+    indexes, find_links, credentials = _locations(options, requirements, environ)
+    no_index = options.no_index or requirements.no_index
+    digest = inputs_digest(
+        requirements, target, indexes, find_links=find_links, no_index=no_index
+    )
     return _Inputs(
         requirements=requirements,
         target=target,
         indexes=indexes,
+        find_links=find_links,
         credentials=credentials,
         digest=digest,
     )
@@ -312,26 +336,60 @@ def _read_requirements(
     )
 
 
-def _indexes(
+def _locations(
     options: LockOptions, inputs: RequirementsInput, environ: Mapping[str, str]
-) -> tuple[list[str], dict[str, tuple[str, str]]]:
-    """Index URLs in search order, credential-free, and the credentials per host."""
-    first = options.index_url or inputs.index_url or default_index_url(environ)
+) -> tuple[list[str], list[str], dict[str, tuple[str, str]]]:
+    """Index URLs in search order and find-links locations, credential-free, and
+    the credentials per host.
+
+    pip's configured extra indexes are searched after the ones given here, as the
+    defaults they are; ``--no-index`` (here or in a file) drops every index.
+    """
+    credentials: dict[str, tuple[str, str]] = {}
+    indexes: list[str] = []
+    if not (options.no_index or inputs.no_index):
+        for url in _index_urls(options, inputs, environ):
+            clean = _without_credentials(url, credentials)
+            clean = clean if clean.endswith("/") else clean + "/"
+            if clean not in indexes:
+                indexes.append(clean)
+    find_links: list[str] = []
+    # command-line paths are relative to the current directory; the files' are
+    # already joined to their file's directory
+    given = [p if "://" in p else os.path.normpath(p) for p in options.find_links]
+    for location in [*given, *inputs.find_links]:
+        clean = _without_credentials(location, credentials)
+        if clean not in find_links:
+            find_links.append(clean)
+    return indexes, find_links, credentials
+
+
+def _index_urls(
+    options: LockOptions, inputs: RequirementsInput, environ: Mapping[str, str]
+) -> list[str]:
+    """The command line's, the files', then pip's configured ones (or its default)."""
+    pip = read_pip_settings(environ)
+    first = (
+        options.index_url or inputs.index_url or pip.index_url or builtin_index_url()
+    )
     if first is None:
         raise LockgenError(
             "no index configured and no pip to ask for its default: pass --index-url URL"
         )
-    urls = [first, *options.extra_index_urls, *inputs.extra_index_urls]
-    indexes: list[str] = []
-    credentials: dict[str, tuple[str, str]] = {}
-    for url in urls:
-        clean, secret = strip_credentials(url)
-        if secret is not None:
-            credentials[urlsplit(clean).netloc] = secret
-        clean = clean if clean.endswith("/") else clean + "/"
-        if clean not in indexes:
-            indexes.append(clean)
-    return indexes, credentials
+    return [
+        first,
+        *options.extra_index_urls,
+        *inputs.extra_index_urls,
+        *pip.extra_index_urls,
+    ]
+
+
+def _without_credentials(url: str, credentials: dict[str, tuple[str, str]]) -> str:
+    """``url`` without userinfo, which goes to ``credentials`` (per host) instead."""
+    clean, secret = strip_credentials(url)
+    if secret is not None:
+        credentials[urlsplit(clean).netloc] = secret
+    return clean
 
 
 def _existing(output: str) -> tuple[str, dict[str, Any]] | None:
@@ -366,7 +424,9 @@ def _constraints(
     constraints: Sequence[InputRequirement], environment: Mapping[str, str]
 ) -> dict[NormalizedName, list[Req]]:
     by_name: dict[NormalizedName, list[Req]] = {}
-    for req in root_requirements((c.requirement for c in constraints), environment):
+    requirements = (c.requirement for c in constraints)
+    origins = (c.source for c in constraints)
+    for req in root_requirements(requirements, environment, origins):
         by_name.setdefault(req.name, []).append(req)  # Req names are normalised
     return by_name
 

@@ -10,6 +10,11 @@ same inputs and index state give the same bytes.
 lists it, the file was downloaded anyway (no sha256 on the index), or reading the
 locked metadata went through the file (a range read's ``Content-Range`` total, a
 whole download). A file is never downloaded to learn its size.
+
+A file found in a local find-links location is written as a ``path`` relative to the
+lock's directory when it lies inside that directory (a wheelhouse committed beside the
+lock stays portable); otherwise as its absolute ``file://`` URL, which is what pip and
+uv write for every find-links file.
 """
 
 from __future__ import annotations
@@ -32,9 +37,11 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from lockgen.errors import LockFileError
+from lockgen.findlinks import local_file
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
+    from pathlib import Path
 
     from lockgen.environment import Target
     from lockgen.models import CoreMetadata, DistFile
@@ -51,12 +58,14 @@ def build_lock(
     sha256_of: Callable[[DistFile], tuple[str, int | None]],
     *,
     tool: Mapping[str, Any] | None = None,
+    lock_dir: Path | None = None,
 ) -> Pylock:
     """The lock for ``pins`` resolved for ``target`` (:func:`dumps` validates it).
 
     ``sha256_of`` gives the sha256 (and size, if known) of a file the index lists
     without a sha256. ``tool`` becomes the top-level ``[tool.lockgen]`` table (the
-    input digest).
+    input digest); ``lock_dir`` is where the lock goes (``None``: stdout), for
+    relative paths.
     """
     lock = Pylock(
         lock_version=Version("1.0"),
@@ -66,7 +75,7 @@ def build_lock(
         dependency_groups=[],
         default_groups=[],
         created_by=CREATED_BY,
-        packages=[_package(pin, sha256_of) for pin in pins],
+        packages=[_package(pin, sha256_of, lock_dir) for pin in pins],
         tool={"lockgen": dict(tool)} if tool else None,
     )
     return lock
@@ -95,7 +104,9 @@ def loads(text: str, path: str) -> Pylock:
 
 
 def _package(
-    pin: Pin, sha256_of: Callable[[DistFile], tuple[str, int | None]]
+    pin: Pin,
+    sha256_of: Callable[[DistFile], tuple[str, int | None]],
+    lock_dir: Path | None,
 ) -> Package:
     """One ``[[packages]]`` entry.
 
@@ -103,16 +114,17 @@ def _package(
     the sha256 of the exact bytes and its Requires-Dist: a range read is covered by no
     hash, so ``hydrate`` compares the real wheel's METADATA with this record and can
     say which dependency lines differ. How the bytes were fetched is not recorded: it
-    can depend on timing and on the cache, and the lock must not.
+    can depend on timing and on the cache, and the lock must not. ``index`` is the
+    index that listed the files, if one did (find-links files have none).
     """
     metadata = pin.metadata
     wheels = [
-        PackageWheel(**_artifact_fields(d, sha256_of, metadata))
+        PackageWheel(**_artifact_fields(d, sha256_of, metadata, lock_dir))
         for d in pin.files
         if d.filename.endswith(".whl")
     ]
     sdists = [
-        PackageSdist(**_artifact_fields(d, sha256_of, metadata))
+        PackageSdist(**_artifact_fields(d, sha256_of, metadata, lock_dir))
         for d in pin.files
         if not d.filename.endswith(".whl")
     ]
@@ -121,7 +133,7 @@ def _package(
         version=pin.version,
         requires_python=metadata.requires_python,
         dependencies=[{"name": name} for name in pin.dependencies],
-        index=pin.files[0].index,
+        index=next((d.index for d in pin.files if d.index), None),
         sdist=sdists[0] if sdists else None,
         wheels=wheels or None,
         tool={
@@ -138,6 +150,7 @@ def _artifact_fields(
     dist: DistFile,
     sha256_of: Callable[[DistFile], tuple[str, int | None]],
     metadata: CoreMetadata,
+    lock_dir: Path | None,
 ) -> dict[str, Any]:
     """A file's table: its size only when known for free (see the module docstring)."""
     sha256, size = dist.sha256, dist.size
@@ -146,11 +159,24 @@ def _artifact_fields(
         size = downloaded if size is None else size
     if size is None and dist.filename == metadata.filename:
         size = metadata.artifact_size
-    basename = posixpath.basename(urlsplit(dist.url).path)
+    path = _relative_path(dist, lock_dir)
+    basename = posixpath.basename(path or urlsplit(dist.url).path)
     return {
         "name": None if basename == dist.filename else dist.filename,
         "upload_time": dist.upload_time,
-        "url": dist.url,
+        "url": None if path else dist.url,
+        "path": path,
         "size": size,
         "hashes": {"sha256": sha256},
     }
+
+
+def _relative_path(dist: DistFile, lock_dir: Path | None) -> str | None:
+    """A local find-links file's path relative to ``lock_dir``, if it lies inside."""
+    local = local_file(dist)
+    if local is None or lock_dir is None:
+        return None
+    try:
+        return local.resolve().relative_to(lock_dir.resolve()).as_posix()
+    except ValueError:
+        return None

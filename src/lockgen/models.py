@@ -60,7 +60,7 @@ class DistFile:
     """One file a simple index lists for a project.
 
     ``url`` is absolute and credential-free; ``index`` is the base URL of the index page
-    that listed it (ending in ``/``). ``sha256`` is ``None`` when the index gave no
+    that listed it (ending in ``/``), or ``""`` for a file found through find-links. ``sha256`` is ``None`` when the index gave no
     sha256. ``core_metadata`` is ``None`` when no PEP 658 file is advertised, ``""``
     when one is advertised without a hash, else its sha256.
     """

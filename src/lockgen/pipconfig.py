@@ -1,9 +1,18 @@
-"""The index lockgen uses when none is given: the one pip is configured with.
+"""What lockgen takes from pip's configuration, read with pip's own precedence.
 
-Order, as pip resolves it: ``PIP_INDEX_URL``; then ``index-url`` from pip's config
-files (``PIP_CONFIG_FILE`` over the site file over the user files over the global
-ones; ``[install]`` over ``[global]``); then the default built into the installed pip,
-read from pip itself at run time so lockgen never hard-codes a public host.
+lockgen honours pip's ``index-url`` and ``extra-index-url`` as defaults under the
+command line and the requirements files. It does not honour ``find-links`` and
+``no-index``: they usually name machine-local paths, and following them would make a
+committed lock depend on the machine that wrote it. :func:`ignored_notes` says so.
+
+Precedence, as pip's option parser applies it: a non-empty ``PIP_<NAME>`` environment
+variable beats the ``[install]`` section, which beats ``[global]``; within a section
+the config file of highest priority wins (``PIP_CONFIG_FILE`` over the site file over
+the user files over the global ones). ``PIP_CONFIG_FILE=/dev/null`` loads no file at
+all, as in pip. List options (``extra-index-url``, ``find-links``) are
+whitespace-separated. Without any configured index, the default built into the
+installed pip is read from pip itself at run time, so lockgen never hard-codes a
+public host.
 """
 
 from __future__ import annotations
@@ -12,30 +21,72 @@ import configparser
 import importlib
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-__all__ = ["default_index_url"]
+__all__ = [
+    "PipSettings",
+    "builtin_index_url",
+    "default_index_url",
+    "ignored_notes",
+    "read_pip_settings",
+]
 
 _SECTIONS = ("global", "install")
+_KEYS = ("index-url", "extra-index-url", "find-links", "no-index")
+_TRUE = frozenset({"y", "yes", "t", "true", "on", "1"})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PipSettings:
+    """The index settings pip's environment and config files give."""
+
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+
+
+def read_pip_settings(environ: Mapping[str, str]) -> PipSettings:
+    """pip's configured index settings (without pip's built-in default index)."""
+    values = _configured_values(environ)
+    index_url = values.get("index-url", "").split()
+    return PipSettings(
+        index_url=index_url[0] if index_url else None,
+        extra_index_urls=tuple(values.get("extra-index-url", "").split()),
+        find_links=tuple(values.get("find-links", "").split()),
+        no_index=values.get("no-index", "").strip().lower() in _TRUE,
+    )
 
 
 def default_index_url(environ: Mapping[str, str]) -> str | None:
     """The index URL pip would use, or ``None`` when neither config nor pip exists."""
-    from_env = environ.get("PIP_INDEX_URL", "").split()
-    if from_env:
-        return from_env[0]
-    configured = _configured_index_url(environ)
-    if configured is not None:
-        return configured
-    return _builtin_index_url()
+    return read_pip_settings(environ).index_url or builtin_index_url()
 
 
-def _configured_index_url(environ: Mapping[str, str]) -> str | None:
-    value: str | None = None
+def ignored_notes(settings: PipSettings) -> list[str]:
+    """One line per pip setting lockgen deliberately does not follow."""
+    notes = []
+    if settings.find_links:
+        notes.append(
+            f"note: pip's configured find-links ({' '.join(settings.find_links)}) "
+            "is not used by lockgen; pass --find-links to use it"
+        )
+    if settings.no_index:
+        notes.append(
+            "note: pip's configured no-index is not used by lockgen; "
+            "pass --no-index to use it"
+        )
+    return notes
+
+
+def _configured_values(environ: Mapping[str, str]) -> dict[str, str]:
+    """Each key's winning non-empty value: environment, then ``[install]``, ``[global]``."""
+    by_section: dict[str, dict[str, str]] = {section: {} for section in _SECTIONS}
     for path in _config_files(environ):
         parser = configparser.RawConfigParser()
         try:
@@ -43,14 +94,23 @@ def _configured_index_url(environ: Mapping[str, str]) -> str | None:
         except (configparser.Error, UnicodeDecodeError):
             continue
         for section in _SECTIONS:
-            if parser.has_option(section, "index-url"):
-                value = parser.get(section, "index-url").split()[0]
-    return value
+            for key in _KEYS:
+                if parser.has_option(section, key):
+                    by_section[section][key] = parser.get(section, key)
+    env = {
+        key: environ.get("PIP_" + key.upper().replace("-", "_"), "") for key in _KEYS
+    }
+    values: dict[str, str] = {}
+    for layer in (by_section["global"], by_section["install"], env):
+        values.update({key: value for key, value in layer.items() if value.strip()})
+    return values
 
 
 def _config_files(environ: Mapping[str, str]) -> Iterator[Path]:
     """Config files in increasing priority, as pip's ``iter_config_files`` orders them."""
     env_file = environ.get("PIP_CONFIG_FILE")
+    if env_file == os.devnull:  # pip: "skipping loading configuration files"
+        return
     xdg_dirs = environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
     for folder in xdg_dirs.split(os.pathsep):
         yield Path(folder, "pip", "pip.conf")
@@ -63,11 +123,12 @@ def _config_files(environ: Mapping[str, str]) -> Iterator[Path]:
         config_home = environ.get("XDG_CONFIG_HOME") or str(home / ".config")
         yield Path(config_home, "pip", "pip.conf")
     yield Path(sys.prefix, "pip.conf")
-    if env_file and env_file != os.devnull:
+    if env_file:
         yield Path(env_file)
 
 
-def _builtin_index_url() -> str | None:
+def builtin_index_url() -> str | None:
+    """The default index of the pip installed beside lockgen, if there is one."""
     try:
         module = importlib.import_module("pip._internal.models.index")
     except ImportError:

@@ -4,7 +4,9 @@ of the candidate the resolver will most likely pick, on a bounded thread pool.
 resolvelib asks one question at a time; without this, a cold lock would cost one
 round trip per page and per metadata file, back to back. The prefetcher hears every
 requirement as soon as the provider knows it, fetches that project's page, picks the
-likely file with the provider's own selection policy and fetches its metadata. It
+likely file with the provider's own selection policy and fetches its metadata; when
+the resolver backtracks over a project, it also hears the next few candidates and
+fetches their metadata together rather than one round trip at a time. It
 never decides anything: the resolver still asks the index client, which is
 single-flight, so it gets the prefetched answer (or waits for the request in flight)
 and the result is identical to a serial run. Failures are left for the resolver to
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
     from packaging.utils import NormalizedName
 
+    from lockgen.models import DistFile
     from lockgen.provider import Req, Selector
     from lockgen.repository import Repository
 
@@ -38,9 +41,10 @@ class Prefetcher:
         self._selector = selector
         self._pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="prefetch")
         self._seen: set[tuple[NormalizedName, str, frozenset[NormalizedName]]] = set()
+        self._files: set[str] = set()
         self._lock = threading.Lock()
 
-    def hint(self, reqs: Sequence[Req]) -> None:
+    def requirements(self, reqs: Sequence[Req]) -> None:
         """Requirements just learnt (from the resolver, or from a prefetched file)."""
         for req in reqs:
             key = (req.name, str(req.specifier), req.extras)
@@ -69,7 +73,26 @@ class Prefetcher:
                 deps += self._selector.requires(metadata, req.extras)
         except Exception:  # noqa: BLE001 - memoised; the resolver meets it if it matters
             return
-        self.hint(deps)
+        self.requirements(deps)
+
+    def candidates(self, files: Sequence[DistFile]) -> None:
+        """Metadata of candidates the resolver is about to try while backtracking."""
+        for dist in files:
+            with self._lock:
+                if dist.url in self._files:
+                    continue
+                self._files.add(dist.url)
+            try:
+                self._pool.submit(self._fetch_metadata, dist)
+            except RuntimeError:  # closed: resolution is over
+                return
+
+    def _fetch_metadata(self, dist: DistFile) -> None:
+        try:
+            metadata = self._repository.get_metadata(dist)
+        except Exception:  # noqa: BLE001 - memoised; the resolver meets it if it matters
+            return
+        self.requirements(self._selector.requires(metadata, frozenset()))
 
     def close(self) -> None:
         """Drop speculative work not started yet and wait for what is running."""

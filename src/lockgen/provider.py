@@ -14,26 +14,32 @@ Policy, in one place:
   or always with ``--pre``;
 - ``name[extra]`` is its own identifier whose candidate depends on ``name==version``,
   as pip does, so extras never split a project into two versions;
-- a distribution's Requires-Python becomes a dependency on the pseudo-project
-  ``<python>``, so an incompatible release is backtracked over like any conflict.
+- a distribution whose Requires-Python excludes the target depends on the
+  pseudo-project ``<python>``, which never has a candidate: the release is rejected
+  and backtracked over like any conflict, and the conflict names its Requires-Python;
+- a project that no index has has no candidates (the release that needs it is
+  backtracked over, as pip and uv do); :attr:`LockgenProvider.missing` remembers it
+  so the explanation can say so;
+- among a version's wheels the best tag wins, then the highest build tag, as
+  installers choose: its METADATA is the one the resolver reads.
 """
 
 from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from resolvelib import AbstractProvider
 
-from lockgen.errors import UnsupportedError
+from lockgen.errors import MetadataError, ProjectNotFoundError, UnsupportedError
 from lockgen.models import DistKind, parse_filename
 from lockgen.singleflight import SingleFlight
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
 
     from packaging.requirements import Requirement
     from packaging.version import Version
@@ -46,8 +52,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PYTHON",
+    "UNUSABLE",
     "Candidate",
     "LockgenProvider",
+    "Lookahead",
     "Policy",
     "Req",
     "Selector",
@@ -56,6 +64,9 @@ __all__ = [
 
 #: Identifier of the pseudo-project that carries Requires-Python constraints.
 PYTHON = NormalizedName("<python>")
+#: Identifier of the pseudo-project a release lockgen cannot use depends on (its
+#: metadata is unreadable or dynamic): like ``<python>``, it has no candidate.
+UNUSABLE = NormalizedName("<unusable>")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -66,6 +77,8 @@ class Req:
     extras: frozenset[NormalizedName] = frozenset()
     specifier: SpecifierSet = field(default_factory=SpecifierSet)
     text: str
+    #: Where the user wrote it (``file:line``), for explanations; None for metadata.
+    origin: str | None = field(default=None, compare=False)
 
     @property
     def identifier(self) -> str:
@@ -81,7 +94,9 @@ class Req:
         )
 
     @classmethod
-    def from_requirement(cls, requirement: Requirement) -> Req:
+    def from_requirement(
+        cls, requirement: Requirement, origin: str | None = None
+    ) -> Req:
         """Adapt a PEP 508 requirement (markers are evaluated by the caller)."""
         if requirement.url:
             raise UnsupportedError(
@@ -92,6 +107,7 @@ class Req:
             extras=frozenset(canonicalize_name(e) for e in requirement.extras),
             specifier=requirement.specifier,
             text=_requirement_text(requirement),
+            origin=origin,
         )
 
 
@@ -112,6 +128,25 @@ class Candidate:
     def identifier(self) -> str:
         """The identifier this candidate answers (see :attr:`Req.identifier`)."""
         return _identifier(self.name, self.extras)
+
+
+class _Ranked(NamedTuple):
+    """A usable file with what orders it: tag rank, build tag, name."""
+
+    rank: int
+    build: tuple[int, str] | tuple[()]
+    filename: str
+    dist: DistFile
+
+
+def _best_first(entries: list[_Ranked]) -> tuple[DistFile, ...]:
+    """Best tag first; among equal tags the highest build tag (what an installer
+    takes, so its METADATA is what the lock must describe); then by name, for a
+    stable order. Three stable sorts, least significant key first."""
+    entries = sorted(entries, key=operator.attrgetter("filename"))
+    entries.sort(key=operator.attrgetter("build"), reverse=True)
+    entries.sort(key=operator.attrgetter("rank"))
+    return tuple(entry.dist for entry in entries)
 
 
 def _identifier(name: str, extras: frozenset[NormalizedName]) -> str:
@@ -168,7 +203,7 @@ class Selector:
         self, name: NormalizedName, files: Iterable[DistFile], *, allow_yanked: bool
     ) -> dict[Version, tuple[DistFile, ...]]:
         """Usable files by version, best first (see the module docstring)."""
-        ranked: dict[Version, list[tuple[int, str, DistFile]]] = {}
+        ranked: dict[Version, list[_Ranked]] = {}
         for dist in files:
             if dist.yanked and not allow_yanked:
                 continue
@@ -177,14 +212,9 @@ class Selector:
                 continue
             rank = self._rank(parsed, dist)
             if rank is not None:
-                entry = (rank, dist.filename, dist)
+                entry = _Ranked(rank, parsed.build, dist.filename, dist)
                 ranked.setdefault(parsed.version, []).append(entry)
-        return {
-            version: tuple(
-                d for _, _, d in sorted(files, key=operator.itemgetter(0, 1))
-            )
-            for version, files in ranked.items()
-        }
+        return {version: _best_first(entries) for version, entries in ranked.items()}
 
     def ordered_versions(
         self, name: NormalizedName, versions: Iterable[Version], reqs: Sequence[Req]
@@ -255,25 +285,58 @@ class Selector:
         return known
 
 
+#: Candidates whose metadata is fetched ahead once the resolver rejects or
+#: backtracks over one of a project's candidates: it would otherwise read them one
+#: by one, each a round trip, while they keep failing (sphinx with docutils>=0.23
+#: walks 80 releases).
+_AHEAD = 8
+
+
+class Lookahead(Protocol):
+    """What an I/O layer hears so it can fetch ahead; it must not change answers."""
+
+    def requirements(self, reqs: Sequence[Req]) -> None:
+        """Requirements just learnt (their projects' pages will be needed)."""
+
+    def candidates(self, files: Sequence[DistFile]) -> None:
+        """Files whose metadata the resolver will probably read next."""
+
+
 class LockgenProvider(AbstractProvider[Req, Candidate, str]):
     """Answers resolvelib's questions from a Repository, for one Target.
 
-    ``hint`` (optional) hears about every requirement as soon as it is known, so an
-    I/O layer can start fetching what the resolver will ask for next.
+    ``lookahead`` (optional) hears about every requirement as soon as it is known,
+    and about the next candidates of a project being backtracked over, so an I/O
+    layer can start fetching what the resolver will ask for next. What it learns
+    on the way (who required what, which versions it offered, which projects no index
+    has) is kept for :mod:`lockgen.explain`, which turns a conflict into sentences.
     """
 
     def __init__(
         self,
         repository: Repository,
         selector: Selector,
-        hint: Callable[[Sequence[Req]], None] | None = None,
+        lookahead: Lookahead | None = None,
     ) -> None:
         self._repository = repository
         self._selector = selector
-        self._hint = hint
-        self._python = Candidate(name=PYTHON, version=selector.target.python_version)
+        self._lookahead = lookahead
         self.metadata: dict[tuple[NormalizedName, Version], CoreMetadata] = {}
         self._satisfied: dict[tuple[SpecifierSet, Version], bool] = {}
+        #: Projects no index has, with the error that said so.
+        self.missing: dict[NormalizedName, ProjectNotFoundError] = {}
+        #: identifier -> {(requirement, parent): None}, in the order first seen.
+        self.required_by: dict[str, dict[tuple[Req, Candidate | None], None]] = {}
+        #: identifier -> every version find_matches offered for it.
+        self.offered: dict[str, set[Version]] = {}
+        #: identifiers find_matches was ever asked about with incompatibilities.
+        self.backtracked: set[str] = set()
+        self._offers: dict[str, list[Candidate]] = {}
+
+    @property
+    def selector(self) -> Selector:
+        """The selection policy (shared with the explanation of conflicts)."""
+        return self._selector
 
     def identify(self, requirement_or_candidate: Req | Candidate) -> str:
         """Key requirements and candidates by name plus extras."""
@@ -286,11 +349,11 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         candidates: Mapping[str, Iterator[Candidate]],
         information: Mapping[str, Iterator[RequirementInformation[Req, Candidate]]],
         backtrack_causes: Sequence[RequirementInformation[Req, Candidate]],
-    ) -> tuple[bool, bool, bool, str]:
-        """Python first, then pinned, then backtrack causes; ties broken by name."""
+    ) -> tuple[bool, bool, str]:
+        """Pinned first, then backtrack causes; ties broken by name."""
         pinned = any(info.requirement.is_pinned for info in information[identifier])
         causes = {info.requirement.identifier for info in backtrack_causes}
-        return (identifier != PYTHON, not pinned, identifier not in causes, identifier)
+        return (not pinned, identifier not in causes, identifier)
 
     def find_matches(
         self,
@@ -298,21 +361,45 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         requirements: Mapping[str, Iterator[Req]],
         incompatibilities: Mapping[str, Iterator[Candidate]],
     ) -> list[Candidate]:
-        """Usable versions satisfying every requirement and constraint, best first."""
+        """Usable versions satisfying every requirement and constraint, best first,
+        minus those resolvelib has found incompatible; none for ``<python>`` (only an
+        unmet Requires-Python is ever required of it) or a project no index has."""
         reqs = list(requirements[identifier])
-        if not reqs:
+        if not reqs or reqs[0].name in (PYTHON, UNUSABLE):
             return []
         name, extras = reqs[0].name, reqs[0].extras
-        if name == PYTHON:
-            ok = all(self._selector.python_ok(r.specifier) for r in reqs)
-            return [self._python] if ok else []
         bad = {c.version for c in incompatibilities[identifier]}
-        by_version = self._usable_files(name, self._selector.allows_yanked(name, reqs))
-        return [
+        if bad:
+            self.backtracked.add(identifier)
+        try:
+            by_version = self._usable_files(
+                name, self._selector.allows_yanked(name, reqs)
+            )
+        except ProjectNotFoundError as exc:
+            self.missing[name] = exc
+            return []
+        found = [
             Candidate(name=name, version=v, extras=extras, files=by_version[v])
             for v in self._selector.ordered_versions(name, by_version, reqs)
             if v not in bad
         ]
+        self.offered.setdefault(identifier, set()).update(c.version for c in found)
+        self._offers[identifier] = found
+        if bad:
+            self._ahead(found)
+        return found
+
+    def rejected(self, candidate: Candidate) -> None:
+        """resolvelib rejected ``candidate``: its successors will be tried next."""
+        offer = self._offers.get(candidate.identifier, [])
+        for index, offered in enumerate(offer):
+            if offered.version == candidate.version:
+                self._ahead(offer[index + 1 :])
+                return
+
+    def _ahead(self, candidates: Sequence[Candidate]) -> None:
+        if self._lookahead is not None:
+            self._lookahead.candidates([c.files[0] for c in candidates[:_AHEAD]])
 
     def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
         """Whether ``candidate``'s version fits ``requirement`` (pre-releases allowed).
@@ -322,35 +409,47 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         key = (requirement.specifier, candidate.version)
         known = self._satisfied.get(key)
         if known is None:
-            if requirement.name == PYTHON:
-                known = self._selector.python_ok(requirement.specifier)
-            else:
-                known = requirement.specifier.contains(
-                    candidate.version, prereleases=True
-                )
+            known = requirement.specifier.contains(candidate.version, prereleases=True)
             self._satisfied[key] = known
         return known
 
     def get_dependencies(self, candidate: Candidate) -> list[Req]:
-        """The candidate's Requires-Dist for the target, plus its Requires-Python."""
-        if candidate.name == PYTHON:
-            return []
-        metadata = self._metadata(candidate)
-        deps: list[Req] = []
+        """The candidate's Requires-Dist for the target (see :meth:`dependencies`)."""
+        deps = self.dependencies(candidate)
+        for dep in deps:
+            self.required_by.setdefault(dep.identifier, {})[(dep, candidate)] = None
+        if self._lookahead is not None:
+            self._lookahead.requirements(deps)
+        return deps
+
+    def dependencies(self, candidate: Candidate) -> list[Req]:
+        """What ``candidate`` needs: its base version for an extras candidate, then
+        its Requires-Dist for the target; or, when its Requires-Python excludes the
+        target, only that (a ``<python>`` requirement nothing can satisfy); or, when
+        its metadata cannot be used, an ``<unusable>`` requirement saying why."""
+        try:
+            metadata = self._metadata(candidate)
+            spec = metadata.requires_python
+            if spec is not None and not self._selector.python_ok(spec):
+                return [Req(name=PYTHON, specifier=spec, text=f"Python{spec}")]
+            requires = self._selector.requires(metadata, candidate.extras)
+        except (MetadataError, UnsupportedError) as exc:
+            # the reason without the file name, so releases failing alike group
+            reason = str(exc).removeprefix(f"{candidate.files[0].filename}: ")
+            return [Req(name=UNUSABLE, text=reason)]
         if candidate.extras:
             base = Req(
                 name=candidate.name,
                 specifier=SpecifierSet(f"=={candidate.version}"),
                 text=f"{candidate.name}=={candidate.version}",
             )
-            deps.append(base)
-        elif metadata.requires_python is not None:
-            spec = metadata.requires_python
-            deps.append(Req(name=PYTHON, specifier=spec, text=f"Python{spec}"))
-        deps += self._selector.requires(metadata, candidate.extras)
-        if self._hint is not None:
-            self._hint(deps)
-        return deps
+            requires.insert(0, base)
+        return requires
+
+    def note_roots(self, roots: Iterable[Req]) -> None:
+        """Record the user's requirements as required by nobody (for explanations)."""
+        for root in roots:
+            self.required_by.setdefault(root.identifier, {})[(root, None)] = None
 
     def _metadata(self, candidate: Candidate) -> CoreMetadata:
         key = (candidate.name, candidate.version)
@@ -382,11 +481,16 @@ def _applies(
 
 
 def root_requirements(
-    requirements: Iterable[Requirement], environment: Mapping[str, str]
+    requirements: Iterable[Requirement],
+    environment: Mapping[str, str],
+    origins: Iterable[str | None] | None = None,
 ) -> list[Req]:
-    """The user's requirements whose markers hold for the target."""
+    """The user's requirements whose markers hold for the target; ``origins`` says
+    where each was written (``file:line``), for explanations."""
+    requirements = list(requirements)
+    where = list(origins) if origins is not None else [None] * len(requirements)
     return [
-        Req.from_requirement(r)
-        for r in requirements
+        Req.from_requirement(r, origin)
+        for r, origin in zip(requirements, where, strict=True)
         if r.marker is None or r.marker.evaluate({**environment, "extra": ""})
     ]

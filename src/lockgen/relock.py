@@ -18,6 +18,8 @@ from packaging.version import InvalidVersion, Version
 from lockgen import __version__
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from packaging.utils import NormalizedName
 
     from lockgen.environment import Target
@@ -29,11 +31,22 @@ __all__ = ["inputs_digest", "known_hashes", "pinned_versions", "stale_reason"]
 _LOCK_FORMAT = 2
 
 
-def inputs_digest(inputs: RequirementsInput, target: Target, indexes: list[str]) -> str:
+def inputs_digest(
+    inputs: RequirementsInput,
+    target: Target,
+    indexes: list[str],
+    *,
+    find_links: Sequence[str] = (),
+    no_index: bool = False,
+) -> str:
     """A digest of everything that decides the lock's content, normalised.
 
     Order of requirement lines, comments and spelling do not matter; credentials are
-    not included (the URLs are credential-free).
+    not included (the URLs are credential-free). Find-links locations count as
+    written (relative paths stay relative, so the digest does not depend on where the
+    project is checked out); what a location holds does not count, as a new upload
+    to an index does not. Without find-links or ``--no-index`` the digest is what it
+    was before they existed, so older locks stay up to date.
     """
     control = inputs.format_control
     fields: dict[str, Any] = {
@@ -48,6 +61,10 @@ def inputs_digest(inputs: RequirementsInput, target: Target, indexes: list[str])
         "markers": target.markers,
         "tags": [str(t) for t in target.tags],
     }
+    if find_links:
+        fields["find-links"] = list(find_links)
+    if no_index:
+        fields["no-index"] = True
     blob = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 
@@ -83,7 +100,10 @@ def pinned_versions(data: dict[str, Any]) -> dict[NormalizedName, Version]:
 def known_hashes(data: dict[str, Any]) -> dict[str, tuple[str, int | None]]:
     """URL -> (sha256, size or ``None``) from the previous lock: an index's files never
     change, so re-locking against an index without hashes need not download them
-    again. ``size`` is optional in PEP 751, so an entry without one still counts."""
+    again. ``size`` is optional in PEP 751, so an entry without one still counts.
+
+    ``file://`` URLs are left out: a local file (a find-links directory's) can be
+    replaced under the same name, and hashing it again costs no download."""
     known: dict[str, tuple[str, int | None]] = {}
     for package in data.get("packages", []):
         if not isinstance(package, dict):
@@ -96,6 +116,10 @@ def known_hashes(data: dict[str, Any]) -> dict[str, tuple[str, int | None]]:
             sha256 = (artifact.get("hashes") or {}).get("sha256")
             if size is not None and (type(size) is not int or size < 0):
                 continue
-            if isinstance(url, str) and isinstance(sha256, str):
+            if (
+                isinstance(url, str)
+                and not url.startswith("file:")
+                and isinstance(sha256, str)
+            ):
                 known[url] = (sha256, size)
     return known

@@ -23,9 +23,10 @@ class Repository(Protocol):
     """Where project files and their metadata come from."""
 
     def list_files(self, name: NormalizedName) -> Sequence[DistFile]:
-        """All files of a project, from the first index that has it.
+        """All files of a project: its find-links files, then the files of the first
+        index that has it.
 
-        Raises :class:`lockgen.errors.ProjectNotFoundError` when no index has it.
+        Raises :class:`lockgen.errors.ProjectNotFoundError` when none has it.
         """
         ...
 

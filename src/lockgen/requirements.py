@@ -90,6 +90,8 @@ class RequirementsInput:
     extra_index_urls: tuple[str, ...] = ()
     pre: bool = False
     format_control: FormatControl = FormatControl()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
 
 
 def redact_url(text: str) -> str:
@@ -185,6 +187,8 @@ class _Reader:
     pre: bool = False
     only_binary: set[str] = field(default_factory=set)
     no_binary: set[str] = field(default_factory=set)
+    find_links: list[str] = field(default_factory=list)
+    no_index: bool = False
 
     def result(self) -> RequirementsInput:
         """The frozen view handed out, so callers cannot change what was read."""
@@ -198,6 +202,8 @@ class _Reader:
                 only_binary=frozenset(self.only_binary),
                 no_binary=frozenset(self.no_binary),
             ),
+            find_links=tuple(self.find_links),
+            no_index=self.no_index,
         )
 
     def read_file(
@@ -251,8 +257,24 @@ class _Reader:
                 nested = constraint or name == CONSTRAINT
                 include = _Include(chain, (path, lineno))
                 self._include(path, value, nested, include)
+            elif name == "--find-links":
+                self._find_links(path, value)
             else:
                 self._apply(name, value)
+
+    def _find_links(self, path: str, value: str) -> None:
+        """A location; a relative path is relative to the file, as ``-r`` includes are.
+
+        URLs and ``~/...`` paths are kept as written (the home directory is expanded
+        only when the location is read, so the input digest stays portable).
+
+        (pip tries the file's directory first and falls back to the current one;
+        lockgen takes only the file's, so a lock does not depend on where it ran.)
+        """
+        kept = url_kind(value) is not None or value.startswith("~")  # "~": home
+        location = value if kept else _nested_path(path, value)
+        if location not in self.find_links:
+            self.find_links.append(location)
 
     def _include(
         self, path: str, value: str, constraint: bool, include: _Include
@@ -280,6 +302,8 @@ class _Reader:
                 self.extra_index_urls.append(value)
         elif name == "--pre":
             self.pre = True
+        elif name == "--no-index":
+            self.no_index = True
         elif name == "--only-binary":
             _mutual_excludes(value, self.only_binary, self.no_binary)
         else:

@@ -8,24 +8,24 @@ requirement and who asked for it, the way pip's "The conflict is caused by" does
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from resolvelib import BaseReporter, Resolver
-from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
+from resolvelib import BaseReporter
+from resolvelib.resolvers import Resolution, ResolutionImpossible, ResolutionTooDeep
 
 from lockgen.errors import ResolutionError
+from lockgen.explain import explain
 from lockgen.models import DistKind, parse_filename
-from lockgen.provider import PYTHON, LockgenProvider, Policy, Req, Selector
+from lockgen.provider import LockgenProvider, Lookahead, Policy, Req, Selector
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Sequence
+    from collections.abc import Collection, Mapping, Sequence
 
     from packaging.utils import NormalizedName
     from packaging.version import Version
-    from resolvelib.resolvers import Result
-    from resolvelib.structs import RequirementInformation
+    from resolvelib.resolvers import Criterion
+    from resolvelib.structs import RequirementInformation, State
 
     from lockgen.environment import Target
     from lockgen.models import CoreMetadata, DistFile
@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Pin", "resolve"]
 
-_MAX_ROUNDS = 2000
+#: A bound on resolvelib's rounds, so a pathological graph ends with an explanation.
+#: Real conflicts end in far fewer: each round pins or rejects one candidate.
+_MAX_ROUNDS = 20000
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -54,58 +56,100 @@ def resolve(
     target: Target,
     policy: Policy,
     reporter: BaseReporter[Req, Candidate, str] | None = None,
-    hint: Callable[[Sequence[Req]], None] | None = None,
+    lookahead: Lookahead | None = None,
     selector: Selector | None = None,
 ) -> list[Pin]:
     """Resolve ``roots`` for ``target``; pins sorted by name.
 
-    ``hint`` hears every requirement as soon as it is known (roots first), for
+    ``lookahead`` hears every requirement as soon as it is known (roots first), for
     prefetching; it must not change any answer. A prefetcher passes its own
     ``selector`` (same target and policy) so the two share one memo of ranked files.
+
+    resolvelib's own result builder walks the graph recursively and matches parents
+    by object identity (a cycle overflows the stack; a re-created candidate loses
+    its children), so the pins are rebuilt here from the final mapping: the
+    closure of the roots over each pin's dependencies, every edge checked.
     """
-    if hint is not None:
-        hint(roots)
-    provider = LockgenProvider(repository, selector or Selector(target, policy), hint)
-    resolver = Resolver(provider, reporter or BaseReporter())
+    if lookahead is not None:
+        lookahead.requirements(roots)
+    provider = LockgenProvider(
+        repository, selector or Selector(target, policy), lookahead
+    )
+    provider.note_roots(roots)
+    resolution: Resolution[Req, Candidate, str] = Resolution(
+        provider, _Watch(provider, reporter or BaseReporter())
+    )
     try:
-        result = resolver.resolve(roots, max_rounds=_MAX_ROUNDS)
+        state = resolution.resolve(roots, max_rounds=_MAX_ROUNDS)
     except ResolutionImpossible as exc:
         causes: Collection[RequirementInformation[Req, Candidate]] = exc.causes
-        raise ResolutionError(_explain(causes, target)) from exc
+        raise ResolutionError(explain(causes, provider, repository, policy)) from exc
     except ResolutionTooDeep as exc:
+        last = explain(resolution.state.backtrack_causes, provider, repository, policy)
         raise ResolutionError(
-            [f"gave up after {exc.round_count} rounds of backtracking"]
+            [f"gave up after {exc.round_count} rounds of backtracking", *last]
         ) from exc
-    return _pins(result, provider, repository, policy)
+    return _pins(_closure(state.mapping, roots, provider), provider, repository, policy)
+
+
+def _closure(
+    mapping: Mapping[str, Candidate], roots: Sequence[Req], provider: LockgenProvider
+) -> dict[NormalizedName, tuple[Candidate, set[NormalizedName]]]:
+    """Every project the roots need through the pins, with its dependencies' names.
+
+    A requirement the pins do not meet is an error, never a lock: resolvelib's
+    answer is checked, not trusted.
+    """
+    found: dict[NormalizedName, tuple[Candidate, set[NormalizedName]]] = {}
+    seen: set[str] = set()
+    stack: list[tuple[Req, Candidate | None]] = [(r, None) for r in roots]
+    while stack:
+        req, parent = stack.pop()
+        pin = mapping.get(req.identifier)
+        if pin is None or not req.specifier.contains(pin.version, prereleases=True):
+            raise _unsound(req, parent, pin)
+        if parent is not None and pin.name != parent.name:
+            found[parent.name][1].add(pin.name)
+        if req.identifier in seen:
+            continue
+        seen.add(req.identifier)
+        if found.setdefault(pin.name, (pin, set()))[0].version != pin.version:
+            raise _unsound(req, parent, pin)
+        stack += [(dep, pin) for dep in provider.dependencies(pin)]
+    for name, (pin, _) in found.items():
+        for constraint in provider.selector.policy.constraints.get(name, ()):
+            if not constraint.specifier.contains(pin.version, prereleases=True):
+                raise _unsound(constraint, None, pin)
+    return found
+
+
+def _unsound(
+    req: Req, parent: Candidate | None, pin: Candidate | None
+) -> ResolutionError:
+    who = "the inputs" if parent is None else f"{parent.name} {parent.version}"
+    got = "nothing" if pin is None else f"{pin.name} {pin.version}"
+    reason = (
+        f"internal error: the resolver's answer does not satisfy {req.text} "
+        f"(required by {who}; pinned: {got}); no lock was written"
+    )
+    return ResolutionError([reason])
 
 
 def _pins(
-    result: Result[Req, Candidate, str],
+    found: Mapping[NormalizedName, tuple[Candidate, set[NormalizedName]]],
     provider: LockgenProvider,
     repository: Repository,
     policy: Policy,
 ) -> list[Pin]:
-    versions: dict[NormalizedName, Version] = {}
-    deps: defaultdict[NormalizedName, set[NormalizedName]] = defaultdict(set)
-    for identifier, candidate in result.mapping.items():
-        if candidate.name == PYTHON:
-            continue
-        versions[candidate.name] = candidate.version
-        for child in result.graph.iter_children(identifier):
-            if child is None:
-                continue
-            child_name = result.mapping[child].name
-            if child_name not in (PYTHON, candidate.name):
-                deps[candidate.name].add(child_name)
     return [
         Pin(
             name=name,
-            version=version,
-            files=_lock_files(repository, name, version, policy),
-            metadata=provider.metadata[(name, version)],
-            dependencies=tuple(sorted(deps[name])),
+            version=pin.version,
+            files=_lock_files(repository, name, pin.version, policy),
+            metadata=provider.metadata[(name, pin.version)],
+            dependencies=tuple(sorted(deps)),
         )
-        for name, version in sorted(versions.items())
+        for name, (pin, deps) in sorted(found.items())
     ]
 
 
@@ -144,27 +188,70 @@ def _sdist_preference(dist: DistFile) -> tuple[bool, str]:
     return (not dist.filename.endswith(".tar.gz"), dist.filename)
 
 
-def _explain(
-    causes: Collection[RequirementInformation[Req, Candidate]], target: Target
-) -> list[str]:
-    """One sentence per conflicting requirement, saying who asked for it."""
-    lines: list[str] = []
-    for cause in causes:
-        requirement, parent = cause.requirement, cause.parent
-        if requirement.name == PYTHON:
-            assert parent is not None  # only distributions require a Python
-            lines.append(
-                f"{parent.name} {parent.version} requires Python "
-                f"{requirement.specifier}, but the target is Python "
-                f"{target.python_version}"
-            )
-        elif parent is None:
-            lines.append(f"you asked for {requirement.text}")
-        else:
-            lines.append(
-                f"{parent.name} {parent.version} depends on {requirement.text}"
-            )
-    names = sorted({c.requirement.name for c in causes if c.requirement.name != PYTHON})
-    if len(names) == 1 and len(lines) == 1:
-        lines.append(f"no usable version of {names[0]} satisfies it for this target")
-    return list(dict.fromkeys(lines))
+class _Watch(BaseReporter["Req", "Candidate", str]):
+    """Forwards resolvelib's events, tells the provider about rejected candidates
+    (so their successors' metadata is fetched ahead), and ends the search at a
+    conflict no backtracking can change.
+
+    resolvelib backtracks over the last pins even when a conflict involves none of
+    them: with ``django<4`` and ``djangorestframework>=3.16`` (every release needs
+    ``django>=4.2``), it re-pins each of hundreds of Django releases and retries every
+    DRF release against each. When every cause comes from the user's requirements or
+    from the candidates of one project F, F was only ever required by the user, and
+    neither F nor any project in the causes was ever narrowed by backtracking, then
+    F's candidates and the requirements they clash with are fixed by the inputs
+    alone: no other choice of pins changes them, so the conflict is final.
+    """
+
+    def __init__(
+        self, provider: LockgenProvider, inner: BaseReporter[Req, Candidate, str]
+    ) -> None:
+        self._provider = provider
+        self._inner = inner
+
+    def starting(self) -> None:
+        self._inner.starting()
+
+    def starting_round(self, index: int) -> None:
+        self._inner.starting_round(index)
+
+    def ending_round(self, index: int, state: State[Req, Candidate, str]) -> None:
+        self._inner.ending_round(index, state)
+
+    def ending(self, state: State[Req, Candidate, str]) -> None:
+        self._inner.ending(state)
+
+    def adding_requirement(self, requirement: Req, parent: Candidate | None) -> None:
+        self._inner.adding_requirement(requirement, parent)
+
+    def rejecting_candidate(
+        self, criterion: Criterion[Req, Candidate], candidate: Candidate
+    ) -> None:
+        self._inner.rejecting_candidate(criterion, candidate)
+        self._provider.rejected(candidate)
+
+    def pinning(self, candidate: Candidate) -> None:
+        self._inner.pinning(candidate)
+
+    def resolving_conflicts(
+        self, causes: Collection[RequirementInformation[Req, Candidate]]
+    ) -> None:
+        self._inner.resolving_conflicts(causes)
+        if _is_final(causes, self._provider):
+            raise ResolutionImpossible(list(causes))
+
+
+def _is_final(
+    causes: Collection[RequirementInformation[Req, Candidate]],
+    provider: LockgenProvider,
+) -> bool:
+    """See :class:`_Watch`: whether the inputs alone decide this conflict."""
+    parents = {c.parent.identifier for c in causes if c.parent is not None}
+    if len(parents) != 1:
+        return False
+    (failed,) = parents
+    askers = provider.required_by.get(failed, {})
+    if any(parent is not None for _, parent in askers):
+        return False
+    involved = {failed} | {c.requirement.identifier for c in causes}
+    return involved.isdisjoint(provider.backtracked)

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 
 import urllib3
@@ -255,7 +255,7 @@ def _file_response(
     url: str, headers: Mapping[str, str], stats: TransferStats
 ) -> Response:
     """Answer a GET on a file:// URL as an HTTP server that honours Range would."""
-    path = Path(url2pathname(unquote(urlsplit(url).path)))
+    path = Path(url2pathname(urlsplit(url).path))  # url2pathname unquotes, once
     if url.endswith("/"):
         path = path / "index.html"
     if not path.is_file():

@@ -215,18 +215,11 @@ def _check_tools() -> None:
         )
 
 
-def _lock_with_cli(server: IndexServer, root: Path) -> Path:
+def _lock_with_cli(root: Path, *sources: str) -> Path:
     """Run the CLI in-process (the ``lockgen`` fixture is function-scoped)."""
     (root / "requirements.in").write_text("interop-a\n")
     output = root / "pylock.toml"
-    args = [
-        "lock",
-        str(root / "requirements.in"),
-        "-i",
-        server.index_url,
-        "-o",
-        str(output),
-    ]
+    args = ["lock", str(root / "requirements.in"), *sources, "-o", str(output)]
     env = {"PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": None}
     env |= {"PIP_EXTRA_INDEX_URL": None, "PIP_FIND_LINKS": None}
     result = CliRunner().invoke(main, args, env=env, catch_exceptions=False)
@@ -235,7 +228,7 @@ def _lock_with_cli(server: IndexServer, root: Path) -> Path:
 
 
 def _locked(server: IndexServer, root: Path, dists: list[Dist]) -> Locked:
-    path = _lock_with_cli(server, root)
+    path = _lock_with_cli(root, "-i", server.index_url)
     text = path.read_text()
     pins = {p["name"]: p["version"] for p in tomli.loads(text)["packages"]}
     assert pins == EXPECTED, text  # the premise of every test below
@@ -369,3 +362,22 @@ def test_tampered_size_is_refused_by_uv(
     assert "size mismatch" in proc.stderr.lower(), _show(proc)
     assert f"expected {size + 1} bytes" in proc.stderr, _show(proc)
     assert Uv().installed(python, env) == {}
+
+
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_a_find_links_lock_installs_from_its_relative_paths(
+    installer: Installer, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Files of a wheelhouse beside the lock are written as ``path``: both read it."""
+    _check_tools()
+    root = tmp_path / "project"
+    wheels = root / "wheels"
+    wheels.mkdir(parents=True)
+    for dist in _dists():
+        (wheels / dist.filename).write_bytes(dist.data)
+    lock = _lock_with_cli(root, "--no-index", "-f", str(wheels))
+    packages = tomli.loads(lock.read_text())["packages"]
+    assert all(w["path"].startswith("wheels/") for p in packages for w in p["wheels"])
+    python = installer.venv(tmp_path, env)
+    proc = _ok(installer.install(python, lock, env))
+    assert installer.installed(python, env) == EXPECTED, _show(proc)

@@ -401,8 +401,10 @@ class IndexServer:
     ``validators`` picks the cache validators pages (and, for ``nginx``, files) carry;
     see :data:`Validators`. HTML pages never list sizes (PEP 700 sizes are JSON only).
 
-    ``fail`` maps a request path to statuses answered (in order, once each) before
-    serving normally; ``corrupt``, ``truncate``, ``reset`` and ``slow`` are keyed by the
+    ``pages`` maps other paths to ``(content type, body)`` served as they are (a
+    find-links page, say). ``fail`` maps a request path to statuses answered (in
+    order, once each) before serving normally; ``corrupt``, ``truncate``, ``reset`` and
+    ``slow`` are keyed by the
     served file name (``x.whl`` or ``x.whl.metadata``). All are plain attributes a test
     may change while the server runs.
     """
@@ -435,6 +437,7 @@ class IndexServer:
         )  # like reset/truncate, for the next response only
         self.truncate_once: set[str] = set()
         self.slow: dict[str, float] = {}
+        self.pages: dict[str, tuple[str, bytes]] = {}
         self.errors: list[BaseException] = []
         self._lock = threading.Lock()
         self._projects: dict[str, dict[str, Dist]] = {}
@@ -559,6 +562,9 @@ class IndexServer:
         if path.startswith("/files/"):
             response = self._file(method, path.removeprefix("/files/"), headers)
             return self._validated(response, headers)
+        if path in self.pages:
+            content_type, body = self.pages[path]
+            return _Response(200, body, {"Content-Type": content_type})
         return _Response(404, b"not found\n")
 
     def _validated(self, response: _Response, headers: Mapping[str, str]) -> _Response:

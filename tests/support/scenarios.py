@@ -59,7 +59,10 @@ _ROOT_KEYS = frozenset(
 _VERSION_KEYS = frozenset(
     {"requires", "requires-python", "yanked", "extras", "tags", "sdist"}
 )
-_EXPECTED_KEYS = frozenset({"pins", "conflict"})
+_EXPECTED_KEYS = frozenset({"pins", "conflict", "explanation", "max-rounds"})
+#: Resolver rounds a scenario may take unless it says otherwise: these graphs are
+#: tiny, so a conflict that repeats until the resolver's own limit fails loudly.
+DEFAULT_MAX_ROUNDS = 100
 
 
 class ScenarioError(ValueError):
@@ -91,7 +94,8 @@ class Scenario:
 
     ``packages`` maps each project name as written to ``{version: VersionSpec}``;
     ``expected_pins`` is keyed by normalized name. Exactly one of ``expected_pins``
-    and ``expected_conflict`` is set.
+    and ``expected_conflict`` is set. ``expected_explanation`` lists substrings the
+    conflict's message must contain; ``max_rounds`` bounds the resolver's rounds.
     """
 
     name: str
@@ -105,6 +109,8 @@ class Scenario:
     packages: dict[str, dict[str, VersionSpec]]
     expected_pins: dict[str, str] | None
     expected_conflict: list[str] | None
+    expected_explanation: list[str] = field(default_factory=list)
+    max_rounds: int = DEFAULT_MAX_ROUNDS
 
 
 def load_scenarios() -> list[Scenario]:
@@ -120,7 +126,8 @@ def load_scenario(path: Path) -> Scenario:
     _check_keys(data, _TOP_KEYS, where)
     root = data.get("root", {})
     _check_keys(root, _ROOT_KEYS, f"{where} [root]")
-    pins, conflict = _expected(data.get("expected", {}), where)
+    expected = data.get("expected", {})
+    pins, conflict = _expected(expected, where)
     return Scenario(
         name=path.stem,
         description=data.get("description", ""),
@@ -133,6 +140,8 @@ def load_scenario(path: Path) -> Scenario:
         packages=_packages(data.get("packages", {}), where),
         expected_pins=pins,
         expected_conflict=conflict,
+        expected_explanation=[str(x) for x in expected.get("explanation", [])],
+        max_rounds=int(expected.get("max-rounds", DEFAULT_MAX_ROUNDS)),
     )
 
 

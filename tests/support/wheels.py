@@ -30,6 +30,7 @@ __all__ = [
     "make_wheel",
     "normalize",
     "render_index_html",
+    "render_links_html",
     "render_project_html",
     "write_static_index",
 ]
@@ -132,13 +133,15 @@ def _expand_tag(tag: str) -> list[str]:
     ]
 
 
-def _wheel_file(tag: str) -> bytes:
+def _wheel_file(tag: str, build: str | None = None) -> bytes:
     purelib = "true" if tag.endswith("-any") else "false"
     fields = [
         ("Wheel-Version", "1.0"),
         ("Generator", "lockgen-tests (1.0)"),
         ("Root-Is-Purelib", purelib),
     ]
+    if build is not None:
+        fields.append(("Build", build))
     return _core_metadata(fields + [("Tag", t) for t in _expand_tag(tag)])
 
 
@@ -227,6 +230,7 @@ def make_wheel(
     requires_python: str | None = None,
     extras: Mapping[str, Sequence[str]] = _NO_EXTRAS,
     tag: str = "py3-none-any",
+    build: str | None = None,
     padding: int = 0,
     metadata_first: bool = False,
     compression: Literal["deflate", "stored"] = "deflate",
@@ -240,7 +244,7 @@ def make_wheel(
     """Build a valid, installable wheel whose bytes depend only on the arguments.
 
     ``files`` maps archive paths to contents (sorted into the archive after
-    ``<import name>/__init__.py``). ``metadata_name``/``metadata_version`` change only
+    ``<import name>/__init__.py``); ``build`` is the wheel's build tag. ``metadata_name``/``metadata_version`` change only
     what METADATA says, to fake a wheel whose file name lies.
     """
     escaped = escape_name(name)
@@ -257,12 +261,12 @@ def make_wheel(
     meta_member = (f"{dist_info}/METADATA", metadata, method)
     package = _package_members(escaped, name, version, files, padding, method)
     members = [meta_member, *package] if metadata_first else [*package, meta_member]
-    members.append((f"{dist_info}/WHEEL", _wheel_file(tag), method))
+    members.append((f"{dist_info}/WHEEL", _wheel_file(tag, build), method))
     record_path = f"{dist_info}/RECORD"
     members.append((record_path, _record(members, record_path), method))
     data = _zip(members)
     return Dist(
-        filename=f"{escaped}-{version}-{tag}.whl",
+        filename=f"{escaped}-{version}-{build + '-' if build else ''}{tag}.whl",
         data=_to_zip64(data) if zip64 else data,
         project=normalize(name),
         version=version,
@@ -404,6 +408,16 @@ def render_project_html(
     """PEP 503 project page with the PEP 592/658/714 data attributes."""
     anchors = [_anchor(d, pep658=pep658, hashes=hashes) for d in dists]
     return _page(f"Links for {project}", [f"<h1>Links for {project}</h1>", *anchors])
+
+
+def render_links_html(dists: Iterable[Dist], base: str = "") -> str:
+    """A find-links page: one plain anchor (with its sha256) per file, any project."""
+    anchors = [
+        f'<a href="{html.escape(base + urllib.parse.quote(d.filename))}'
+        f'#sha256={d.sha256}">{html.escape(d.filename)}</a><br>'
+        for d in dists
+    ]
+    return _page("Links", anchors)
 
 
 def write_static_index(

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.pipconfig import default_index_url
+from lockgen.pipconfig import (
+    PipSettings,
+    default_index_url,
+    ignored_notes,
+    read_pip_settings,
+)
 
 
 def _isolated(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -114,3 +119,106 @@ def test_cli_asks_for_index_url_without_pip(
     result = CliRunner().invoke(main, ["lock", "r.in"])
     assert result.exit_code == 1
     assert "--index-url" in result.stderr
+
+
+# ---- extra-index-url, find-links, no-index ------------------------------------------
+
+
+def test_extra_index_urls_from_the_environment_are_whitespace_separated(
+    tmp_path: Path,
+) -> None:
+    env = _isolated(
+        tmp_path,
+        PIP_EXTRA_INDEX_URL="https://example.invalid/a/\n https://example.invalid/b/",
+    )
+    assert read_pip_settings(env).extra_index_urls == (
+        "https://example.invalid/a/",
+        "https://example.invalid/b/",
+    )
+
+
+def test_extra_index_urls_from_a_config_file_one_per_line(tmp_path: Path) -> None:
+    conf = _write(
+        tmp_path / "pip.conf",
+        "[global]\nextra-index-url =\n    https://example.invalid/a/\n"
+        "    https://example.invalid/b/\n",
+    )
+    settings = read_pip_settings(_isolated(tmp_path, PIP_CONFIG_FILE=str(conf)))
+    assert settings.extra_index_urls == (
+        "https://example.invalid/a/",
+        "https://example.invalid/b/",
+    )
+
+
+def test_the_environment_replaces_configured_extra_index_urls(tmp_path: Path) -> None:
+    conf = _write(
+        tmp_path / "pip.conf",
+        "[global]\nextra-index-url = https://example.invalid/c/\n",
+    )
+    env = _isolated(
+        tmp_path,
+        PIP_CONFIG_FILE=str(conf),
+        PIP_EXTRA_INDEX_URL="https://example.invalid/e/",
+    )
+    assert read_pip_settings(env).extra_index_urls == ("https://example.invalid/e/",)
+
+
+def test_an_empty_environment_variable_does_not_override(tmp_path: Path) -> None:
+    conf = _write(
+        tmp_path / "pip.conf",
+        "[global]\nextra-index-url = https://example.invalid/c/\n",
+    )
+    env = _isolated(tmp_path, PIP_CONFIG_FILE=str(conf), PIP_EXTRA_INDEX_URL="")
+    assert read_pip_settings(env).extra_index_urls == ("https://example.invalid/c/",)
+
+
+def test_install_section_of_any_file_beats_global_section_of_any_file(
+    tmp_path: Path,
+) -> None:
+    # pip orders by section first ([global] < [install] < environment), then by file
+    _write(
+        tmp_path / "xdg" / "pip" / "pip.conf",
+        "[install]\nextra-index-url = https://example.invalid/site-install/\n",
+    )
+    _write(
+        tmp_path / "config" / "pip" / "pip.conf",
+        "[global]\nextra-index-url = https://example.invalid/user-global/\n",
+    )
+    env = _isolated(tmp_path)
+    del env["PIP_CONFIG_FILE"]
+    assert read_pip_settings(env).extra_index_urls == (
+        "https://example.invalid/site-install/",
+    )
+
+
+def test_pip_config_file_devnull_loads_no_file_at_all(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "xdg" / "pip" / "pip.conf",
+        "[global]\nindex-url = https://example.invalid/site/\nfind-links = /w\n",
+    )
+    assert read_pip_settings(_isolated(tmp_path)) == PipSettings()
+
+
+def test_find_links_and_no_index_are_read_only_to_be_noted(tmp_path: Path) -> None:
+    conf = _write(tmp_path / "pip.conf", "[install]\nno-index = yes\n")
+    env = _isolated(tmp_path, PIP_CONFIG_FILE=str(conf), PIP_FIND_LINKS="/opt/w /srv/w")
+    settings = read_pip_settings(env)
+    assert settings.find_links == ("/opt/w", "/srv/w")
+    assert settings.no_index is True
+    assert ignored_notes(settings) == [
+        (
+            "note: pip's configured find-links (/opt/w /srv/w) is not used by "
+            "lockgen; pass --find-links to use it"
+        ),
+        (
+            "note: pip's configured no-index is not used by lockgen; "
+            "pass --no-index to use it"
+        ),
+    ]
+
+
+@pytest.mark.parametrize("value", ["false", "0", "off", "no"])
+def test_a_false_no_index_is_not_noted(tmp_path: Path, value: str) -> None:
+    settings = read_pip_settings(_isolated(tmp_path, PIP_NO_INDEX=value))
+    assert settings.no_index is False
+    assert ignored_notes(settings) == []

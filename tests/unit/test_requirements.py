@@ -231,6 +231,40 @@ class TestIndexOptions:
         assert result.index_url == "https://a.example/"
         assert result.format_control.only_binary == {":all:"}
 
+    @pytest.mark.parametrize(
+        "line", ["-f wheels", "-fwheels", "--find-links wheels", "--find-links=wheels"]
+    )
+    def test_find_links_spellings(self, line: str) -> None:
+        assert parse(line).find_links == ("wheels",)
+
+    def test_find_links_paths_are_relative_to_the_file(self) -> None:
+        files = {
+            "reqs/main.txt": "-r sub/more.txt\n-f ../wheels\n",
+            "reqs/sub/more.txt": "-f local\n-f /abs/wheels\n-f ../../wheels\n",
+        }
+        result = parse_requirements(
+            ["reqs/main.txt"], read_text=dict_reader(files), environ={}
+        )
+        assert result.find_links == ("reqs/sub/local", "/abs/wheels", "wheels")
+
+    def test_find_links_urls_are_kept_as_written(self) -> None:
+        result = parse("-f https://f.example/links.html\n-f file:///srv/wheels\n")
+        assert result.find_links == (
+            "https://f.example/links.html",
+            "file:///srv/wheels",
+        )
+
+    def test_find_links_in_the_home_directory_stay_as_written(self) -> None:
+        files = {"reqs/r.txt": "-f ~/wheels\n"}
+        result = parse_requirements(
+            ["reqs/r.txt"], read_text=dict_reader(files), environ={}
+        )
+        assert result.find_links == ("~/wheels",)
+
+    def test_no_index(self) -> None:
+        assert parse("--no-index\n").no_index is True
+        assert parse("foo\n").no_index is False
+
     def test_credentials_are_kept_in_the_result(self) -> None:
         # The transport needs them; only messages are redacted.
         assert (
@@ -248,9 +282,6 @@ class TestOptionErrors:
     @pytest.mark.parametrize(
         ("line", "name"),
         [
-            ("--find-links https://f.example/", "--find-links"),
-            ("-f ./wheels", "--find-links"),
-            ("--no-index", "--no-index"),
             ("--prefer-binary", "--prefer-binary"),
             ("--require-hashes", "--require-hashes"),
             ("--trusted-host h.example", "--trusted-host"),

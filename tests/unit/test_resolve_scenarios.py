@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from resolvelib import BaseReporter
 
 from lockgen.errors import ResolutionError
-from lockgen.provider import Policy, Req, root_requirements
+from lockgen.provider import Candidate, Policy, Req, root_requirements
 from lockgen.requirements import FormatControl
 from lockgen.resolve import resolve
 from tests.support.scenarios import (
@@ -38,26 +39,45 @@ def _names(values: list[str]) -> list[str]:
     return [v if v.startswith(":") else canonicalize_name(v) for v in values]
 
 
-def run_scenario(scenario: Scenario, repository: FakeRepository) -> dict[str, str]:
+class RoundCounter(BaseReporter[Req, Candidate, str]):
+    """Counts resolvelib's rounds: the cost measure a scenario bounds."""
+
+    def __init__(self) -> None:
+        self.rounds = 0
+
+    def starting_round(self, index: int) -> None:
+        self.rounds = index + 1
+
+
+def run_scenario(
+    scenario: Scenario,
+    repository: FakeRepository,
+    reporter: RoundCounter | None = None,
+) -> dict[str, str]:
     target = scenario_target(scenario)
     roots: list[Req] = root_requirements(
         (Requirement(r) for r in scenario.requires), target.environment()
     )
-    pins = resolve(roots, repository, target, _policy(scenario))
+    pins = resolve(roots, repository, target, _policy(scenario), reporter)
     return {pin.name: str(pin.version) for pin in pins}
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_scenario(scenario: Scenario) -> None:
     repository = FakeRepository(scenario)
+    rounds = RoundCounter()
     if scenario.expected_conflict is not None:
         with pytest.raises(ResolutionError) as info:
-            run_scenario(scenario, repository)
+            run_scenario(scenario, repository, rounds)
         message = str(info.value)
         for name in scenario.expected_conflict:
             assert name in message
+        for text in scenario.expected_explanation:
+            assert text in message
+        assert "rounds of backtracking" not in message
     else:
-        assert run_scenario(scenario, repository) == scenario.expected_pins
+        assert run_scenario(scenario, repository, rounds) == scenario.expected_pins
+    assert rounds.rounds <= scenario.max_rounds
 
 
 def test_scenarios_exist() -> None:

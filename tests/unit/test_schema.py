@@ -97,6 +97,17 @@ def _drop(getter: Callable[[dict[str, Any]], dict[str, Any]], key: str) -> Mutat
     return lambda lock: getter(lock).__delitem__(key)
 
 
+def _path_instead_of_url(path: str) -> Mutation:
+    """The first wheel as a find-links file: ``path`` and no ``url``."""
+
+    def mutate(lock: dict[str, Any]) -> None:
+        wheel = _wheel(lock)
+        del wheel["url"]
+        wheel["path"] = path
+
+    return mutate
+
+
 def _top(lock: dict[str, Any]) -> dict[str, Any]:
     return lock
 
@@ -160,6 +171,9 @@ MUTATIONS: list[tuple[str, Mutation, str]] = [
     ("no-files", _drop(_sdist_pkg, "sdist"), "$.packages[1]"),
     ("empty-wheels", _set(_pkg, "wheels", []), "$.packages[0].wheels"),
     ("version-not-normalized", _set(_pkg, "version", "1.0-final"), "$.packages[0].version"),
+    ("no-url-or-path", _drop(_wheel, "url"), "$.packages[0].wheels[0]"),
+    ("path-absolute", _path_instead_of_url("/srv/w/demo_a-1.0-py3-none-any.whl"), "$.packages[0].wheels[0].path"),
+    ("path-escapes", _path_instead_of_url("w/../../demo_a-1.0-py3-none-any.whl"), "$.packages[0].wheels[0].path"),
 ]  # fmt: skip
 
 
@@ -211,6 +225,12 @@ class TestValidLock:
         lock = _minimal()
         del _wheel(lock)["size"]
         del _sdist_pkg(lock)["sdist"]["size"]
+        assert schema_errors(lock) == []
+
+    def test_find_links_file_by_path_without_index_is_valid(self) -> None:
+        lock = _minimal()
+        _path_instead_of_url("wheels/demo_a-1.0-py3-none-any.whl")(lock)
+        del lock["packages"][0]["index"]
         assert schema_errors(lock) == []
 
     def test_empty_lock_is_valid(self) -> None:

@@ -1,0 +1,253 @@
+"""A resolver conflict as sentences a user can act on: who asked for what, and why.
+
+resolvelib reports a conflict as (requirement, parent) pairs. This module turns them
+into lines, pip's "The conflict is caused by" made specific:
+
+- ``you asked for X<2 (requirements.in:3)`` for the user's own lines, and
+  ``constraint X<2 (constraints.txt:1)`` for every constraint on a project involved;
+- ``P 2.0 to 2.6 (every candidate) depend on X>=2.7``: one line per parent project
+  and dependency, however many of its versions resolvelib tried;
+- an extra's link to its own project (``X[http] 1.0`` needs ``X==1.0``) is plumbing:
+  it is replaced by whoever asked for the extra;
+- ``P 2.0 requires Python >=3.12; the target is Python 3.11`` only for a
+  Requires-Python the target does not meet;
+- ``no index has a project named 'X' (needed by P 1.6)``;
+- when nothing of a project fits the target at all, why: the newest matching
+  release's Requires-Python, or the platforms its wheels are for.
+
+Pure: it reads what the provider learnt during resolution and asks the repository
+only for project listings the resolver already fetched.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from packaging.specifiers import SpecifierSet
+
+from lockgen.explain_target import sdist_only, unfit
+from lockgen.provider import PYTHON, UNUSABLE
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
+    from resolvelib.structs import RequirementInformation
+
+    from lockgen.provider import Candidate, LockgenProvider, Policy, Req
+    from lockgen.repository import Repository
+
+__all__ = ["explain"]
+
+_Edge = tuple["Req", "Candidate | None"]
+_PSEUDO = frozenset({PYTHON, UNUSABLE})
+#: Versions listed one by one up to this many; a range beyond.
+_LISTED = 3
+#: Links shown at most in a ``(via ...)`` chain.
+_CHAIN = 4
+
+
+def explain(
+    causes: Iterable[RequirementInformation[Req, Candidate]],
+    provider: LockgenProvider,
+    repository: Repository,
+    policy: Policy,
+) -> list[str]:
+    """The lines of a conflict's explanation, most direct first, without repeats."""
+    edges = _expand(causes, provider)
+    names = sorted({req.name for req, _ in edges if req.name not in _PSEUDO})
+    lines = [_user_line(req) for req, parent in edges if parent is None]
+    lines += [_user_line(req) for req in _asked_parents(edges, provider)]
+    lines += _constraint_lines(names, policy)
+    lines += _dependency_lines(edges, provider)
+    lines += _python_lines(edges, provider, repository)
+    for name in names:
+        lines += _missing_lines(name, edges, provider)
+        why = unfit(name, _requested(name, edges, policy), provider, repository)
+        lines += [why] if why else []
+    return list(dict.fromkeys(line for line in lines if line))
+
+
+def _asked_parents(edges: Sequence[_Edge], provider: LockgenProvider) -> list[Req]:
+    """Your requirements on the projects whose releases failed, so a conflict
+    among one project's own releases still says what you asked for."""
+    asked: list[Req] = []
+    for _, parent in edges:
+        if parent is not None:
+            asked += [
+                req
+                for req, by in provider.required_by.get(parent.identifier, {})
+                if by is None
+            ]
+    return asked
+
+
+def _requested(
+    name: NormalizedName, edges: Sequence[_Edge], policy: Policy
+) -> SpecifierSet:
+    """Every specifier on ``name`` among the causes and constraints, combined."""
+    specifier = SpecifierSet()
+    for req, _ in edges:
+        if req.name == name:
+            specifier &= req.specifier
+    for constraint in policy.constraints.get(name, ()):
+        specifier &= constraint.specifier
+    return specifier
+
+
+def _expand(
+    causes: Iterable[RequirementInformation[Req, Candidate]],
+    provider: LockgenProvider,
+) -> list[_Edge]:
+    """The causes, with each extra's link to its own project replaced by the
+    requirements that asked for the extra (at that version)."""
+    edges: list[_Edge] = []
+    for cause in causes:
+        req, parent = cause.requirement, cause.parent
+        if parent is not None and parent.extras and req.name == parent.name:
+            askers = [
+                (asked, by)
+                for asked, by in provider.required_by.get(parent.identifier, {})
+                if asked.specifier.contains(parent.version, prereleases=True)
+            ]
+            if askers:
+                edges += askers
+                continue
+        edges.append((req, parent))
+    return list(dict.fromkeys(edges))
+
+
+def _user_line(req: Req) -> str:
+    where = f" ({req.origin})" if req.origin else ""
+    return f"you asked for {req.text}{where}"
+
+
+def _constraint_lines(names: Sequence[NormalizedName], policy: Policy) -> list[str]:
+    lines: list[str] = []
+    for name in names:
+        for constraint in policy.constraints.get(name, ()):
+            where = f" ({constraint.origin})" if constraint.origin else ""
+            lines.append(f"constraint {constraint.text}{where}")
+    return lines
+
+
+def _dependency_lines(edges: Sequence[_Edge], provider: LockgenProvider) -> list[str]:
+    """One line per (parent project, dependency): its versions and specifiers.
+
+    Versions of the parent that resolvelib tried earlier with the same requirement
+    are folded in (they failed the same way). A bare ``depends on X`` is left out
+    when another line constrains X: it cannot be what conflicts.
+    """
+    constrained = {req.name for req, p in edges if p is not None and req.specifier}
+    groups: dict[tuple[str, str], tuple[set[Version], list[str]]] = {}
+    for req, parent in edges:
+        if parent is None or req.name in _PSEUDO or req.name in provider.missing:
+            continue
+        if not req.specifier and req.name in constrained:
+            continue
+        key = (parent.identifier, req.identifier)
+        versions, texts = groups.setdefault(key, (set(), []))
+        versions.add(parent.version)
+        texts.append(req.text)
+    lines = []
+    for (parent_id, dep_id), (versions, texts) in groups.items():
+        for asked, by in provider.required_by.get(dep_id, {}):
+            if by is not None and by.identifier == parent_id and asked.text in texts:
+                versions.add(by.version)
+        every = provider.offered.get(parent_id, set())
+        who = _versions(parent_id, sorted(versions), every)
+        via = _via(parent_id, min(versions), provider)
+        verb = "depends" if len(versions) == 1 else "depend"
+        lines.append(f"{who}{via} {verb} on {' or '.join(dict.fromkeys(texts))}")
+    return lines
+
+
+def _via(identifier: str, version: Version, provider: LockgenProvider) -> str:
+    """`` (via A 1.0, B 2.0)``: how the user's requirements lead to a parent that
+    they did not ask for themselves; empty for a project the user asked for."""
+    chain: list[str] = []
+    seen = {identifier}
+    while len(chain) < _CHAIN:
+        asker = _asker(identifier, version, provider)
+        if asker is None or asker.identifier in seen:
+            break
+        seen.add(asker.identifier)
+        chain.append(f"{asker.name} {asker.version}")
+        identifier, version = asker.identifier, asker.version
+    return f" (via {', '.join(reversed(chain))})" if chain else ""
+
+
+def _asker(
+    identifier: str, version: Version, provider: LockgenProvider
+) -> Candidate | None:
+    """Who required ``identifier`` at ``version``: ``None`` when the user did."""
+    askers = [
+        by
+        for req, by in provider.required_by.get(identifier, {})
+        if req.specifier.contains(version, prereleases=True)
+    ]
+    if not askers or None in askers:
+        return None
+    return askers[0]
+
+
+def _versions(name: str, versions: list[Version], offered: set[Version]) -> str:
+    """``P 1.0``, ``P 1.0, 1.1 and 2.0``, or ``P 1.0 to 3.2 (12 versions)``;
+    ``(every candidate)`` when these are all the versions the resolver could use."""
+    if len(versions) == 1:
+        return f"{name} {versions[0]}"
+    if len(versions) <= _LISTED:
+        listed = ", ".join(str(v) for v in versions[:-1])
+        text = f"{name} {listed} and {versions[-1]}"
+    else:
+        text = f"{name} {versions[0]} to {versions[-1]} ({len(versions)} versions)"
+    if set(versions) >= offered:
+        text += " (every candidate)"
+    return text.replace(") (", ", ")
+
+
+def _python_lines(
+    edges: Sequence[_Edge], provider: LockgenProvider, repository: Repository
+) -> list[str]:
+    """Releases the target cannot use: an unmet Requires-Python, or metadata that
+    cannot be read (the requirement's text is the reason, with why no wheel was
+    used instead); one line per project and reason, however many releases share it."""
+    target = provider.selector.target.python_version
+    groups: dict[tuple[str, str], list[Candidate]] = {}
+    for req, parent in edges:
+        if parent is None or req.name not in _PSEUDO:
+            continue
+        if req.name == PYTHON:
+            reason = f"Python {req.specifier}; the target is Python {target}"
+        else:
+            reason = req.text + sdist_only(parent, provider, repository)
+        groups.setdefault((parent.identifier, reason), []).append(parent)
+    lines = []
+    for (identifier, reason), parents in groups.items():
+        versions = sorted({p.version for p in parents})
+        who = _versions(identifier, versions, provider.offered.get(identifier, set()))
+        if reason.startswith("Python "):
+            verb = "requires" if len(versions) == 1 else "require"
+        else:
+            verb = "cannot be used:"
+        lines.append(f"{who} {verb} {reason}")
+    return lines
+
+
+def _missing_lines(
+    name: NormalizedName, edges: Sequence[_Edge], provider: LockgenProvider
+) -> list[str]:
+    error = provider.missing.get(name)
+    if error is None:
+        return []
+    parents = sorted(
+        {f"{p.name} {p.version}" for req, p in edges if req.name == name and p}
+    )
+    if not parents:
+        return [str(error)]
+    where = ", ".join(error.indexes)
+    needed = ", ".join(parents)
+    return [
+        f"no index has a project named {name!r} (needed by {needed}; searched {where})"
+    ]
