@@ -83,6 +83,10 @@ def resolve(
         state = resolution.resolve(roots, max_rounds=_MAX_ROUNDS)
     except ResolutionImpossible as exc:
         causes: Collection[RequirementInformation[Req, Candidate]] = exc.causes
+        for cause in causes:  # a project you named that no index has: say just that
+            missing = provider.missing.get(cause.requirement.name)
+            if cause.parent is None and missing is not None:
+                raise missing from exc
         raise ResolutionError(explain(causes, provider, repository, policy)) from exc
     except ResolutionTooDeep as exc:
         last = explain(resolution.state.backtrack_causes, provider, repository, policy)
