@@ -17,6 +17,12 @@ hash, a header naming another key) is deleted and reported as absent: the cache 
 never trusted, only used. Artifacts carry no header: their name is their sha256 and
 callers hash them while reading them.
 
+Header fields only ever get added, never change meaning, and every field added after
+the first release is optional: an older lockgen ignores what it does not know, and a
+newer one reads a missing field as "not known" (so a metadata entry written before
+``artifact_size`` existed is one whose artifact's size was not learnt). A change that
+old readers would misread gets a new magic line and directory name instead.
+
 The cache is best effort. ``put_page`` and ``put_metadata`` swallow :class:`OSError`
 (a read-only or full disk must not fail a lock); the ``get_*`` methods never raise
 for a bad or unreadable entry. The artifact methods do raise :class:`OSError` for real
@@ -44,7 +50,7 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-__all__ = ["CachedPage", "Cache", "default_cache_dir", "hash_file"]
+__all__ = ["CachedMetadata", "CachedPage", "Cache", "default_cache_dir", "hash_file"]
 
 _T = TypeVar("_T")
 
@@ -70,6 +76,16 @@ class CachedPage:
     etag: str | None
     last_modified: str | None
     body: bytes
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CachedMetadata:
+    """An artifact's METADATA, how it was read, and the artifact's size if that read
+    learnt it (a range read's Content-Range, a whole download; ``None`` otherwise)."""
+
+    data: bytes
+    source: str
+    artifact_size: int | None = None
 
 
 class _BadEntryError(Exception):
@@ -131,20 +147,26 @@ class Cache:
             return f"sha256-{sha256.lower()}"
         return f"url-{_digest(url.encode())}"
 
-    def get_metadata(self, key: str) -> tuple[bytes, str] | None:
-        """``(METADATA bytes, source)`` for ``key``, or ``None`` if absent or bad."""
+    def get_metadata(self, key: str) -> CachedMetadata | None:
+        """The entry for ``key``, or ``None`` if absent or bad."""
         path = self._metadata_path(key)
         if path is None:
             return None
 
-        def build(header: dict[str, object], data: bytes) -> tuple[bytes, str]:
+        def build(header: dict[str, object], data: bytes) -> CachedMetadata:
             if _get_str(header, "key") != key:
                 raise _BadEntryError("entry is for another key")
-            return data, _get_str(header, "source")
+            size = header.get("artifact_size")  # absent in entries of older lockgens
+            if size is not None and (type(size) is not int or size < 0):
+                raise _BadEntryError("artifact_size is not a size")
+            source = _get_str(header, "source")
+            return CachedMetadata(data=data, source=source, artifact_size=size)
 
         return _load(path, build)
 
-    def put_metadata(self, key: str, data: bytes, source: str) -> None:
+    def put_metadata(
+        self, key: str, data: bytes, source: str, artifact_size: int | None = None
+    ) -> None:
         """Store METADATA under ``key`` (best effort: disk errors are ignored).
 
         Raises :class:`ValueError` for a key :meth:`metadata_key` cannot have made.
@@ -152,7 +174,12 @@ class Cache:
         path = self._metadata_path(key)
         if path is None:
             raise ValueError(f"not a metadata cache key: {key!r}")
-        self._store(path, {"key": key, "source": source}, data)
+        header: dict[str, object] = {
+            "key": key,
+            "source": source,
+            "artifact_size": artifact_size,
+        }
+        self._store(path, header, data)
 
     # -- artifacts -------------------------------------------------------------------
     def artifact_path(self, sha256: str) -> Path | None:

@@ -5,7 +5,11 @@ Metadata is fetched as cheaply as the index allows, in a fixed order: the PEP 65
 suffix range on the wheel (see :mod:`lockgen.range_reader`); otherwise, or when the
 server mishandles ranges, the whole file, streamed once and hashed on the way. A host
 that fails a range request is remembered, so its later wheels skip straight to the
-whole download. Several indexes are searched in order and a project's files come from
+whole download (a whole small file in answer to a suffix range longer than the file is
+no failure: it is all that was asked for). A read through the artifact learns its size
+for free (the range's ``Content-Range`` total, or the download), which the lock
+records when the index gives none; a whole file is never fetched just for its size.
+Several indexes are searched in order and a project's files come from
 the first index that has it, so a public index can never shadow a private project.
 Files from find-links locations (:mod:`lockgen.findlinks`) are merged with them, as
 pip and uv merge them: find-links are local choices the user made explicitly.
@@ -21,13 +25,14 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import os
 import tempfile
-import threading
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
-from lockgen.cache import Cache, CachedPage
+from lockgen.cache import Cache, CachedMetadata, CachedPage
 from lockgen.errors import (
     HashMismatchError,
     LockgenError,
@@ -39,7 +44,13 @@ from lockgen.errors import (
 )
 from lockgen.findlinks import FindLinks, local_file, local_metadata, local_sha256
 from lockgen.models import DistKind, MetadataSource, parse_filename
-from lockgen.range_reader import REFUSED, RangeSupport, open_tail, tail_headers
+from lockgen.range_reader import (
+    REFUSED,
+    TAIL_SIZE,
+    RangeSupport,
+    open_tail,
+    tail_headers,
+)
 from lockgen.simple_api import ACCEPT, parse_project_page
 from lockgen.singleflight import SingleFlight
 from lockgen.transport import is_local
@@ -80,6 +91,25 @@ class OfflineError(LockgenError):
     """``--offline`` and something needed is neither cached nor a local file."""
 
 
+class _Downloaded(NamedTuple):
+    """A whole file as an open reader, with the sha256 and size it was verified by."""
+
+    file: IO[bytes]
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """Metadata as fetched, with what the fetch learnt about the artifact on the way:
+    its size (a range read, a download), and its sha256 (a download)."""
+
+    data: bytes
+    source: MetadataSource
+    artifact_size: int | None = None
+    artifact_sha256: str | None = None
+
+
 class IndexClient:
     """Implements :class:`lockgen.repository.Repository` over HTTP(S) and file:// indexes."""
 
@@ -101,9 +131,7 @@ class IndexClient:
         self._on_event = on_event
         self._pages: SingleFlight[str, tuple[DistFile, ...]] = SingleFlight()
         self._metadata: SingleFlight[str, CoreMetadata] = SingleFlight()
-        self._hashes: dict[str, tuple[str, int]] = {}
         self._downloads: SingleFlight[str, tuple[str, int]] = SingleFlight()
-        self._lock = threading.Lock()
         self._find_links = FindLinks(find_links, self._page)
 
     # -- project pages -------------------------------------------------------------
@@ -194,41 +222,67 @@ class IndexClient:
         return self._metadata.get(dist.url, lambda: self._load_metadata(dist))
 
     def _load_metadata(self, dist: DistFile) -> CoreMetadata:
+        """From the cache, else fetched (and cached with the artifact size it learnt).
+
+        The artifact's size is part of the answer when the index lists none and makes
+        the read go through the file (no PEP 658 file): a cache entry that lacks it
+        (written by an older lockgen, or read through another index's PEP 658 file)
+        is refetched while online, so a warm run writes the bytes a cold one does.
+        """
         key = Cache.metadata_key(dist.sha256, dist.url)
-        use_cache = self._cache is not None and not (
-            self._mode is CacheMode.REFRESH and key.startswith("url-")
-        )
-        if use_cache and self._cache is not None:
-            hit = self._cache.get_metadata(key)
-            if hit is not None:
-                cached, cached_source = hit
-                return parse_core_metadata(
-                    cached, dist.filename, MetadataSource(cached_source)
-                )
-        if self._mode is CacheMode.OFFLINE and not is_local(dist.url):
+        learns_size = dist.size is None and _reads_artifact(dist)
+        hit = self._cached_metadata(key)
+        offline = self._mode is CacheMode.OFFLINE and not is_local(dist.url)
+        if hit is not None and (
+            offline or hit.artifact_size is not None or not learns_size
+        ):
+            return parse_core_metadata(
+                hit.data,
+                dist.filename,
+                MetadataSource(hit.source),
+                artifact_size=hit.artifact_size if learns_size else None,
+            )
+        if offline:
             raise OfflineError(
                 f"offline, and the metadata of {dist.filename} is not cached"
             )
-        data, source = self._fetch_metadata(dist)
-        metadata = parse_core_metadata(data, dist.filename, source)
+        read = self._fetch_metadata(dist)
+        metadata = parse_core_metadata(
+            read.data,
+            dist.filename,
+            read.source,
+            artifact_size=read.artifact_size if learns_size else None,
+        )
+        if read.artifact_sha256 is not None and read.artifact_size is not None:
+            self._downloads.seed(dist.url, (read.artifact_sha256, read.artifact_size))
         if self._cache is not None:
-            self._cache.put_metadata(key, data, source.value)
+            self._cache.put_metadata(
+                key, read.data, read.source.value, read.artifact_size
+            )
         return metadata
 
-    def _fetch_metadata(self, dist: DistFile) -> tuple[bytes, MetadataSource]:
+    def _cached_metadata(self, key: str) -> CachedMetadata | None:
+        """The cache entry for ``key`` (``--refresh`` skips those keyed by URL only)."""
+        if self._cache is None:
+            return None
+        if self._mode is CacheMode.REFRESH and key.startswith("url-"):
+            return None
+        return self._cache.get_metadata(key)
+
+    def _fetch_metadata(self, dist: DistFile) -> _Read:
         parsed = parse_filename(dist.filename)
         if parsed is None:
             raise MetadataError(dist.filename, "not a wheel or sdist file name")
         if parsed.kind is DistKind.SDIST:
-            return self._sdist_metadata(dist), MetadataSource.SDIST
+            return self._sdist_metadata(dist)
         if dist.core_metadata is not None:
             data = self._pep658_metadata(dist)
             if data is not None:
-                return data, MetadataSource.PEP658
+                return _Read(data, MetadataSource.PEP658)
         host = urlsplit(dist.url).netloc
         if self.ranges.works(host):
             return self._range_metadata(dist, host)
-        return self._whole_wheel_metadata(dist, None), MetadataSource.WHOLE_FILE
+        return self._whole_wheel_metadata(dist, None)
 
     def _pep658_metadata(self, dist: DistFile) -> bytes | None:
         response = self._client.get(dist.url + ".metadata")
@@ -248,16 +302,16 @@ class IndexClient:
         self._event(f"{dist.filename}: metadata from PEP 658 file")
         return data
 
-    def _range_metadata(
-        self, dist: DistFile, host: str
-    ) -> tuple[bytes, MetadataSource]:
+    def _range_metadata(self, dist: DistFile, host: str) -> _Read:
         with self._client.stream(dist.url, tail_headers()) as response:
             if response.status == 200:
-                self._no_ranges(
-                    host, dist, "answered a range request with the whole file"
-                )
-                data = self._whole_wheel_metadata(dist, response)
-                return data, MetadataSource.WHOLE_FILE
+                read = self._whole_wheel_metadata(dist, response)
+                if read.artifact_size is not None and read.artifact_size > TAIL_SIZE:
+                    # a file no longer than the suffix asked for: 200 is a fair answer
+                    self._no_ranges(
+                        host, dist, "answered a range request with the whole file"
+                    )
+                return read
             if response.status in REFUSED:
                 self._no_ranges(
                     host, dist, f"refused a range request (HTTP {response.status})"
@@ -275,8 +329,8 @@ class IndexClient:
                     self._no_ranges(host, dist, str(exc))
                 else:
                     self._event(f"{dist.filename}: metadata by range requests")
-                    return data, MetadataSource.RANGE
-        return self._whole_wheel_metadata(dist, None), MetadataSource.WHOLE_FILE
+                    return _Read(data, MetadataSource.RANGE, remote.size)
+        return self._whole_wheel_metadata(dist, None)
 
     def _no_ranges(self, host: str, dist: DistFile, why: str) -> None:
         self.ranges.mark_unsupported(host)
@@ -284,53 +338,50 @@ class IndexClient:
             f"{dist.filename}: server {why}; downloading whole files from {host}"
         )
 
-    def _whole_wheel_metadata(self, dist: DistFile, response: Response | None) -> bytes:
-        with self._download(dist, response) as fh:
-            data = read_wheel_metadata_from_file(fh, dist.filename)
+    def _whole_wheel_metadata(self, dist: DistFile, response: Response | None) -> _Read:
+        with self._download(dist, response) as got:
+            data = read_wheel_metadata_from_file(got.file, dist.filename)
         self._event(f"{dist.filename}: metadata from the whole wheel")
-        return data
+        return _Read(data, MetadataSource.WHOLE_FILE, got.size, got.sha256)
 
-    def _sdist_metadata(self, dist: DistFile) -> bytes:
-        with self._download(dist, None) as fh:
-            data = read_sdist_metadata(fh, dist.filename)
+    def _sdist_metadata(self, dist: DistFile) -> _Read:
+        with self._download(dist, None) as got:
+            data = read_sdist_metadata(got.file, dist.filename)
         check_static_sdist_metadata(data, dist.filename)
         self._event(f"{dist.filename}: metadata from the sdist's PKG-INFO")
-        return data
+        return _Read(data, MetadataSource.SDIST, got.size, got.sha256)
 
     # -- whole files ---------------------------------------------------------------
     def get_sha256(self, dist: DistFile) -> tuple[str, int]:
-        """The sha256 and size of ``dist``, downloading it once if nobody has yet.
+        """The sha256 and size of ``dist``, downloading it once if nobody has yet
+        (reading its metadata may have: then that download's answer is reused).
 
         A local find-links file is hashed in place (not copied into the cache).
         """
         local = local_file(dist)
         if local is not None:
             return self._downloads.get(dist.url, lambda: local_sha256(local, dist))
-        with self._lock:
-            known = self._hashes.get(dist.url)
-        if known is not None:
-            return known
         return self._downloads.get(dist.url, lambda: self._hash_by_download(dist))
 
     def _hash_by_download(self, dist: DistFile) -> tuple[str, int]:
-        with self._download(dist, None):
-            pass
-        with self._lock:
-            return self._hashes[dist.url]
+        with self._download(dist, None) as got:
+            return got.sha256, got.size
 
     @contextmanager
     def _download(
         self, dist: DistFile, response: Response | None
-    ) -> Iterator[IO[bytes]]:
-        """``dist``'s bytes as an open file: from the cache, or streamed and verified.
+    ) -> Iterator[_Downloaded]:
+        """``dist``'s bytes as an open file, with the sha256 and size they were
+        verified by: from the cache, or streamed.
 
         A download is hashed as it streams, checked against the size and sha256 the
         index gave, and (with a cache) kept under its sha256 for next time.
         """
         cached = self._cached_artifact(dist)
         if cached is not None:
-            with cached.open("rb") as fh:
-                yield fh
+            path, sha256 = cached
+            with path.open("rb") as fh:
+                yield _Downloaded(fh, sha256, os.fstat(fh.fileno()).st_size)
             return
         if self._mode is CacheMode.OFFLINE and not is_local(dist.url):
             raise OfflineError(f"offline, and {dist.filename} is not cached")
@@ -344,21 +395,21 @@ class IndexClient:
             else:
                 digest, size = _copy_hashing(response, fh)
             _verify(dist, digest, size)
-            with self._lock:
-                self._hashes[dist.url] = (digest, size)
             self._keep(fh, temp, digest)
             if temp is None:
                 fh.seek(0)
-                yield fh
+                yield _Downloaded(fh, digest, size)
             else:
                 with temp.open("rb") as reader:  # the cache's temp file is write-only
-                    yield reader
+                    yield _Downloaded(reader, digest, size)
 
-    def _cached_artifact(self, dist: DistFile) -> Path | None:
-        """The cached copy of ``dist``, if its bytes still hash to the index's sha256."""
+    def _cached_artifact(self, dist: DistFile) -> tuple[Path, str] | None:
+        """The cached copy of ``dist`` and its sha256, if its bytes still hash to the
+        index's sha256."""
         if self._cache is None or dist.sha256 is None:
             return None
-        return self._cache.verified_artifact(dist.sha256)
+        path = self._cache.verified_artifact(dist.sha256)
+        return None if path is None else (path, dist.sha256)
 
     @contextmanager
     def _spool(self) -> Iterator[tuple[IO[bytes], Path | None]]:
@@ -391,6 +442,14 @@ class IndexClient:
     def _event(self, message: str) -> None:
         if self._on_event is not None:
             self._on_event(message)
+
+
+def _reads_artifact(dist: DistFile) -> bool:
+    """Whether this index makes reading ``dist``'s metadata go through the file itself
+    (an sdist, or a wheel without an advertised PEP 658 file), learning its size."""
+    parsed = parse_filename(dist.filename)
+    sdist = parsed is not None and parsed.kind is DistKind.SDIST
+    return sdist or dist.core_metadata is None
 
 
 def _parse_local_metadata(path: Path, dist: DistFile) -> CoreMetadata:

@@ -164,7 +164,7 @@ def _resolve_and_write(
     options: LockOptions,
     inputs: _Inputs,
     preferences: dict[NormalizedName, Version],
-    known: Mapping[str, tuple[str, int]],
+    known: Mapping[str, tuple[str, int | None]],
     progress: Progress,
     environ: Mapping[str, str],
 ) -> LockResult:
@@ -175,7 +175,7 @@ def _resolve_and_write(
     policy = _policy(options, inputs, preferences)
     pins = _resolve(options, inputs, policy, repository, _Reporter(progress, client))
 
-    def sha256_of(dist: DistFile) -> tuple[str, int]:
+    def sha256_of(dist: DistFile) -> tuple[str, int | None]:
         return known.get(dist.url) or repository.get_sha256(dist)
 
     _hash_unhashed(pins, sha256_of, known, options.jobs)
@@ -289,17 +289,15 @@ def _resolve(
 
 def _hash_unhashed(
     pins: Sequence[Pin],
-    sha256_of: Callable[[DistFile], tuple[str, int]],
-    known: Mapping[str, tuple[str, int]],
+    sha256_of: Callable[[DistFile], tuple[str, int | None]],
+    known: Mapping[str, tuple[str, int | None]],
     jobs: int,
 ) -> None:
-    """Download, in parallel, the locked files the index gave no sha256 or size for
-    (and that the previous lock does not already record)."""
+    """Download, in parallel, the locked files the index gave no sha256 for (and that
+    the previous lock does not already record). A missing size is no reason: PEP 751
+    makes it optional, and the lock records it only when it comes for free."""
     missing = [
-        d
-        for pin in pins
-        for d in pin.files
-        if (d.sha256 is None or d.size is None) and d.url not in known
+        d for pin in pins for d in pin.files if d.sha256 is None and d.url not in known
     ]
     if missing:
         with ThreadPoolExecutor(max_workers=jobs) as pool:

@@ -2,8 +2,14 @@
 
 packaging owns the schema (one model for writing, reading and install-time selection);
 this module only decides what goes in. Output is deterministic: packages sorted by
-name, wheels by file name, no timestamps beyond the index's upload times, so the same
-inputs and index state give the same bytes.
+name, wheels by file name, no timestamps beyond the index's upload times, and nothing
+that depends on how a fetch went (which read won a race, what the cache held), so the
+same inputs and index state give the same bytes.
+
+``size`` is optional in PEP 751 and recorded only when it costs nothing: the index
+lists it, the file was downloaded anyway (no sha256 on the index), or reading the
+locked metadata went through the file (a range read's ``Content-Range`` total, a
+whole download). A file is never downloaded to learn its size.
 
 A file found in a local find-links location is written as a ``path`` relative to the
 lock's directory when it lies inside that directory (a wheelhouse committed beside the
@@ -38,7 +44,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from lockgen.environment import Target
-    from lockgen.models import DistFile
+    from lockgen.models import CoreMetadata, DistFile
     from lockgen.resolve import Pin
 
 __all__ = ["build_lock", "dumps", "loads"]
@@ -49,15 +55,17 @@ CREATED_BY = "lockgen"
 def build_lock(
     pins: Sequence[Pin],
     target: Target,
-    sha256_of: Callable[[DistFile], tuple[str, int]],
+    sha256_of: Callable[[DistFile], tuple[str, int | None]],
     *,
     tool: Mapping[str, Any] | None = None,
     lock_dir: Path | None = None,
 ) -> Pylock:
     """The lock for ``pins`` resolved for ``target`` (:func:`dumps` validates it).
 
-    ``tool`` becomes the top-level ``[tool.lockgen]`` table (the input digest);
-    ``lock_dir`` is where the lock goes (``None``: stdout), for relative paths.
+    ``sha256_of`` gives the sha256 (and size, if known) of a file the index lists
+    without a sha256. ``tool`` becomes the top-level ``[tool.lockgen]`` table (the
+    input digest); ``lock_dir`` is where the lock goes (``None``: stdout), for
+    relative paths.
     """
     lock = Pylock(
         lock_version=Version("1.0"),
@@ -97,28 +105,29 @@ def loads(text: str, path: str) -> Pylock:
 
 def _package(
     pin: Pin,
-    sha256_of: Callable[[DistFile], tuple[str, int]],
+    sha256_of: Callable[[DistFile], tuple[str, int | None]],
     lock_dir: Path | None,
 ) -> Package:
     """One ``[[packages]]`` entry.
 
-    ``[packages.tool.lockgen]`` records where the dependency metadata came from, the
-    file it was read from, the sha256 of the exact bytes and its Requires-Dist: a range
-    read is covered by no hash, so ``hydrate`` compares the real wheel's METADATA with
-    this record and can say which dependency lines differ. ``index`` is the index that
-    listed the files, if one did (find-links files have none).
+    ``[packages.tool.lockgen]`` records the file the dependency metadata was read from,
+    the sha256 of the exact bytes and its Requires-Dist: a range read is covered by no
+    hash, so ``hydrate`` compares the real wheel's METADATA with this record and can
+    say which dependency lines differ. How the bytes were fetched is not recorded: it
+    can depend on timing and on the cache, and the lock must not. ``index`` is the
+    index that listed the files, if one did (find-links files have none).
     """
+    metadata = pin.metadata
     wheels = [
-        PackageWheel(**_artifact_fields(d, sha256_of, lock_dir))
+        PackageWheel(**_artifact_fields(d, sha256_of, metadata, lock_dir))
         for d in pin.files
         if d.filename.endswith(".whl")
     ]
     sdists = [
-        PackageSdist(**_artifact_fields(d, sha256_of, lock_dir))
+        PackageSdist(**_artifact_fields(d, sha256_of, metadata, lock_dir))
         for d in pin.files
         if not d.filename.endswith(".whl")
     ]
-    metadata = pin.metadata
     return Package(
         name=pin.name,
         version=pin.version,
@@ -129,7 +138,6 @@ def _package(
         wheels=wheels or None,
         tool={
             "lockgen": {
-                "metadata-source": metadata.source.value,
                 "metadata-file": metadata.filename,
                 "metadata-sha256": metadata.sha256,
                 "requires-dist": [str(r) for r in metadata.requires_dist],
@@ -140,12 +148,17 @@ def _package(
 
 def _artifact_fields(
     dist: DistFile,
-    sha256_of: Callable[[DistFile], tuple[str, int]],
+    sha256_of: Callable[[DistFile], tuple[str, int | None]],
+    metadata: CoreMetadata,
     lock_dir: Path | None,
 ) -> dict[str, Any]:
+    """A file's table: its size only when known for free (see the module docstring)."""
     sha256, size = dist.sha256, dist.size
-    if sha256 is None or size is None:
-        sha256, size = sha256_of(dist)
+    if sha256 is None:
+        sha256, downloaded = sha256_of(dist)
+        size = downloaded if size is None else size
+    if size is None and dist.filename == metadata.filename:
+        size = metadata.artifact_size
     path = _relative_path(dist, lock_dir)
     basename = posixpath.basename(path or urlsplit(dist.url).path)
     return {

@@ -118,6 +118,11 @@ class CoreMetadata:
 
     ``sha256`` is the digest of the exact METADATA bytes read, recorded in the lock so
     ``hydrate`` can check the downloaded wheel against what the resolver saw.
+    ``artifact_size`` is the size of the file ``filename`` when the index lists none
+    and reading its metadata learnt it for free (a range read's Content-Range total,
+    a whole download); the lock records it. ``None`` otherwise, and always when the
+    index advertises a PEP 658 file (which says nothing about the artifact's size),
+    so the lock does not depend on which way the metadata happened to be read.
     """
 
     name: NormalizedName
@@ -127,6 +132,7 @@ class CoreMetadata:
     source: MetadataSource
     sha256: str
     filename: str
+    artifact_size: int | None = None
 
 
 def normalize(name: str) -> NormalizedName:

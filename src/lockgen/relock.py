@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["inputs_digest", "known_hashes", "pinned_versions", "stale_reason"]
 
 #: Bump when what lockgen writes for the same inputs changes (invalidates no-op runs).
-_LOCK_FORMAT = 1
+_LOCK_FORMAT = 2
 
 
 def inputs_digest(
@@ -97,13 +97,14 @@ def pinned_versions(data: dict[str, Any]) -> dict[NormalizedName, Version]:
     return pins
 
 
-def known_hashes(data: dict[str, Any]) -> dict[str, tuple[str, int]]:
-    """URL -> (sha256, size) from the previous lock: an index's files never change,
-    so re-locking against an index without hashes need not download them again.
+def known_hashes(data: dict[str, Any]) -> dict[str, tuple[str, int | None]]:
+    """URL -> (sha256, size or ``None``) from the previous lock: an index's files never
+    change, so re-locking against an index without hashes need not download them
+    again. ``size`` is optional in PEP 751, so an entry without one still counts.
 
     ``file://`` URLs are left out: a local file (a find-links directory's) can be
     replaced under the same name, and hashing it again costs no download."""
-    known: dict[str, tuple[str, int]] = {}
+    known: dict[str, tuple[str, int | None]] = {}
     for package in data.get("packages", []):
         if not isinstance(package, dict):
             continue
@@ -113,10 +114,11 @@ def known_hashes(data: dict[str, Any]) -> dict[str, tuple[str, int]]:
                 continue
             url, size = artifact.get("url"), artifact.get("size")
             sha256 = (artifact.get("hashes") or {}).get("sha256")
+            if size is not None and (type(size) is not int or size < 0):
+                continue
             if (
                 isinstance(url, str)
                 and not url.startswith("file:")
-                and isinstance(size, int)
                 and isinstance(sha256, str)
             ):
                 known[url] = (sha256, size)

@@ -47,3 +47,13 @@ class SingleFlight(Generic[K, V]):
                 future.cancel()
                 raise
         return future.result()
+
+    def seed(self, key: K, value: V) -> None:
+        """Remember ``value`` for ``key`` unless it is already known or being computed:
+        for a value that another computation produced on the way (a file downloaded
+        for its metadata has its sha256 and size known too)."""
+        with self._lock:
+            if key not in self._futures:
+                future: Future[V] = Future()
+                future.set_result(value)
+                self._futures[key] = future

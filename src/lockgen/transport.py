@@ -62,6 +62,8 @@ _EXPLAINED = {
     407: "HTTP 407 Proxy Authentication Required: check the user and password in "
     "the proxy URL (http_proxy)",
 }
+#: An unread body up to this long is read and dropped to keep its connection alive.
+_DRAIN_MAX = 64 * 1024
 
 
 @dataclass
@@ -206,7 +208,7 @@ class HttpClient:
             status=raw.status,
             headers=dict(raw.headers),
             chunks=_chunks(raw),
-            close=raw.release_conn,
+            close=lambda: _release(raw),
             stats=self.stats,
         )
 
@@ -344,6 +346,23 @@ def _chunks(raw: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
     """
     while chunk := raw.read1(_CHUNK):
         yield chunk
+
+
+def _release(raw: urllib3.BaseHTTPResponse) -> None:
+    """Give the connection back to the pool, never with unread body bytes on it.
+
+    A caller may stop reading early (an error body, a range answer it rejects). The
+    pool only notices leftover bytes that have already arrived; the rest would be
+    read as the next request's response, which fails and is sent again. So a short
+    rest is drained, and a connection with a long or unknown rest is closed.
+    """
+    if not raw.closed:
+        remaining = raw.length_remaining
+        if remaining is not None and remaining <= _DRAIN_MAX:
+            raw.drain_conn()
+        else:
+            raw.close()
+    raw.release_conn()
 
 
 def is_local(url: str) -> bool:

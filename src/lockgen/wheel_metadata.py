@@ -136,12 +136,17 @@ def _bounded_read(stream: IO[bytes], filename: str) -> bytes:
 
 
 def parse_core_metadata(
-    data: bytes, filename: str, source: MetadataSource
+    data: bytes,
+    filename: str,
+    source: MetadataSource,
+    *,
+    artifact_size: int | None = None,
 ) -> CoreMetadata:
     """The resolution-relevant fields of METADATA / PKG-INFO, checked against the name.
 
     A METADATA that disagrees with its file name would make the lock lie about what it
-    pins, so a mismatch is an error rather than a warning.
+    pins, so a mismatch is an error rather than a warning. ``artifact_size`` is the
+    size of ``filename`` when reading the metadata learnt it.
     """
     raw = _parse_fields(data, filename)
     name, version = _metadata_name_version(raw, filename)
@@ -161,6 +166,7 @@ def parse_core_metadata(
         source=source,
         sha256=hashlib.sha256(data).hexdigest(),
         filename=filename,
+        artifact_size=artifact_size,
     )
 
 

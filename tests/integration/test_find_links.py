@@ -69,7 +69,8 @@ class TestLocalDirectory:
                 assert artifact["hashes"] == {"sha256": dist.sha256}
                 assert artifact["size"] == dist.size
         tool = packages["app"]["tool"]["lockgen"]
-        assert tool["metadata-source"] == "whole-file"
+        (app_wheel,) = [d for d in dists if d.project == "app" and d.is_wheel]
+        assert tool["metadata-file"] == app_wheel.filename  # read from the file itself
         assert packages["lib"]["sdist"]["path"] == "wheels/lib-1.0.tar.gz"
         # read in place: nothing (files, metadata) went into the cache
         cache = Path(os.environ["LOCKGEN_CACHE_DIR"])

@@ -15,7 +15,14 @@ import pytest
 import urllib3
 from urllib3.exceptions import ProtocolError
 
-from tests.support.index_server import HTML, JSON, TEXT_HTML, IndexServer, negotiate
+from tests.support.index_server import (
+    HTML,
+    JSON,
+    NGINX_MTIME,
+    TEXT_HTML,
+    IndexServer,
+    negotiate,
+)
 from tests.support.wheels import make_sdist, make_wheel
 
 if TYPE_CHECKING:
@@ -331,6 +338,14 @@ class TestRanges:
             absolute = get(pool, url, range="bytes=5-9")
             assert (absolute.status, absolute.data) == (206, WHEEL.data[5:10])
 
+    def test_whole_if_short(self, pool: urllib3.PoolManager) -> None:
+        with IndexServer([WHEEL], ranges="whole-if-short") as server:
+            url = file_url(server, WHEEL.filename)
+            covering = get(pool, url, range=f"bytes=-{WHEEL.size}")
+            assert (covering.status, covering.data) == (200, WHEEL.data)
+            shorter = get(pool, url, range=f"bytes=-{WHEEL.size - 1}")
+            assert (shorter.status, shorter.data) == (206, WHEEL.data[1:])
+
     def test_head(self, server: IndexServer, pool: urllib3.PoolManager) -> None:
         response = get(
             pool, file_url(server, WHEEL.filename), method="HEAD", range="bytes=-5"
@@ -494,3 +509,73 @@ class TestLogAndConnections:
         )
         assert "Content-Encoding" not in response.headers
         assert json.loads(response.data)["name"] == "demo-a"
+
+
+class TestValidators:
+    """What real servers send to revalidate: the default, nginx's, and nothing."""
+
+    NGINX_DATE = "Thu, 02 Jan 2025 03:04:05 GMT"
+
+    def test_default_pages_only_by_body_hash(self, pool: urllib3.PoolManager) -> None:
+        with IndexServer([WHEEL]) as server:
+            page = get(pool, server.index_url + "demo-a/", accept=JSON)
+            etag = page.headers["ETag"]
+            assert "Last-Modified" not in page.headers
+            again = get(
+                pool,
+                server.index_url + "demo-a/",
+                accept=JSON,
+                **{"If-None-Match": etag},
+            )
+            assert again.status == 304
+            wheel = get(pool, file_url(server, WHEEL.filename))
+            assert "ETag" not in wheel.headers
+
+    def test_nginx_pages_and_files(self, pool: urllib3.PoolManager) -> None:
+        with IndexServer([WHEEL], validators="nginx") as server:
+            url = server.index_url + "demo-a/"
+            page = get(pool, url, accept=HTML)
+            assert page.headers["ETag"] == f'"{NGINX_MTIME:x}-{len(page.data):x}"'
+            assert page.headers["Last-Modified"] == self.NGINX_DATE
+            etag = page.headers["ETag"]
+            by_tag = get(pool, url, accept=HTML, **{"If-None-Match": etag})
+            assert (by_tag.status, by_tag.data) == (304, b"")
+            assert by_tag.headers["ETag"] == etag
+            by_date = get(
+                pool, url, accept=HTML, **{"If-Modified-Since": self.NGINX_DATE}
+            )
+            assert by_date.status == 304
+            older = "Wed, 01 Jan 2025 00:00:00 GMT"
+            assert (
+                get(pool, url, accept=HTML, **{"If-Modified-Since": older}).status
+                == 200
+            )
+            # If-None-Match decides when both are sent
+            both = {"If-None-Match": '"other"', "If-Modified-Since": self.NGINX_DATE}
+            assert get(pool, url, accept=HTML, **both).status == 200
+            wheel = get(pool, file_url(server, WHEEL.filename))
+            assert wheel.headers["ETag"] == f'"{NGINX_MTIME:x}-{WHEEL.size:x}"'
+            tail = get(pool, file_url(server, WHEEL.filename), range="bytes=-10")
+            assert tail.status == 206 and tail.headers["ETag"] == wheel.headers["ETag"]
+            cached = get(
+                pool,
+                file_url(server, WHEEL.filename),
+                **{"If-None-Match": wheel.headers["ETag"]},
+            )
+            assert cached.status == 304
+
+    def test_none(self, pool: urllib3.PoolManager) -> None:
+        with IndexServer([WHEEL], validators="none") as server:
+            url = server.index_url + "demo-a/"
+            page = get(pool, url, accept=JSON)
+            assert "ETag" not in page.headers and "Last-Modified" not in page.headers
+            conditional = {"If-None-Match": "*", "If-Modified-Since": self.NGINX_DATE}
+            assert get(pool, url, accept=JSON, **conditional).status == 200
+            wheel = get(pool, file_url(server, WHEEL.filename))
+            assert "ETag" not in wheel.headers
+
+    def test_html_never_carries_sizes(self, pool: urllib3.PoolManager) -> None:
+        """PEP 700 sizes exist in JSON only; an HTML page (any flags) has none."""
+        with IndexServer([WHEEL, SDIST], sizes=True) as server:
+            html = get(pool, server.index_url + "demo-a/", accept=HTML).data.decode()
+            assert "size" not in html.lower()

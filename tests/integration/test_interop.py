@@ -227,18 +227,30 @@ def _lock_with_cli(root: Path, *sources: str) -> Path:
     return output
 
 
+def _locked(server: IndexServer, root: Path, dists: list[Dist]) -> Locked:
+    path = _lock_with_cli(root, "-i", server.index_url)
+    text = path.read_text()
+    pins = {p["name"]: p["version"] for p in tomli.loads(text)["packages"]}
+    assert pins == EXPECTED, text  # the premise of every test below
+    wheels = {d.project: d for d in dists if EXPECTED.get(d.project) == d.version}
+    return Locked(server=server, path=path, text=text, wheels=wheels)
+
+
 @pytest.fixture(scope="module")
 def locked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Locked]:
     _check_tools()
     dists = _dists()
     with IndexServer(dists) as server:
-        root = tmp_path_factory.mktemp("interop-lock")
-        path = _lock_with_cli(root, "-i", server.index_url)
-        text = path.read_text()
-        pins = {p["name"]: p["version"] for p in tomli.loads(text)["packages"]}
-        assert pins == EXPECTED, text  # the premise of every test below
-        wheels = {d.project: d for d in dists if EXPECTED.get(d.project) == d.version}
-        yield Locked(server=server, path=path, text=text, wheels=wheels)
+        yield _locked(server, tmp_path_factory.mktemp("interop-lock"), dists)
+
+
+@pytest.fixture(scope="module")
+def locked_from_html(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Locked]:
+    """An HTML index lists no sizes, and PEP 658 leaves none to learn: no size at all."""
+    _check_tools()
+    dists = _dists()
+    with IndexServer(dists, formats=("html",), pep658=True) as server:
+        yield _locked(server, tmp_path_factory.mktemp("interop-html-lock"), dists)
 
 
 @pytest.fixture
@@ -290,6 +302,25 @@ class TestInstallsTheLock:
         proc = _ok(_run([str(python), "-I", "-c", code, *modules], env, tmp_path))
         versions = json.loads(proc.stdout)
         assert versions == dict(zip(modules, EXPECTED.values(), strict=True))
+
+
+@pytest.mark.parametrize("installer", INSTALLERS)
+def test_a_lock_without_sizes_installs(
+    installer: Installer,
+    locked_from_html: Locked,
+    env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """PEP 751 makes ``size`` optional; both installers still check every sha256."""
+    data = tomli.loads(locked_from_html.text)
+    files = [w for p in data["packages"] for w in p["wheels"]]
+    assert files and not any("size" in w for w in files)
+    python = installer.venv(tmp_path, env)
+    locked_from_html.server.clear_log()
+    proc = _ok(installer.install(python, locked_from_html.path, env))
+    assert installer.installed(python, env) == EXPECTED, _show(proc)
+    paths = {r.path for r in locked_from_html.server.requests}
+    assert paths == locked_from_html.wheel_paths()
 
 
 @pytest.mark.parametrize("installer", INSTALLERS)

@@ -170,3 +170,28 @@ def test_relock_against_a_hashless_index_reuses_the_locks_hashes(
         r.path for r in server.requests if r.path.endswith(".whl") and r.range is None
     ]
     assert downloads == ["/files/extra-1.0-py3-none-any.whl"]
+
+
+def test_a_previous_lock_without_sizes_still_supplies_hashes(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    """``size`` is optional in PEP 751: a lock that has none (another tool's, or an
+    older one's) still spares the downloads its sha256s make unnecessary."""
+    dists = [make_wheel("app", "1.0", requires_dist=["lib"]), make_wheel("lib", "1.0")]
+    server = make_server([*dists, make_wheel("extra", "1.0")], hashes=False)
+    (tmp_path / "r.in").write_text("app\n")
+    assert _lock(lockgen, server).exit_code == 0
+    lock = tmp_path / "pylock.toml"
+    text = lock.read_text()
+    lock.write_text(
+        "".join(line for line in text.splitlines(True) if not line.startswith("size ="))
+    )
+    server.clear_log()
+    (tmp_path / "r.in").write_text("app\nextra\n")
+    assert _lock(lockgen, server, "--no-cache").exit_code == 0
+    downloads = [
+        r.path for r in server.requests if r.path.endswith(".whl") and r.range is None
+    ]
+    assert downloads == ["/files/extra-1.0-py3-none-any.whl"]
+    packages = {p["name"]: p for p in tomli.loads(lock.read_text())["packages"]}
+    assert packages["lib"]["wheels"][0]["hashes"]["sha256"] == dists[1].sha256

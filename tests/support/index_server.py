@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import email.utils
 import hashlib
 import json
 import os
@@ -42,10 +43,23 @@ __all__ = [
     "IndexServer",
     "RangeMode",
     "RequestRecord",
+    "Validators",
     "negotiate",
 ]
 
-RangeMode = Literal["honour", "ignore", "refuse", "refuse-suffix", "wrong"]
+#: ``whole-if-short``: a suffix range at least as long as the file gets a 200 with the
+#: whole file (RFC 9110 allows it; some servers do it), anything else is honoured.
+RangeMode = Literal[
+    "honour", "ignore", "refuse", "refuse-suffix", "wrong", "whole-if-short"
+]
+#: Cache validators: ``sha`` (the default) gives pages an ETag of their body's sha256
+#: and answers If-None-Match; ``nginx`` gives pages and files nginx's
+#: ``"<hex mtime>-<hex size>"`` ETag plus Last-Modified and answers If-None-Match and
+#: If-Modified-Since; ``none`` sends no validator and ignores conditional headers, as
+#: the public index does.
+Validators = Literal["sha", "nginx", "none"]
+#: The mtime an ``nginx`` server reports for every page and file (2025-01-02T03:04:05Z).
+NGINX_MTIME = 1735787045
 
 JSON = "application/vnd.pypi.simple.v1+json"
 HTML = "application/vnd.pypi.simple.v1+html"
@@ -160,6 +174,8 @@ def _parse_range(header: str) -> tuple[int | None, int | None] | None:
 def _suffix_slice(mode: RangeMode, length: int, size: int) -> _Slice:
     if mode == "refuse-suffix" or length == 0 or size == 0:
         return _Slice(416)
+    if mode == "whole-if-short" and length >= size:
+        return _Slice(200, 0, size - 1)
     length = min(length, size)
     if mode == "wrong":
         return _Slice(206, 0, length - 1)
@@ -397,9 +413,13 @@ class _Handler(BaseHTTPRequestHandler):
 class IndexServer:
     """PEP 503/691 index plus ``/files/``, with switches for every server fault lockgen handles.
 
+    ``validators`` picks the cache validators pages (and, for ``nginx``, files) carry;
+    see :data:`Validators`. HTML pages never list sizes (PEP 700 sizes are JSON only).
+
     ``pages`` maps other paths to ``(content type, body)`` served as they are (a
     find-links page, say). ``fail`` maps a request path to statuses answered (in
-    order, once each) before serving normally; ``corrupt``, ``truncate``, ``reset`` and ``slow`` are keyed by the
+    order, once each) before serving normally; ``corrupt``, ``truncate``, ``reset`` and
+    ``slow`` are keyed by the
     served file name (``x.whl`` or ``x.whl.metadata``). All are plain attributes a test
     may change while the server runs.
 
@@ -419,8 +439,10 @@ class IndexServer:
         auth: tuple[str, str] | None = None,
         delay: float = 0.0,
         tls: ssl.SSLContext | None = None,
+        validators: Validators = "sha",
     ) -> None:
         self.formats = frozenset(formats)
+        self.validators: Validators = validators
         self.ranges: RangeMode = ranges
         self.auth = auth
         self.delay = delay
@@ -555,13 +577,34 @@ class IndexServer:
         if injected is not None:
             return _Response(injected, f"injected {injected}\n".encode())
         if path == "/simple" or path.startswith("/simple/"):
-            return _revalidated(self._simple(path, headers.get("accept")), headers)
+            page = self._simple(path, headers.get("accept"))
+            if self.validators == "sha":
+                return _revalidated(page, headers)
+            return self._validated(page, headers)
         if path.startswith("/files/"):
-            return self._file(method, path.removeprefix("/files/"), headers)
+            response = self._file(method, path.removeprefix("/files/"), headers)
+            return self._validated(response, headers)
         if path in self.pages:
             content_type, body = self.pages[path]
             return _Response(200, body, {"Content-Type": content_type})
         return _Response(404, b"not found\n")
+
+    def _validated(self, response: _Response, headers: Mapping[str, str]) -> _Response:
+        """nginx's validators on a 200 or 206 (its 304s), or none at all."""
+        if self.validators != "nginx" or response.status not in (200, 206):
+            return response
+        size = len(response.body)
+        if response.status == 206:
+            size = int(response.headers["Content-Range"].rpartition("/")[2])
+        validators = {
+            "ETag": f'"{NGINX_MTIME:x}-{size:x}"',
+            "Last-Modified": email.utils.formatdate(NGINX_MTIME, usegmt=True),
+        }
+        if _not_modified(headers, validators["ETag"]):
+            kept = {k: v for k, v in response.headers.items() if k == "Vary"}
+            return _Response(304, b"", {**kept, **validators}, name=response.name)
+        response.headers.update(validators)
+        return response
 
     def _authorized(self, headers: Mapping[str, str]) -> bool:
         assert self.auth is not None
@@ -639,6 +682,22 @@ class IndexServer:
                 f"bytes {span.start}-{span.end}/{len(data)}"
             )
         return response
+
+
+def _not_modified(headers: Mapping[str, str], etag: str) -> bool:
+    """RFC 9110 13.2.2: If-None-Match decides when present, else If-Modified-Since."""
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+        return "*" in tags or etag in tags
+    since = headers.get("if-modified-since")
+    if since is None:
+        return False
+    try:
+        when = email.utils.parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
+    return when.timestamp() >= NGINX_MTIME
 
 
 def _revalidated(response: _Response, headers: Mapping[str, str]) -> _Response:

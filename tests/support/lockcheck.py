@@ -89,7 +89,7 @@ def schema_errors(data: Mapping[str, Any]) -> list[str]:
 
 
 def _where(path: Iterable[str | int]) -> str:
-    """``$.packages[0].tool.lockgen.metadata-source``: dotted, dashes left readable."""
+    """``$.packages[0].tool.lockgen.metadata-sha256``: dotted, dashes left readable."""
     return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
 
 

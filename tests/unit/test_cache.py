@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.cache import Cache, CachedPage, default_cache_dir
+from lockgen.cache import Cache, CachedMetadata, CachedPage, default_cache_dir
 
 URL = "https://pypi.example/simple/demo/"
 OTHER_URL = "https://pypi.example/simple/other/"
@@ -127,9 +127,9 @@ class TestMetadata:
     def test_round_trip(self, cache: Cache) -> None:
         key = Cache.metadata_key(WHEEL_SHA, URL)
         cache.put_metadata(key, b"Metadata-Version: 2.1\nName: demo\n", "range")
-        assert cache.get_metadata(key) == (
-            b"Metadata-Version: 2.1\nName: demo\n",
-            "range",
+        assert cache.get_metadata(key) == CachedMetadata(
+            data=b"Metadata-Version: 2.1\nName: demo\n",
+            source="range",
         )
         assert metadata_file(cache.root, key).is_file()
         assert cache.get_metadata(Cache.metadata_key(None, URL)) is None
@@ -141,6 +141,37 @@ class TestMetadata:
         assert Cache.metadata_key(None, URL) == url_key
         assert Cache.metadata_key("not-a-hash", URL) == url_key
         assert Cache.metadata_key(None, OTHER_URL) != url_key
+
+    def test_artifact_size_round_trip(self, cache: Cache) -> None:
+        key = Cache.metadata_key(WHEEL_SHA, URL)
+        cache.put_metadata(key, b"Name: demo\n", "range", 12345)
+        hit = cache.get_metadata(key)
+        assert hit is not None and hit.artifact_size == 12345
+
+    def test_entry_from_before_artifact_size_reads_as_unknown(
+        self, cache: Cache
+    ) -> None:
+        """An older lockgen wrote no ``artifact_size``: the entry stays usable."""
+        key = Cache.metadata_key(WHEEL_SHA, URL)
+        cache.put_metadata(key, b"Name: demo\n", "range", 7)
+        path = metadata_file(cache.root, key)
+        raw = path.read_bytes()
+        old = raw.replace(b'"artifact_size": 7, ', b"", 1)
+        assert old != raw
+        path.write_bytes(old)
+        assert cache.get_metadata(key) == CachedMetadata(
+            data=b"Name: demo\n", source="range", artifact_size=None
+        )
+
+    @pytest.mark.parametrize("bad", [b'"7"', b"-1", b"true", b"1.5"])
+    def test_bad_artifact_size_is_discarded(self, cache: Cache, bad: bytes) -> None:
+        key = Cache.metadata_key(WHEEL_SHA, URL)
+        cache.put_metadata(key, b"Name: demo\n", "range", 7)
+        path = metadata_file(cache.root, key)
+        raw = path.read_bytes()
+        path.write_bytes(raw.replace(b'"artifact_size": 7', b'"artifact_size": ' + bad))
+        assert cache.get_metadata(key) is None
+        assert not path.exists()
 
     def test_foreign_key_is_refused(self, cache: Cache) -> None:
         with pytest.raises(ValueError, match="not a metadata cache key"):
@@ -431,9 +462,8 @@ def check_consistent(cache: Cache, i: int) -> tuple[bool, bool]:
         assert page.body == expected_body(page.etag, i)
     metadata = cache.get_metadata(Cache.metadata_key(None, url))
     if metadata is not None:
-        data, source = metadata
-        assert source in ("A", "B")
-        assert data == expected_body(source, i)
+        assert metadata.source in ("A", "B")
+        assert metadata.data == expected_body(metadata.source, i)
     return page is not None, metadata is not None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import tomli
@@ -34,7 +35,11 @@ def _file(
 
 
 def _pin(
-    name: str, version: str, files: tuple[DistFile, ...], deps: tuple[str, ...] = ()
+    name: str,
+    version: str,
+    files: tuple[DistFile, ...],
+    deps: tuple[str, ...] = (),
+    artifact_size: int | None = None,
 ) -> Pin:
     return Pin(
         name=canonicalize_name(name),
@@ -48,6 +53,7 @@ def _pin(
             source=MetadataSource.RANGE,
             sha256="b" * 64,
             filename=files[0].filename,
+            artifact_size=artifact_size,
         ),
         dependencies=tuple(canonicalize_name(d) for d in deps),
     )
@@ -77,7 +83,6 @@ def test_lock_fields() -> None:
     assert "name" not in a["wheels"][0]  # the URL's basename already says it
     assert a["wheels"][0]["upload-time"] == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert a["tool"]["lockgen"] == {
-        "metadata-source": "range",
         "metadata-file": "a-1.0-py3-none-any.whl",
         "metadata-sha256": "b" * 64,
         "requires-dist": ["b"],
@@ -114,3 +119,46 @@ def test_same_pins_give_same_text() -> None:
     assert dumps(build_lock(pins, TARGET, _never)) == dumps(
         build_lock(pins, TARGET, _never)
     )
+
+
+def test_size_is_written_only_when_known_for_free() -> None:
+    """No listed size: the metadata file's size (learnt by reading it) is written, the
+    other files get none, and nothing is looked up for them."""
+    files = tuple(
+        replace(_file(name), size=None)
+        for name in (
+            "e-1.0-py3-none-any.whl",
+            "e-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+            "e-1.0.tar.gz",
+        )
+    )
+    data = tomli.loads(
+        dumps(build_lock([_pin("e", "1.0", files, artifact_size=1234)], TARGET, _never))
+    )
+    Pylock.from_dict(data)
+    package = data["packages"][0]
+    sizes = {w["url"].rsplit("/", 1)[1]: w.get("size") for w in package["wheels"]}
+    assert sizes == {
+        "e-1.0-py3-none-any.whl": 1234,
+        "e-1.0-cp311-cp311-manylinux_2_17_x86_64.whl": None,
+    }
+    assert "size" not in package["sdist"]
+    assert "metadata-source" not in package["tool"]["lockgen"]
+
+
+def test_listed_size_wins_over_a_learnt_one() -> None:
+    files = (_file("f-1.0-py3-none-any.whl"),)  # listed with size 10
+    data = tomli.loads(
+        dumps(build_lock([_pin("f", "1.0", files, artifact_size=999)], TARGET, _never))
+    )
+    assert data["packages"][0]["wheels"][0]["size"] == 10
+
+
+def test_known_hash_without_size_is_written_without_size() -> None:
+    """A previous lock's sha256 may come without a size (PEP 751 makes it optional)."""
+    files = (_file("g-1.0-py3-none-any.whl", sha256=None),)
+    data = tomli.loads(
+        dumps(build_lock([_pin("g", "1.0", files)], TARGET, lambda d: ("d" * 64, None)))
+    )
+    wheel = data["packages"][0]["wheels"][0]
+    assert wheel["hashes"] == {"sha256": "d" * 64} and "size" not in wheel

@@ -45,7 +45,6 @@ size = 884
 hashes = {{ sha256 = "{SHA_A}" }}
 
 [packages.tool.lockgen]
-metadata-source = "pep658"
 metadata-file = "demo_a-1.0-py3-none-any.whl"
 metadata-sha256 = "{SHA_B}"
 requires-dist = ["demo-b>=1", 'demo-c ; sys_platform == "win32"']
@@ -63,7 +62,6 @@ size = 0
 hashes = {{ sha256 = "{SHA_B}" }}
 
 [packages.tool.lockgen]
-metadata-source = "sdist"
 metadata-file = "demo_b-2.0.post1.tar.gz"
 metadata-sha256 = "{SHA_A}"
 requires-dist = []
@@ -149,7 +147,7 @@ MUTATIONS: list[tuple[str, Mutation, str]] = [
     ("unknown-wheel-key", _set(_wheel, "path", "demo.whl"), "$.packages[0].wheels[0]"),
     ("unknown-tool-key", _set(_tool, "note", "x"), "$.packages[0].tool.lockgen"),
     ("foreign-tool-table", _set(_pkg, "tool", {"lockgen": {}, "uv": {}}), "$.packages[0].tool"),
-    ("metadata-source", _set(_tool, "metadata-source", "download"), "$.packages[0].tool.lockgen.metadata-source"),
+    ("metadata-source", _set(_tool, "metadata-source", "range"), "$.packages[0].tool.lockgen"),
     ("metadata-sha256", _set(_tool, "metadata-sha256", "xyz"), "$.packages[0].tool.lockgen.metadata-sha256"),
     ("missing-metadata-file", _drop(_tool, "metadata-file"), "$.packages[0].tool.lockgen"),
     ("requires-dist-not-list", _set(_tool, "requires-dist", "demo-b"), "$.packages[0].tool.lockgen.requires-dist"),
@@ -222,6 +220,13 @@ class TestValidLock:
         wheel = check_lock(path)["packages"][0]["wheels"][0]
         assert wheel["upload-time"].isoformat() == "2025-01-02T03:04:05+00:00"
 
+    def test_size_is_optional(self) -> None:
+        """PEP 751 makes size optional; lockgen writes it only when it came for free."""
+        lock = _minimal()
+        del _wheel(lock)["size"]
+        del _sdist_pkg(lock)["sdist"]["size"]
+        assert schema_errors(lock) == []
+
     def test_find_links_file_by_path_without_index_is_valid(self) -> None:
         lock = _minimal()
         _path_instead_of_url("wheels/demo_a-1.0-py3-none-any.whl")(lock)
@@ -246,7 +251,12 @@ class TestMutationsFail:
         assert any(e.startswith(f"{path}: ") for e in errors), errors
 
     def test_check_lock_rejects_what_only_the_schema_knows(self) -> None:
-        text = MINIMAL.replace('"pep658"', '"guessed"')
+        """metadata-source depended on timing and the cache; lockgen no longer writes it."""
+        text = MINIMAL.replace(
+            'metadata-file = "demo_a',
+            'metadata-source = "pep658"\nmetadata-file = "demo_a',
+        )
+        assert text != MINIMAL
         with pytest.raises(LockCheckError, match=r"metadata-source"):
             check_lock(text)
 
