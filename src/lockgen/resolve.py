@@ -17,7 +17,15 @@ from resolvelib.resolvers import Resolution, ResolutionImpossible, ResolutionToo
 from lockgen.errors import ResolutionError
 from lockgen.explain import explain
 from lockgen.models import DistKind, parse_filename
-from lockgen.provider import LockgenProvider, Lookahead, Policy, Req, Selector
+from lockgen.provider import (
+    Candidate,
+    LockgenProvider,
+    Lookahead,
+    Policy,
+    Req,
+    Selector,
+)
+from lockgen.search import Exhausted, search
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping, Sequence
@@ -29,7 +37,6 @@ if TYPE_CHECKING:
 
     from lockgen.environment import Target
     from lockgen.models import CoreMetadata, DistFile
-    from lockgen.provider import Candidate
     from lockgen.repository import Repository
 
 __all__ = ["Pin", "resolve"]
@@ -37,6 +44,8 @@ __all__ = ["Pin", "resolve"]
 #: A bound on resolvelib's rounds, so a pathological graph ends with an explanation.
 #: Real conflicts end in far fewer: each round pins or rejects one candidate.
 _MAX_ROUNDS = 20000
+#: Candidate attempts the complete search may make to double-check "impossible".
+_SEARCH_BUDGET = 5000
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -80,20 +89,44 @@ def resolve(
         provider, _Watch(provider, reporter or BaseReporter())
     )
     try:
-        state = resolution.resolve(roots, max_rounds=_MAX_ROUNDS)
+        mapping: Mapping[str, Candidate] = resolution.resolve(
+            roots, max_rounds=_MAX_ROUNDS
+        ).mapping
     except ResolutionImpossible as exc:
         causes: Collection[RequirementInformation[Req, Candidate]] = exc.causes
         for cause in causes:  # a project you named that no index has: say just that
             missing = provider.missing.get(cause.requirement.name)
             if cause.parent is None and missing is not None:
                 raise missing from exc
-        raise ResolutionError(explain(causes, provider, repository, policy)) from exc
+        found = None if isinstance(exc, _Final) else _second_opinion(roots, provider)
+        if found is None:
+            lines = explain(causes, provider, repository, policy)
+            raise ResolutionError(lines) from exc
+        mapping = found
     except ResolutionTooDeep as exc:
-        last = explain(resolution.state.backtrack_causes, provider, repository, policy)
-        raise ResolutionError(
-            [f"gave up after {exc.round_count} rounds of backtracking", *last]
-        ) from exc
-    return _pins(_closure(state.mapping, roots, provider), provider, repository, policy)
+        found = _second_opinion(roots, provider)
+        if found is None:
+            causes = resolution.state.backtrack_causes
+            last = explain(causes, provider, repository, policy)
+            gave_up = f"gave up after {exc.round_count} rounds of backtracking"
+            raise ResolutionError([gave_up, *last]) from exc
+        mapping = found
+    return _pins(_closure(mapping, roots, provider), provider, repository, policy)
+
+
+def _second_opinion(
+    roots: Sequence[Req], provider: LockgenProvider
+) -> dict[str, Candidate] | None:
+    """A solution resolvelib missed, from the complete bounded search (None when
+    there is none, or the budget ran out: then resolvelib's answer stands)."""
+    try:
+        return search(roots, provider, _SEARCH_BUDGET)
+    except Exhausted:
+        return None
+
+
+class _Final(ResolutionImpossible[Req, Candidate]):
+    """A conflict the inputs alone decide (see :class:`_Watch`): no second opinion."""
 
 
 def _closure(
@@ -253,7 +286,7 @@ class _Watch(BaseReporter["Req", "Candidate", str]):
         if self._failing is not None and _is_final(
             causes, self._failing, self._provider
         ):
-            raise ResolutionImpossible(list(causes))
+            raise _Final(list(causes))
 
 
 def _is_final(
