@@ -25,15 +25,15 @@ from lockgen.provider import (
     Req,
     Selector,
 )
-from lockgen.search import Exhausted, search
+from lockgen.search import Exhausted, NoSolution, search
+from lockgen.watch import REPINS, Final, Stuck, Watch
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping, Sequence
 
     from packaging.utils import NormalizedName
     from packaging.version import Version
-    from resolvelib.resolvers import Criterion
-    from resolvelib.structs import RequirementInformation, State
+    from resolvelib.structs import RequirementInformation
 
     from lockgen.environment import Target
     from lockgen.models import CoreMetadata, DistFile
@@ -85,48 +85,73 @@ def resolve(
         repository, selector or Selector(target, policy), lookahead
     )
     provider.note_roots(roots)
-    resolution: Resolution[Req, Candidate, str] = Resolution(
-        provider, _Watch(provider, reporter or BaseReporter())
-    )
-    try:
-        mapping: Mapping[str, Candidate] = resolution.resolve(
-            roots, max_rounds=_MAX_ROUNDS
-        ).mapping
-    except ResolutionImpossible as exc:
-        causes: Collection[RequirementInformation[Req, Candidate]] = exc.causes
-        for cause in causes:  # a project you named that no index has: say just that
-            missing = provider.missing.get(cause.requirement.name)
-            if cause.parent is None and missing is not None:
-                raise missing from exc
-        found = None if isinstance(exc, _Final) else _second_opinion(roots, provider)
-        if found is None:
-            lines = explain(causes, provider, repository, policy)
-            raise ResolutionError(lines) from exc
-        mapping = found
-    except ResolutionTooDeep as exc:
-        found = _second_opinion(roots, provider)
-        if found is None:
-            causes = resolution.state.backtrack_causes
-            last = explain(causes, provider, repository, policy)
-            gave_up = f"gave up after {exc.round_count} rounds of backtracking"
-            raise ResolutionError([gave_up, *last]) from exc
-        mapping = found
-    return _pins(_closure(mapping, roots, provider), provider, repository, policy)
+    run = _Run(roots, provider, repository, policy, reporter or BaseReporter())
+    return _pins(_closure(run.mapping(), roots, provider), provider, repository, policy)
 
 
-def _second_opinion(
-    roots: Sequence[Req], provider: LockgenProvider
-) -> dict[str, Candidate] | None:
-    """A solution resolvelib missed, from the complete bounded search (None when
-    there is none, or the budget ran out: then resolvelib's answer stands)."""
-    try:
-        return search(roots, provider, _SEARCH_BUDGET)
-    except Exhausted:
-        return None
+@dataclass(frozen=True)
+class _Run:
+    """One resolution: resolvelib first, the complete search where it may be wrong."""
 
+    roots: Sequence[Req]
+    provider: LockgenProvider
+    repository: Repository
+    policy: Policy
+    reporter: BaseReporter[Req, Candidate, str]
 
-class _Final(ResolutionImpossible[Req, Candidate]):
-    """A conflict the inputs alone decide (see :class:`_Watch`): no second opinion."""
+    def mapping(self) -> Mapping[str, Candidate]:
+        """identifier -> candidate for a solution, or a ResolutionError saying why
+        there is none. resolvelib stuck re-pinning the same candidates hands over to
+        the search; if the search's budget runs out, resolvelib runs to its end."""
+        try:
+            return self._resolvelib(stuck_after=REPINS)
+        except Stuck:
+            try:
+                return self._searched(None)
+            except Exhausted:
+                return self._resolvelib(stuck_after=None)
+
+    def _resolvelib(self, stuck_after: int | None) -> Mapping[str, Candidate]:
+        watch = Watch(self.provider, self.reporter, stuck_after)
+        resolution: Resolution[Req, Candidate, str] = Resolution(self.provider, watch)
+        try:
+            return resolution.resolve(self.roots, max_rounds=_MAX_ROUNDS).mapping
+        except ResolutionImpossible as exc:
+            causes: Collection[RequirementInformation[Req, Candidate]] = exc.causes
+            for cause in causes:  # a project you named that no index has: just that
+                missing = self.provider.missing.get(cause.requirement.name)
+                if cause.parent is None and missing is not None:
+                    raise missing from exc
+            if isinstance(exc, Final):
+                raise self._error(causes) from exc
+            try:
+                return self._searched(causes)
+            except Exhausted:
+                raise self._error(causes) from exc
+        except ResolutionTooDeep as exc:
+            try:
+                return self._searched(None)
+            except Exhausted:
+                causes = resolution.state.backtrack_causes
+                gave_up = f"gave up after {exc.round_count} rounds of backtracking"
+                raise self._error(causes, gave_up) from exc
+
+    def _searched(
+        self, causes: Collection[RequirementInformation[Req, Candidate]] | None
+    ) -> dict[str, Candidate]:
+        """The complete search's solution. When there is none, a ResolutionError
+        explaining ``causes`` (resolvelib's, usually the clearest) or else the
+        conflicts the search met; :class:`Exhausted` past its budget."""
+        try:
+            return search(self.roots, self.provider, _SEARCH_BUDGET)
+        except NoSolution as none:
+            raise self._error(causes or none.causes) from None
+
+    def _error(
+        self, causes: Collection[RequirementInformation[Req, Candidate]], *first: str
+    ) -> ResolutionError:
+        lines = explain(causes, self.provider, self.repository, self.policy)
+        return ResolutionError([*first, *lines])
 
 
 def _closure(
@@ -223,116 +248,3 @@ def _is_sdist(dist: DistFile) -> bool:
 
 def _sdist_preference(dist: DistFile) -> tuple[bool, str]:
     return (not dist.filename.endswith(".tar.gz"), dist.filename)
-
-
-class _Watch(BaseReporter["Req", "Candidate", str]):
-    """Forwards resolvelib's events, tells the provider about rejected candidates
-    (so their successors' metadata is fetched ahead), and ends the search at a
-    conflict no backtracking can change.
-
-    resolvelib backtracks over the last pins even when a conflict involves none of
-    them: with ``django<4`` and ``djangorestframework>=3.16`` (every release needs
-    ``django>=4.2``), it re-pins each of hundreds of Django releases and retries every
-    DRF release against each. A project is *forced* when every solution must hold
-    it at the one version ever offered: the user asked for it (or only forced
-    candidates did) and it was never narrowed by backtracking, like an ``==`` pin
-    and its dependencies. When every candidate of a project F was just rejected,
-    every cause comes from the user, from forced candidates or from F's candidates,
-    only the user or forced candidates ever asked for F, and no project involved
-    was ever narrowed by backtracking, then F's candidates and the requirements they
-    clash with are fixed by the inputs alone: no other choice of pins changes them, so
-    the conflict is final (apache-airflow==2.10.5, whose python-nvd3 is an sdist
-    lockgen cannot read yet, gave up after 20000 rounds; now it says so at once).
-    """
-
-    def __init__(
-        self, provider: LockgenProvider, inner: BaseReporter[Req, Candidate, str]
-    ) -> None:
-        self._provider = provider
-        self._inner = inner
-        #: The project whose candidates were rejected in this round.
-        self._failing: str | None = None
-
-    def starting(self) -> None:
-        self._inner.starting()
-
-    def starting_round(self, index: int) -> None:
-        self._failing = None
-        self._inner.starting_round(index)
-
-    def ending_round(self, index: int, state: State[Req, Candidate, str]) -> None:
-        self._inner.ending_round(index, state)
-
-    def ending(self, state: State[Req, Candidate, str]) -> None:
-        self._inner.ending(state)
-
-    def adding_requirement(self, requirement: Req, parent: Candidate | None) -> None:
-        self._inner.adding_requirement(requirement, parent)
-
-    def rejecting_candidate(
-        self, criterion: Criterion[Req, Candidate], candidate: Candidate
-    ) -> None:
-        self._inner.rejecting_candidate(criterion, candidate)
-        self._failing = candidate.identifier
-        self._provider.rejected(candidate)
-
-    def pinning(self, candidate: Candidate) -> None:
-        self._inner.pinning(candidate)
-
-    def resolving_conflicts(
-        self, causes: Collection[RequirementInformation[Req, Candidate]]
-    ) -> None:
-        self._inner.resolving_conflicts(causes)
-        if self._failing is not None and _is_final(
-            causes, self._failing, self._provider
-        ):
-            raise _Final(list(causes))
-
-
-def _is_final(
-    causes: Collection[RequirementInformation[Req, Candidate]],
-    failing: str,
-    provider: LockgenProvider,
-) -> bool:
-    """See :class:`_Watch`: whether the inputs alone decide this conflict, in
-    which every candidate of ``failing`` was rejected."""
-    if failing in provider.backtracked or any(
-        c.requirement.identifier in provider.backtracked for c in causes
-    ):
-        return False
-    forced = _Forced(provider)
-    parents = {c.parent.identifier for c in causes if c.parent is not None}
-    return all(forced(parent) for parent in parents - {failing}) and all(
-        parent is None or forced(parent.identifier)
-        for _, parent in provider.required_by.get(failing, {})
-    )
-
-
-class _Forced:
-    """Whether every solution must hold a project at one version: the user (or
-    forced candidates) asked for it with requirements that, alone, allow exactly
-    one version (an ``==`` pin, and its dependencies' pins), and backtracking
-    never narrowed it. Other askers can only take that version away. Memoised for
-    one question; a cycle counts as not forced."""
-
-    def __init__(self, provider: LockgenProvider) -> None:
-        self._provider = provider
-        self._known: dict[str, bool] = {}
-
-    def __call__(self, identifier: str) -> bool:
-        known = self._known.get(identifier)
-        if known is None:
-            self._known[identifier] = False  # while deciding: a cycle is not forced
-            known = self._known[identifier] = self._decide(identifier)
-        return known
-
-    def _decide(self, identifier: str) -> bool:
-        provider = self._provider
-        if identifier in provider.backtracked:
-            return False
-        fixed = [
-            req
-            for req, parent in provider.required_by.get(identifier, {})
-            if parent is None or self(parent.identifier)
-        ]
-        return bool(fixed) and len(provider.versions_allowed(fixed)) == 1

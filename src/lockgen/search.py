@@ -15,16 +15,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from resolvelib.structs import RequirementInformation
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from lockgen.provider import Candidate, LockgenProvider, Req
 
-__all__ = ["Exhausted", "search"]
+__all__ = ["Exhausted", "NoSolution", "search"]
+
+#: Conflicts kept for the explanation when there is no solution (the latest).
+_KEPT = 12
 
 
 class Exhausted(Exception):  # noqa: N818 - a budget running out, not an error
     """The search used its budget without an answer."""
+
+
+class NoSolution(Exception):  # noqa: N818 - an answer, not an error
+    """Every combination was tried; ``causes`` are the latest conflicts met, as
+    (requirement, candidate that required it) pairs, for the explanation."""
+
+    def __init__(self, causes: list[RequirementInformation[Req, Candidate]]) -> None:
+        super().__init__(len(causes))
+        self.causes = causes
 
 
 @dataclass
@@ -34,6 +48,9 @@ class _Search:
     pins: dict[str, Candidate] = field(default_factory=dict)
     #: identifier -> requirements on it, in the order they were added
     reqs: dict[str, list[Req]] = field(default_factory=dict)
+    conflicts: dict[RequirementInformation[Req, Candidate], None] = field(
+        default_factory=dict
+    )
 
     def run(self) -> bool:
         """Extend the pins until every requirement is met; False if none can."""
@@ -63,11 +80,13 @@ class _Search:
         for dep in deps:
             pinned = self.pins.get(dep.identifier)
             if pinned is not None:
-                if not dep.specifier.contains(pinned.version, prereleases=True):
-                    return None
-            elif not self.provider.versions_allowed(
-                [*self.reqs.get(dep.identifier, ()), dep]
-            ):
+                fits = dep.specifier.contains(pinned.version, prereleases=True)
+            else:
+                others = self.reqs.get(dep.identifier, [])
+                fits = bool(self.provider.versions_allowed([*others, dep]))
+            if not fits:
+                self.conflicts.pop(RequirementInformation(dep, candidate), None)
+                self.conflicts[RequirementInformation(dep, candidate)] = None
                 return None
         self.pins[identifier] = candidate
         grown = []
@@ -86,13 +105,17 @@ class _Search:
 
 def search(
     roots: Sequence[Req], provider: LockgenProvider, budget: int
-) -> dict[str, Candidate] | None:
-    """A mapping identifier -> candidate meeting every requirement, or None when
-    there is none; raises :class:`Exhausted` after ``budget`` candidate attempts."""
+) -> dict[str, Candidate]:
+    """A mapping identifier -> candidate meeting every requirement; raises
+    :class:`NoSolution` when there is none, :class:`Exhausted` after ``budget``
+    candidate attempts."""
     state = _Search(provider, budget)
     for root in roots:
         state.reqs.setdefault(root.identifier, []).append(root)
     try:
-        return dict(state.pins) if state.run() else None
+        solved = state.run()
     except RecursionError:  # one frame per pin: a graph deeper than Python allows
         raise Exhausted from None
+    if not solved:
+        raise NoSolution(list(state.conflicts)[-_KEPT:])
+    return dict(state.pins)
