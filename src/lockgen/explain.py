@@ -23,14 +23,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from packaging.specifiers import SpecifierSet
-
 from lockgen.explain_target import sdist_only, unfit
 from lockgen.provider import PYTHON, UNUSABLE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
+    from packaging.specifiers import SpecifierSet
     from packaging.utils import NormalizedName
     from packaging.version import Version
     from resolvelib.structs import RequirementInformation
@@ -85,15 +84,11 @@ def _asked_parents(edges: Sequence[_Edge], provider: LockgenProvider) -> list[Re
 
 def _requested(
     name: NormalizedName, edges: Sequence[_Edge], policy: Policy
-) -> SpecifierSet:
-    """Every specifier on ``name`` among the causes and constraints, combined."""
-    specifier = SpecifierSet()
-    for req, _ in edges:
-        if req.name == name:
-            specifier &= req.specifier
-    for constraint in policy.constraints.get(name, ()):
-        specifier &= constraint.specifier
-    return specifier
+) -> list[SpecifierSet]:
+    """The distinct specifiers on ``name`` among the causes and constraints."""
+    specifiers = [req.specifier for req, _ in edges if req.name == name]
+    specifiers += [c.specifier for c in policy.constraints.get(name, ())]
+    return list(dict.fromkeys(specifiers))
 
 
 def _expand(
@@ -154,31 +149,44 @@ def _dependency_lines(edges: Sequence[_Edge], provider: LockgenProvider) -> list
     """One line per (parent project, dependency): its versions and specifiers.
 
     Versions of the parent that resolvelib tried earlier with the same requirement
-    are folded in (they failed the same way). A bare ``depends on X`` is left out
-    when another line constrains X: it cannot be what conflicts.
+    are folded in (they failed the same way). A few versions that ask for different
+    things get a line each; many share one line listing what they ask for. A bare
+    ``depends on X`` is left out when another line constrains X: it cannot be what
+    conflicts.
     """
     constrained = {req.name for req, p in edges if p is not None and req.specifier}
-    groups: dict[tuple[str, str], tuple[set[Version], list[str]]] = {}
+    groups: dict[tuple[str, str], dict[str, set[Version]]] = {}
     for req, parent in edges:
         if parent is None or req.name in _PSEUDO or req.name in provider.missing:
             continue
         if not req.specifier and req.name in constrained:
             continue
-        key = (parent.identifier, req.identifier)
-        versions, texts = groups.setdefault(key, (set(), []))
-        versions.add(parent.version)
-        texts.append(req.text)
+        by_text = groups.setdefault((parent.identifier, req.identifier), {})
+        by_text.setdefault(req.text, set()).add(parent.version)
     lines = []
-    for (parent_id, dep_id), (versions, texts) in groups.items():
+    for (parent_id, dep_id), by_text in groups.items():
         for asked, by in provider.required_by.get(dep_id, {}):
-            if by is not None and by.identifier == parent_id and asked.text in texts:
-                versions.add(by.version)
-        every = provider.offered.get(parent_id, set())
-        who = _versions(parent_id, sorted(versions), every)
-        via = _via(parent_id, min(versions), provider)
+            if by is not None and by.identifier == parent_id and asked.text in by_text:
+                by_text[asked.text].add(by.version)
+        versions = sorted(set().union(*by_text.values()))
+        who = _versions(parent_id, versions, provider.offered.get(parent_id, set()))
+        via = _via(parent_id, versions[0], provider)
         verb = "depends" if len(versions) == 1 else "depend"
-        lines.append(f"{who}{via} {verb} on {' or '.join(dict.fromkeys(texts))}")
+        lines.append(f"{who}{via} {verb} on {_asked(by_text, versions)}")
     return lines
+
+
+def _asked(by_text: dict[str, set[Version]], versions: list[Version]) -> str:
+    """What the versions ask for: one requirement, ``X<2 and X<3 respectively``
+    for a few versions asking one thing each, else ``X<2 or X<3``."""
+    if len(by_text) == 1:
+        return next(iter(by_text))
+    one_each = all(len(v) == 1 for v in by_text.values())
+    if one_each and len(by_text) == len(versions) <= _LISTED:
+        text_of = {next(iter(v)): text for text, v in by_text.items()}
+        ordered = [text_of[v] for v in versions]
+        return f"{', '.join(ordered[:-1])} and {ordered[-1]} respectively"
+    return " or ".join(by_text)
 
 
 def _via(identifier: str, version: Version, provider: LockgenProvider) -> str:

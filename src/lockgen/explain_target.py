@@ -34,12 +34,17 @@ _SHOWN = 6
 
 def unfit(
     name: NormalizedName,
-    specifier: SpecifierSet,
+    asked: Sequence[SpecifierSet],
     provider: LockgenProvider,
     repository: Repository,
 ) -> str | None:
-    """Why the resolver could never offer a release of ``name`` matching
-    ``specifier``; ``None`` when it did, or the project is missing."""
+    """Why the resolver could never offer a release of ``name`` matching every
+    specifier ``asked``; ``None`` when it did, when the project is missing, or when
+    no release matches because several requirements exclude each other (their
+    lines say so)."""
+    specifier = SpecifierSet()
+    for one in asked:
+        specifier &= one
     if name in provider.missing or any(
         identifier.split("[")[0] == name and versions
         for identifier, versions in provider.offered.items()
@@ -56,6 +61,8 @@ def unfit(
         ):
             releases.setdefault(parsed.version, []).append(dist)
     if not releases:
+        if len(asked) > 1:  # requirements that exclude each other: said already
+            return None
         newest = max(_versions(files, name), default=None)
         suffix = f" (the newest is {newest})" if newest else ""
         return f"no release of {name} matches {specifier or 'any version'}{suffix}"
