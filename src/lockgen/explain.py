@@ -58,6 +58,7 @@ def explain(
     names = sorted({req.name for req, _ in edges if req.name not in _PSEUDO})
     lines = [_user_line(req) for req, parent in edges if parent is None]
     lines += [_user_line(req) for req in _asked_parents(edges, provider)]
+    lines += [_user_line(req) for req in _asked_projects(names, provider)]
     lines += _constraint_lines(names, policy)
     lines += _dependency_lines(edges, provider)
     lines += _python_lines(edges, provider, repository)
@@ -80,6 +81,20 @@ def _asked_parents(edges: Sequence[_Edge], provider: LockgenProvider) -> list[Re
                 if by is None
             ]
     return asked
+
+
+def _asked_projects(
+    names: Sequence[NormalizedName], provider: LockgenProvider
+) -> list[Req]:
+    """Your requirements on the projects the conflict names, extras included
+    (``pydantic[email]<2`` is what clashes with ``pydantic>=2``)."""
+    return [
+        req
+        for identifier, askers in provider.required_by.items()
+        if identifier.split("[")[0] in names
+        for req, by in askers
+        if by is None
+    ]
 
 
 def _requested(
@@ -194,13 +209,15 @@ def _via(identifier: str, version: Version, provider: LockgenProvider) -> str:
     they did not ask for themselves; empty for a project the user asked for."""
     chain: list[str] = []
     seen = {identifier}
+    name = identifier.split("[")[0]
     while len(chain) < _CHAIN:
         asker = _asker(identifier, version, provider)
         if asker is None or asker.identifier in seen:
             break
         seen.add(asker.identifier)
-        chain.append(f"{asker.name} {asker.version}")
-        identifier, version = asker.identifier, asker.version
+        if asker.name != name:  # an extra's link to its own project is plumbing
+            chain.append(f"{asker.name} {asker.version}")
+        identifier, version, name = asker.identifier, asker.version, asker.name
     return f" (via {', '.join(reversed(chain))})" if chain else ""
 
 

@@ -329,9 +329,8 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         self.required_by: dict[str, dict[tuple[Req, Candidate | None], None]] = {}
         #: identifier -> every version find_matches offered for it.
         self.offered: dict[str, set[Version]] = {}
-        #: identifiers find_matches was ever asked about with incompatibilities.
-        self.backtracked: set[str] = set()
         self._offers: dict[str, list[Candidate]] = {}
+        self._unusable: set[tuple[NormalizedName, Version]] = set()
 
     @property
     def selector(self) -> Selector:
@@ -369,8 +368,6 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
             return []
         name, extras = reqs[0].name, reqs[0].extras
         bad = {c.version for c in incompatibilities[identifier]}
-        if bad:
-            self.backtracked.add(identifier)
         try:
             by_version = self._usable_files(
                 name, self._selector.allows_yanked(name, reqs)
@@ -388,6 +385,32 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         if bad:
             self._ahead(found)
         return found
+
+    def candidates_allowed(
+        self, reqs: Sequence[Req], extras: frozenset[NormalizedName]
+    ) -> list[Candidate]:
+        """The candidates with ``extras`` that ``reqs`` (all on one project) and
+        the constraints allow, best first (as :meth:`find_matches`, recording
+        nothing)."""
+        first = reqs[0]
+        try:
+            by_version = self._usable_files(
+                first.name, self._selector.allows_yanked(first.name, reqs)
+            )
+        except ProjectNotFoundError:
+            return []
+        return [
+            Candidate(
+                name=first.name, version=v, extras=first.extras, files=by_version[v]
+            )
+            for v in self._selector.ordered_versions(first.name, by_version, reqs)
+        ]
+
+    def known(self, candidate: Candidate) -> bool:
+        """Whether ``candidate``'s metadata was read already (or found unusable):
+        its dependencies then cost no request."""
+        key = (candidate.name, candidate.version)
+        return key in self.metadata or key in self._unusable
 
     def versions_allowed(self, reqs: Sequence[Req]) -> list[Version]:
         """The versions ``reqs`` (all on one project) and the constraints allow,
@@ -410,6 +433,11 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
             if offered.version == candidate.version:
                 self._ahead(offer[index + 1 :])
                 return
+
+    def fetch_ahead(self, candidates: Sequence[Candidate]) -> None:
+        """Have the lookahead read these candidates' metadata, all at once."""
+        if self._lookahead is not None:
+            self._lookahead.candidates([c.files[0] for c in candidates])
 
     def _ahead(self, candidates: Sequence[Candidate]) -> None:
         if self._lookahead is not None:
@@ -448,6 +476,7 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
                 return [Req(name=PYTHON, specifier=spec, text=f"Python{spec}")]
             requires = self._selector.requires(metadata, candidate.extras)
         except (MetadataError, UnsupportedError) as exc:
+            self._unusable.add((candidate.name, candidate.version))
             # the reason without the file name, so releases failing alike group
             reason = str(exc).removeprefix(f"{candidate.files[0].filename}: ")
             return [Req(name=UNUSABLE, text=reason)]

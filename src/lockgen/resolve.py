@@ -86,7 +86,14 @@ def resolve(
     )
     provider.note_roots(roots)
     run = _Run(roots, provider, repository, policy, reporter or BaseReporter())
-    return _pins(_closure(run.mapping(), roots, provider), provider, repository, policy)
+    try:
+        found = _closure(run.mapping(), roots, provider)
+    except _UnsoundError:
+        # resolvelib can drop a pinned candidate's requirement when it re-pins a
+        # project that candidate asked for, and answer with pins that break it;
+        # the complete search answers instead (its own answer is checked too)
+        found = _closure(run.searched_instead(), roots, provider)
+    return _pins(found, provider, repository, policy)
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,19 @@ class _Run:
                 return self._searched(None)
             except Exhausted:
                 return self._resolvelib(stuck_after=None)
+
+    def searched_instead(self) -> Mapping[str, Candidate]:
+        """The complete search's answer, when resolvelib's failed its check; if
+        the search's budget runs out, that failure is the error."""
+        try:
+            return self._searched(None)
+        except Exhausted:
+            reason = (
+                "the resolver's answer failed its consistency check and the "
+                f"complete search gave up after {_SEARCH_BUDGET} candidates; "
+                "no lock was written"
+            )
+            raise ResolutionError([reason]) from None
 
     def _resolvelib(self, stuck_after: int | None) -> Mapping[str, Candidate]:
         watch = Watch(self.provider, self.reporter, stuck_after)
@@ -185,16 +205,20 @@ def _closure(
     return found
 
 
+class _UnsoundError(ResolutionError):
+    """Pins that do not meet a requirement: never written, answered again."""
+
+
 def _unsound(
     req: Req, parent: Candidate | None, pin: Candidate | None
-) -> ResolutionError:
+) -> _UnsoundError:
     who = "the inputs" if parent is None else f"{parent.name} {parent.version}"
     got = "nothing" if pin is None else f"{pin.name} {pin.version}"
     reason = (
-        f"internal error: the resolver's answer does not satisfy {req.text} "
+        f"internal error: the answer does not satisfy {req.text} "
         f"(required by {who}; pinned: {got}); no lock was written"
     )
-    return ResolutionError([reason])
+    return _UnsoundError([reason])
 
 
 def _pins(

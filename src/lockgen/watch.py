@@ -11,19 +11,21 @@ search instead.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from resolvelib import BaseReporter
 from resolvelib.resolvers import ResolutionImpossible
+from resolvelib.structs import RequirementInformation
 
-from lockgen.provider import Candidate, Req
+from lockgen.provider import PYTHON, UNUSABLE, Candidate, Req
 
 if TYPE_CHECKING:
     from collections.abc import Collection
 
     from packaging.version import Version
     from resolvelib.resolvers import Criterion
-    from resolvelib.structs import RequirementInformation, State
+    from resolvelib.structs import State
 
     from lockgen.provider import LockgenProvider
 
@@ -32,6 +34,8 @@ __all__ = ["REPINS", "Final", "Stuck", "Watch"]
 #: Pins of one candidate after which resolvelib is taken to be going round in circles
 #: (a two-project cycle re-pins each of its candidates hundreds of times).
 REPINS = 25
+#: Candidates with unread metadata the finality check may read (in parallel).
+_UNKNOWN = 64
 
 
 class Final(ResolutionImpossible[Req, Candidate]):
@@ -109,56 +113,119 @@ class Watch(BaseReporter[Req, Candidate, str]):
         self, causes: Collection[RequirementInformation[Req, Candidate]]
     ) -> None:
         self._inner.resolving_conflicts(causes)
-        if self._failing is not None and _is_final(
-            causes, self._failing, self._provider
-        ):
-            raise Final(list(causes))
+        if self._failing is not None:
+            final = _final_causes(self._failing, causes, self._provider)
+            if final is not None:
+                raise Final(final)
 
 
-def _is_final(
-    causes: Collection[RequirementInformation[Req, Candidate]],
+def _final_causes(
     failing: str,
+    causes: Collection[RequirementInformation[Req, Candidate]],
     provider: LockgenProvider,
-) -> bool:
-    """See :class:`Watch`: whether the inputs alone decide this conflict, in
-    which every candidate of ``failing`` was rejected."""
-    if failing in provider.backtracked or any(
-        c.requirement.identifier in provider.backtracked for c in causes
-    ):
-        return False
-    forced = _Forced(provider)
-    parents = {c.parent.identifier for c in causes if c.parent is not None}
-    return all(forced(parent) for parent in parents - {failing}) and all(
-        parent is None or forced(parent.identifier)
-        for _, parent in provider.required_by.get(failing, {})
-    )
+) -> list[RequirementInformation[Req, Candidate]] | None:
+    """See :class:`Watch`: when the inputs alone rule out every candidate of a
+    project every solution must hold (``failing``, or one whose candidates are
+    among the ``causes``), the requirements that do."""
+    fixed = _Fixed(provider)
+    parents = (c.parent.identifier for c in causes if c.parent is not None)
+    for identifier in dict.fromkeys([failing, *parents]):
+        found = fixed.rule_out(identifier)
+        if found is not None:
+            return found
+    return None
 
 
-class _Forced:
-    """Whether every solution must hold a project at one version: the user (or
-    forced candidates) asked for it with requirements that, alone, allow exactly
-    one version (an ``==`` pin, and its dependencies' pins), and backtracking
-    never narrowed it. Other askers can only take that version away. Memoised for
-    one question; a cycle counts as not forced."""
+_Edge = tuple[Req, "Candidate | None"]
+
+
+class _Fixed:
+    """What every solution must satisfy, from the inputs alone, as far as the
+    provider has learnt them; memoised for one question.
+
+    *Fixed requirements* on a project are those of the user and of forced
+    candidates, plus, for a project whose extra is so required, that extra's
+    requirements (``X[e]`` at a version means ``X`` at it). A project is *forced*
+    when its fixed requirements allow exactly one version: every solution holds it
+    there (an ``==`` pin, and the pins its dependencies make). Other requirements
+    can only narrow what these allow, so a candidate whose dependency no version
+    allowed by the fixed requirements satisfies is in no solution, and a project
+    with fixed requirements and no such candidate makes the inputs unsatisfiable.
+    """
 
     def __init__(self, provider: LockgenProvider) -> None:
         self._provider = provider
-        self._known: dict[str, bool] = {}
+        self._forced: dict[str, Version | None] = {}
 
-    def __call__(self, identifier: str) -> bool:
-        known = self._known.get(identifier)
-        if known is None:
-            self._known[identifier] = False  # while deciding: a cycle is not forced
-            known = self._known[identifier] = self._decide(identifier)
-        return known
-
-    def _decide(self, identifier: str) -> bool:
+    def rule_out(
+        self, identifier: str
+    ) -> list[RequirementInformation[Req, Candidate]] | None:
+        """The causes, when every solution needs ``identifier`` and none of its
+        candidates allowed by the fixed requirements can be in one (each known:
+        only metadata already read is judged); None otherwise."""
         provider = self._provider
-        if identifier in provider.backtracked:
-            return False
-        fixed = [
-            req
-            for req, parent in provider.required_by.get(identifier, {})
-            if parent is None or self(parent.identifier)
+        fixed = self.edges(identifier)
+        if not fixed:
+            return None
+        extras = next(
+            (req.extras for req, _ in fixed if req.identifier == identifier),
+            frozenset(),
+        )
+        candidates = provider.candidates_allowed([req for req, _ in fixed], extras)
+        unknown = [c for c in candidates if not provider.known(c)]
+        if len(unknown) > _UNKNOWN:
+            return None
+        provider.fetch_ahead(unknown)
+        causes: dict[_Edge, None] = dict.fromkeys(fixed)
+        for candidate in candidates:
+            why = self._excluded_by(candidate)
+            if why is None:
+                return None
+            causes.update(dict.fromkeys(why))
+        return [RequirementInformation(req, parent) for req, parent in causes]
+
+    def edges(self, identifier: str) -> list[_Edge]:
+        """The fixed requirements on ``identifier``, with who asked (see above)."""
+        edges = [
+            (req, parent)
+            for req, parent in self._provider.required_by.get(identifier, {})
+            if parent is None or self.forced(parent.identifier) == parent.version
         ]
-        return bool(fixed) and len(provider.versions_allowed(fixed)) == 1
+        if "[" not in identifier:
+            edges += [
+                edge
+                for other in self._provider.required_by
+                if other.startswith(identifier + "[")
+                for edge in self.edges(other)
+            ]
+        return edges
+
+    def forced(self, identifier: str) -> Version | None:
+        """The one version every solution holds ``identifier`` at, if there is
+        one; a cycle counts as not forced."""
+        if identifier not in self._forced:
+            self._forced[identifier] = None  # while deciding
+            fixed = [req for req, _ in self.edges(identifier)]
+            allowed = self._provider.versions_allowed(fixed) if fixed else []
+            self._forced[identifier] = allowed[0] if len(allowed) == 1 else None
+        return self._forced[identifier]
+
+    def _excluded_by(self, candidate: Candidate) -> list[_Edge] | None:
+        """The dependency of ``candidate`` that cannot be met under the fixed
+        requirements (with those requirements), or a Python it cannot run on, or
+        its unusable metadata; None when every dependency can be met."""
+        provider = self._provider
+        if candidate.extras:  # X[e] at v is X at v: ruled out with it
+            base = replace(candidate, extras=frozenset())
+            why = self._excluded_by(base)
+            if why is not None:
+                return why
+        for dep in provider.dependencies(candidate):
+            if dep.name in (PYTHON, UNUSABLE) or dep.name in provider.missing:
+                return [(dep, candidate)]
+            fixed = self.edges(dep.identifier)
+            if dep.extras:
+                fixed += self.edges(dep.identifier.split("[")[0])
+            if not provider.versions_allowed([*(req for req, _ in fixed), dep]):
+                return [(dep, candidate), *fixed]
+        return None
