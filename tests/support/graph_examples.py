@@ -61,12 +61,14 @@ KNOWN_GOOD: dict[str, Graph] = {
     ),
 }
 
+#: These reproduce with a textbook provider on resolvelib 1.0.1, 1.1.0 and 1.2.1.
 _BACKJUMP = "resolvelib 1.2.1's backjumping (sarugaku/resolvelib#206)"
 _BUILD = "metadata read from build 1, not the highest build"
 
 #: Graphs lockgen gets wrong today: name -> (graph, what goes wrong and why).
 KNOWN_FAILURES: dict[str, tuple[Graph, str]] = {
     # d 2.0 -> c; c 2.0 -> d<2.0 conflicts, c 1.0 fits; the lock is {d: 2.0}.
+    # (uv locks {c 1.0, d 2.0}; pip, whose preferences differ, installs d 1.0.)
     "lock-misses-a-dependency": (
         graph(
             ("d",),
@@ -77,6 +79,7 @@ KNOWN_FAILURES: dict[str, tuple[Graph, str]] = {
         f"a pin's dependency is left out of the lock: {_BACKJUMP}",
     ),
     # Unsolvable, yet locked as {a: 3.0, d: 3.0} although d 3.0 needs a<2.5.
+    # (pip installs that same broken set; uv finds no solution.)
     "lock-for-unsolvable-graph": (
         graph(
             ("a",),
@@ -87,6 +90,7 @@ KNOWN_FAILURES: dict[str, tuple[Graph, str]] = {
         f"a lock that breaks a dependency's specifier: {_BACKJUMP}",
     ),
     # The only solution is {a: 2.0, c: 1.0}; lockgen says c<1.0 cannot be met.
+    # (pip fails the same way; uv finds the solution.)
     "solvable-reported-unsolvable": (
         graph(
             ("a",),
@@ -98,6 +102,7 @@ KNOWN_FAILURES: dict[str, tuple[Graph, str]] = {
     ),
     # Unsolvable (a 3.0 -> b 4.0 -> a==2.0; a 2.0 -> b 3.0 -> a==3.0): two
     # projects, yet resolvelib goes round until lockgen's 2000-round limit.
+    # (pip: "resolution too deep"; uv: no solution, at once.)
     "unsolvable-pair-goes-round": (
         graph(
             ("a",),
@@ -108,6 +113,7 @@ KNOWN_FAILURES: dict[str, tuple[Graph, str]] = {
     ),
     # After backtracking a to 1.0, the b -> c -> d -> b cycle is left with no
     # route to a root, and resolvelib's recursive walk never ends.
+    # (pip crashes with the same RecursionError; uv locks a 1.0.)
     "recursion-error-on-orphaned-cycle": (
         graph(
             ("a",),
@@ -121,6 +127,7 @@ KNOWN_FAILURES: dict[str, tuple[Graph, str]] = {
     # Solvable: {a 4.0, f 1.0, b 1.0, d 4.0}. d's Requires-Python makes it depend
     # on <python>, which find_matches offers again after backtracking marked it
     # incompatible, so one conflict repeats until the 2000-round limit.
+    # (pip and uv both find the solution: this one is lockgen's own.)
     "python-candidate-reoffered": (
         graph(
             ("a", "b"),
@@ -144,7 +151,7 @@ KNOWN_FAILURES: dict[str, tuple[Graph, str]] = {
         ),
         "<python> ignores incompatibilities: 2000 rounds",
     ),
-    # pip and uv lock a 1.0.
+    # pip and uv both take a 1.0.
     "missing-project-backtracked-over": (
         graph(("a",), a={"1.0": (), "2.0": (MISSING,)}),
         "ProjectNotFoundError is fatal instead of backtracked over",

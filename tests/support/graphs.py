@@ -20,6 +20,8 @@ from packaging.version import Version
 from tests.support.scenarios import FakeRepository, Scenario, VersionSpec
 
 __all__ = [
+    "BUILD_1",
+    "BUILD_2",
     "MISSING",
     "PYTHON",
     "PYTHON_TOO_OLD",

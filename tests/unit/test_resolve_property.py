@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
+from packaging.utils import NormalizedName
 
 from tests.support.graph_check import (
     MAX_ROUNDS,
@@ -23,7 +25,15 @@ from tests.support.graph_check import (
     solutions,
 )
 from tests.support.graph_examples import KNOWN_FAILURES, graph
-from tests.support.graphs import MISSING, Graph, Release, graphs, random_graph
+from tests.support.graphs import (
+    BUILD_1,
+    BUILD_2,
+    MISSING,
+    Graph,
+    Release,
+    graphs,
+    random_graph,
+)
 
 #: Graphs per run of the property test: about 3-4 s on one core once it passes.
 EXAMPLES = 500
@@ -31,7 +41,9 @@ EXAMPLES = 500
 SWEEP = 2000
 
 
-def _with_known_failures(test):  # type: ignore[no-untyped-def]
+def _with_known_failures(
+    test: Callable[[Graph], None],
+) -> Callable[[Graph], None]:
     """Replay every known failure's graph before generating new ones."""
     for known, _ in KNOWN_FAILURES.values():
         test = example(known)(test)
@@ -130,6 +142,23 @@ def test_oracle_finds_no_solution_for_a_conflict() -> None:
 def test_oracle_accepts_a_cycle() -> None:
     g = graph(("a",), a={"1.0": ("b",)}, b={"1.0": ("a",)})
     assert _solutions(g) == [{"a": "1.0", "b": "1.0"}]
+
+
+def test_the_fake_index_hides_requires_python_and_lists_a_second_build() -> None:
+    g = graph(
+        ("a",),
+        listed_requires_python=False,
+        a={"1.0": Release(requires=("b",), requires_python=">=3.12", rebuilt=())},
+    )
+    files = g.repository().list_files(NormalizedName("a"))
+    assert [f.filename for f in files] == [
+        f"a-1.0-{BUILD_1}.whl",
+        f"a-1.0-{BUILD_2}.whl",
+    ]
+    assert [f.requires_python for f in files] == [None, None]
+    metadata = [g.repository().get_metadata(f) for f in files]
+    assert [[str(r) for r in m.requires_dist] for m in metadata] == [["b"], []]
+    assert {str(m.requires_python) for m in metadata} == {">=3.12"}
 
 
 def test_problems_name_a_missing_dependency_and_an_unreachable_pin() -> None:

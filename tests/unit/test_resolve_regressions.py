@@ -10,10 +10,11 @@ import pytest
 
 from tests.support.graph_check import lock, verdict
 from tests.support.graph_examples import KNOWN_FAILURES, KNOWN_GOOD
+from tests.support.graphs import Graph
 
 
 @pytest.mark.parametrize("graph", KNOWN_GOOD.values(), ids=KNOWN_GOOD.keys())
-def test_known_good(graph) -> None:
+def test_known_good(graph: Graph) -> None:
     assert verdict(graph) == []
 
 
@@ -24,7 +25,7 @@ def test_known_good(graph) -> None:
         for name, (graph, why) in KNOWN_FAILURES.items()
     ],
 )
-def test_known_failure(graph) -> None:
+def test_known_failure(graph: Graph) -> None:
     assert verdict(graph) == []
 
 
