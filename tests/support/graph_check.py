@@ -23,7 +23,7 @@ from lockgen.errors import ResolutionError
 from lockgen.provider import Candidate, Policy, Req, root_requirements
 from lockgen.requirements import FormatControl
 from lockgen.resolve import Pin, resolve
-from tests.support.graphs import PYTHON, PYTHON_TOO_OLD, Graph, Release
+from tests.support.graphs import PYTHON, Graph, Release
 from tests.support.scenarios import PLATFORM
 
 __all__ = [
@@ -161,7 +161,8 @@ def _pin_problems(
         return [f"{pin.name} {pin.version} is not on the index"]
     found: list[str] = []
     if not _python_ok(release):
-        found.append(f"{pin.name} {pin.version} requires Python {PYTHON_TOO_OLD}")
+        needs = release.requires_python
+        found.append(f"{pin.name} {pin.version} requires Python {needs}")
     for req in _reqs(release.effective_requires):
         dep = canonicalize_name(req.name)
         if dep not in chosen:

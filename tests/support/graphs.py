@@ -24,7 +24,6 @@ __all__ = [
     "BUILD_2",
     "MISSING",
     "PYTHON",
-    "PYTHON_TOO_OLD",
     "Graph",
     "Pick",
     "Release",
