@@ -197,19 +197,31 @@ class FakeRepository:
 
     Hashes and sizes are fake but deterministic (from the file name); ``calls``
     records each question asked, so tests can check what the resolver needed.
+    With ``listed_requires_python=False`` the listing omits each file's
+    Requires-Python (PEP 503 makes it optional), so only the metadata carries it.
     """
 
     def __init__(
-        self, scenario: Scenario, index: str = "https://example.invalid/simple/"
+        self,
+        scenario: Scenario,
+        index: str = "https://example.invalid/simple/",
+        *,
+        listed_requires_python: bool = True,
     ) -> None:
         self.scenario = scenario
         self.index = index
+        self.listed_requires_python = listed_requires_python
         self.calls: list[tuple[str, str]] = []
         self._projects: dict[str, list[DistFile]] = {}
         self._files: dict[str, _File] = {}
         for name, version, spec in _releases(scenario):
             for entry in _release_files(name, version, spec):
                 self._add(entry)
+
+    def add_wheel(self, name: str, version: str, tag: str, spec: VersionSpec) -> None:
+        """List one more wheel with its own metadata, e.g. another build of a version
+        (``tag="2-py3-none-any"`` names build 2) that declares other dependencies."""
+        self._add(_File(name, version, spec, tag))
 
     def _add(self, entry: _File) -> None:
         filename = _filename(entry)
@@ -223,7 +235,9 @@ class FakeRepository:
             sha256=_fake_sha256(filename),
             size=_fake_size(filename),
             upload_time=UPLOAD_TIME,
-            requires_python=entry.spec.requires_python,
+            requires_python=entry.spec.requires_python
+            if self.listed_requires_python
+            else None,
             yanked=entry.spec.yanked is not False,
             yanked_reason=entry.spec.yanked
             if isinstance(entry.spec.yanked, str)
