@@ -1,7 +1,7 @@
 """Regression graphs: the shrunk example of every failure class found so far.
 
 Shared by the regression tests (tests/unit/test_resolve_regressions.py), which
-mark each known failure strict-xfail so a fix flips it, and by the property test,
+check that each known failure stays fixed, and by the property test,
 which replays them all as explicit examples before it generates its own.
 """
 
@@ -65,7 +65,7 @@ KNOWN_GOOD: dict[str, Graph] = {
 _BACKJUMP = "resolvelib 1.2.1's backjumping (sarugaku/resolvelib#206)"
 _BUILD = "metadata read from build 1, not the highest build"
 
-#: Graphs lockgen gets wrong today: name -> (graph, what goes wrong and why).
+#: Graphs lockgen got wrong before issue 7: name -> (graph, what went wrong and why).
 KNOWN_FAILURES: dict[str, tuple[Graph, str]] = {
     # d 2.0 -> c; c 2.0 -> d<2.0 conflicts, c 1.0 fits; the lock is {d: 2.0}.
     # (uv locks {c 1.0, d 2.0}; pip, whose preferences differ, installs d 1.0.)

@@ -12,7 +12,6 @@ import random
 from collections import defaultdict
 from collections.abc import Callable
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from packaging.utils import NormalizedName
 
@@ -50,7 +49,6 @@ def _with_known_failures(
     return test
 
 
-@pytest.mark.xfail(strict=False, reason="resolver fixes pending (issue 7)")
 @settings(
     max_examples=EXAMPLES,
     derandomize=True,
@@ -67,7 +65,7 @@ def test_resolver_agrees_with_exhaustive_search(graph: Graph) -> None:
 
     One assertion per failure class, each on its own line, and any unexpected
     exception re-raised with its own traceback: Hypothesis then shrinks and reports
-    every distinct class it meets in one run (see ``pytest --runxfail``).
+    every distinct class it meets in one run.
     """
     outcome = lock(graph)
     if outcome.crash is not None:
@@ -81,7 +79,6 @@ def test_resolver_agrees_with_exhaustive_search(graph: Graph) -> None:
         assert problems(graph, outcome.pins) == []
 
 
-@pytest.mark.xfail(strict=False, reason="resolver fixes pending (issue 7)")
 def test_seeded_sweep_agrees_with_exhaustive_search() -> None:
     """2000 graphs from a fixed seed, checked the same way; on failure, each
     failure class with its count and its first graph, minimized.

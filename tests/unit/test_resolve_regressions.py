@@ -1,7 +1,8 @@
 """The shrunk graph of every resolver failure class found by the property test.
 
-Each known failure is a strict xfail, so the fix for its class flips it to a pass
-(and then the mark must go). tests/support/graph_examples.py holds the graphs.
+Each graph failed before the fix for its class (the reason says what lockgen did
+and which fix answers it); all must pass now. tests/support/graph_examples.py
+holds the graphs.
 """
 
 from __future__ import annotations
@@ -20,12 +21,9 @@ def test_known_good(graph: Graph) -> None:
 
 @pytest.mark.parametrize(
     "graph",
-    [
-        pytest.param(graph, id=name, marks=pytest.mark.xfail(strict=True, reason=why))
-        for name, (graph, why) in KNOWN_FAILURES.items()
-    ],
+    [pytest.param(graph, id=name) for name, (graph, _) in KNOWN_FAILURES.items()],
 )
-def test_known_failure(graph: Graph) -> None:
+def test_known_failure_is_fixed(graph: Graph) -> None:
     assert verdict(graph) == []
 
 
