@@ -522,17 +522,21 @@ def _run(options: LockOptions, *, quiet: bool, verbose: bool) -> None:
     elapsed = time.monotonic() - started
     if result.unchanged:
         click.echo(
-            f"{result.output} is up to date ({result.packages} packages); "
+            f"{result.output} is up to date ({_packages(result.packages)}); "
             f"nothing to do ({elapsed:.2f}s)",
             err=True,
         )
         return
     where = "stdout" if result.output == "-" else result.output
     click.echo(
-        f"Locked {result.packages} packages into {where} in {elapsed:.2f}s "
+        f"Locked {_packages(result.packages)} into {where} in {elapsed:.2f}s "
         f"({result.requests} requests, {format_size(result.bytes)})",
         err=True,
     )
+
+
+def _packages(count: int) -> str:
+    return f"{count} package" if count == 1 else f"{count} packages"
 
 
 def _read_text(path: str) -> str:

@@ -198,5 +198,8 @@ class HydrateError(LockgenError):
 
     def __str__(self) -> str:
         lines = [f"{len(self.failures)} of {self.total} files failed"]
-        lines += [f"  {name}: {reason}" for name, reason in self.failures]
+        lines += [
+            f"  {name}: {reason.removeprefix(f'{name}: ')}"  # no "x.whl: x.whl: ..."
+            for name, reason in self.failures
+        ]
         return "\n".join(lines)

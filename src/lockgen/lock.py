@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import tomli
 from packaging.requirements import InvalidRequirement, Requirement
@@ -172,8 +174,10 @@ def _resolve_and_write(
     from lockgen.lockfile import build_lock, dumps
 
     client, repository = _open_index(options, inputs, progress, environ)
+    previous = dict(preferences)  # _policy frees the -P names from it
     policy = _policy(options, inputs, preferences)
     pins = _resolve(options, inputs, policy, repository, _Reporter(progress, client))
+    _check_upgrades(options.upgrade_packages, pins, previous)
 
     def sha256_of(dist: DistFile) -> tuple[str, int | None]:
         return known.get(dist.url) or repository.get_sha256(dist)
@@ -355,7 +359,7 @@ def _locations(
     if not (options.no_index or inputs.no_index):
         for url in _index_urls(options, inputs, environ):
             given.append(url)
-            clean = strip_credentials(url)[0]
+            clean = _checked_index(strip_credentials(url)[0])
             clean = clean if clean.endswith("/") else clean + "/"
             if clean not in indexes:
                 indexes.append(clean)
@@ -370,6 +374,30 @@ def _locations(
         if clean not in find_links:
             find_links.append(clean)
     return indexes, find_links, given
+
+
+def _checked_index(url: str) -> str:
+    """``url`` if it can be an index: http(s) with a host, or a file:// folder that
+    exists (a mistyped one would silently hand every project to the next index)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise LockgenError(f"index URL {url!r} is not a valid URL: {exc}") from None
+    if parts.scheme in ("http", "https") and parts.hostname:
+        return url
+    if parts.scheme == "file":
+        folder = Path(url2pathname(parts.path))
+        if not folder.is_dir():
+            raise LockgenError(f"index {url} is not a folder on this machine")
+        return url
+    hint = (
+        f"; for a local folder use {Path(url).absolute().as_uri()}"
+        if (not parts.scheme and url.startswith(("/", ".")))
+        else ""
+    )
+    raise LockgenError(
+        f"index URL {url!r} must be http(s)://HOST/... or file:///FOLDER{hint}"
+    )
 
 
 def _index_urls(
@@ -401,6 +429,34 @@ def _existing(output: str) -> tuple[str, dict[str, Any]] | None:
         return text, tomli.loads(text)
     except (OSError, UnicodeDecodeError, tomli.TOMLDecodeError):
         return None
+
+
+def _check_upgrades(
+    specs: Sequence[str],
+    pins: Sequence[Pin],
+    previous: Mapping[NormalizedName, Version],
+) -> None:
+    """``-P NAME[==VER]`` must name a package of the old or the new lock, and
+    the new lock must hold VER: a constraint alone would let the resolver drop
+    the package instead (``-P urllib3==9.9`` downgraded requests to a release
+    without urllib3). Checked before anything is written."""
+    locked = {pin.name: pin.version for pin in pins}
+    for spec in specs:
+        req = Req.from_requirement(Requirement(spec))
+        if req.name not in locked and req.name not in previous:
+            raise LockgenError(
+                f"--upgrade-package {spec}: {req.name} is neither in the lock nor "
+                "needed by the requirements"
+            )
+        version = locked.get(req.name)
+        if req.specifier and (
+            version is None or not req.specifier.contains(version, prereleases=True)
+        ):
+            got = "drops it" if version is None else f"has {version}"
+            raise LockgenError(
+                f"--upgrade-package {spec}: no resolution holds it (the best one "
+                f"{got}); nothing was written"
+            )
 
 
 def _upgrade_constraints(

@@ -379,7 +379,9 @@ class TestPipConfiguration:
         monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
         monkeypatch.setenv("PIP_NO_INDEX", "1")
         (tmp_path / "r.in").write_text("app\n")
-        result = lockgen("lock", "r.in", "-i", "file:///nonexistent/simple/")
+        empty = tmp_path / "empty" / "simple"  # an index without the project
+        empty.mkdir(parents=True)
+        result = lockgen("lock", "r.in", "-i", empty.as_uri())
         assert result.exit_code == 1
         assert result.stderr.splitlines() == [
             (
@@ -390,7 +392,7 @@ class TestPipConfiguration:
                 "note: pip's configured no-index is not used by lockgen; "
                 "pass --no-index to use it"
             ),
-            "error: no project named 'app' on file:///nonexistent/simple/",
+            f"error: no project named 'app' on {empty.as_uri()}/",
         ]
         quiet = lockgen("lock", "r.in", "--no-index", "-f", "wheels", "-q")
         assert quiet.exit_code == 0 and quiet.stderr == ""

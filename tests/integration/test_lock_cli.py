@@ -390,3 +390,34 @@ def test_sha256_helper_matches() -> None:
     # guards the fixture itself: Dist.sha256 is the digest of its bytes
     dist = make_wheel("x", "1.0")
     assert dist.sha256 == hashlib.sha256(dist.data).hexdigest()
+
+
+class TestIndexUrls:
+    """A mistyped index is an error: else its projects silently come from the
+    next index (pip's configured extra indexes, say)."""
+
+    def test_a_plain_path_suggests_its_file_url(
+        self, lockgen: Run, tmp_path: Path
+    ) -> None:
+        (tmp_path / "r.in").write_text("x\n")
+        folder = tmp_path / "simple"
+        result = lockgen("lock", "r.in", "-i", str(folder))
+        assert result.exit_code == 1
+        expected = (
+            f"error: index URL '{folder}' must be http(s)://HOST/... or "
+            f"file:///FOLDER; for a local folder use {folder.as_uri()}"
+        )
+        assert result.stderr.splitlines() == [expected]
+
+    def test_a_missing_file_index_folder(self, lockgen: Run, tmp_path: Path) -> None:
+        (tmp_path / "r.in").write_text("x\n")
+        result = lockgen("lock", "r.in", "-i", (tmp_path / "nope").as_uri())
+        assert result.exit_code == 1
+        assert "is not a folder on this machine" in result.stderr
+
+    def test_an_http_url_without_host(self, lockgen: Run, tmp_path: Path) -> None:
+        (tmp_path / "r.in").write_text("x\n")
+        result = lockgen("lock", "r.in", "-i", "https:///simple")
+        assert result.exit_code == 1
+        assert "must be http(s)://HOST/" in result.stderr
+        assert "Warning" not in result.stderr

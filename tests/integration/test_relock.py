@@ -195,3 +195,30 @@ def test_a_previous_lock_without_sizes_still_supplies_hashes(
     assert downloads == ["/files/extra-1.0-py3-none-any.whl"]
     packages = {p["name"]: p for p in tomli.loads(lock.read_text())["packages"]}
     assert packages["lib"]["wheels"][0]["hashes"]["sha256"] == dists[1].sha256
+
+
+def test_upgrade_package_to_a_version_no_resolution_holds_is_refused(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    """A constraint alone would let the resolver drop the package (an older
+    ``app`` without ``lib``); -P promises the version, so it is an error."""
+    server = _server(make_server)
+    server.add(make_wheel("app", "0.9"))  # needs no lib
+    (tmp_path / "r.in").write_text("app\n")
+    assert _lock(lockgen, server).exit_code == 0
+    before = (tmp_path / "pylock.toml").read_bytes()
+    result = _lock(lockgen, server, "-P", "lib==9.9")
+    assert result.exit_code == 1
+    assert "--upgrade-package lib==9.9: no resolution holds it" in result.stderr
+    assert (tmp_path / "pylock.toml").read_bytes() == before
+
+
+def test_upgrade_package_must_name_a_locked_or_needed_package(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    server = _server(make_server)
+    (tmp_path / "r.in").write_text("app\n")
+    assert _lock(lockgen, server).exit_code == 0
+    result = _lock(lockgen, server, "-P", "nosuchpkg")
+    assert result.exit_code == 1
+    assert "nosuchpkg is neither in the lock nor needed" in result.stderr
