@@ -201,7 +201,11 @@ def _asked(by_text: dict[str, set[Version]], versions: list[Version]) -> str:
         text_of = {next(iter(v)): text for text, v in by_text.items()}
         ordered = [text_of[v] for v in versions]
         return f"{', '.join(ordered[:-1])} and {ordered[-1]} respectively"
-    return " or ".join(by_text)
+    texts = list(by_text)
+    if len(texts) > _LISTED + 1:  # boto3's hundreds of botocore ranges
+        shown = " or ".join(texts[:_LISTED])
+        return f"{shown} or {len(texts) - _LISTED} other ranges"
+    return " or ".join(texts)
 
 
 def _via(identifier: str, version: Version, provider: LockgenProvider) -> str:

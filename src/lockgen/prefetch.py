@@ -19,7 +19,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from lockgen.provider import PYTHON
+from lockgen.provider import PYTHON, UNUSABLE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -49,7 +49,7 @@ class Prefetcher:
         for req in reqs:
             key = (req.name, str(req.specifier), req.extras)
             with self._lock:
-                if req.name == PYTHON or key in self._seen:
+                if req.name in (PYTHON, UNUSABLE) or key in self._seen:
                     continue
                 self._seen.add(key)
             try:

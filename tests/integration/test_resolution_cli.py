@@ -88,6 +88,8 @@ def test_an_unusable_old_release_is_skipped_and_explained(
     assert "old 1.0 depends on dep>=2" in result.stderr
     # one sentence for every release that fails alike
     assert "old 0.8 and 0.9 cannot be used: its metadata is dynamic" in result.stderr
+    # the placeholder requirement is never fetched as if it were a project
+    assert not [r for r in server.requests if "unusable" in r.path.lower()]
 
 
 def test_constraints_are_named_with_their_file_and_line(
