@@ -5,17 +5,25 @@ Layout (the ``v1`` directory is the format version; a new format gets a new name
     ROOT/v1/pages/ab/<sha256 of url>         index pages, with ETag / Last-Modified
     ROOT/v1/metadata/ab/<sha256-HEX|url-HEX> METADATA files (immutable per artifact)
     ROOT/v1/artifacts/ab/<sha256>            whole files, named by their own sha256
+    ROOT/v1/hashes/ab/<sha256 of url>        sha256 and size of an unhashed file lockgen
+                                             downloaded (http(s) URLs only)
     ROOT/v1/tmp/<random>.tmp                 files being written
 
 ``ab`` is the first two hex characters of the key's digest, so no directory grows
-huge. A page or metadata entry is one file: a magic line, one JSON header line (the
-fields, plus the payload's ``length`` and ``sha256``), then the payload. It is
-written to ``tmp`` and moved into place with :func:`os.replace`, so a reader in any
+huge. A page, metadata or hashes entry is one file: a magic line, one JSON header
+line (the fields, plus the payload's ``length`` and ``sha256``), then the payload. It
+is written to ``tmp`` and moved into place with :func:`os.replace`, so a reader in any
 thread or process sees either no entry or one complete entry, never a mix of two
 writers. An entry that does not check out (bad magic, bad JSON, wrong length, wrong
 hash, a header naming another key) is deleted and reported as absent: the cache is
 never trusted, only used. Artifacts carry no header: their name is their sha256 and
 callers hash them while reading them.
+
+A ``hashes`` entry is how an index that lists no sha256 (a plain HTML folder, a
+find-links page) still gets a warm lock without downloads, and an ``--offline`` one:
+it records what a URL's bytes hashed to when lockgen downloaded them. It is kept only
+for ``http(s)`` URLs without credentials: a ``file://`` file can change under the same
+name, and a secret must not reach disk.
 
 Header fields only ever get added, never change meaning, and every field added after
 the first release is optional: an older lockgen ignores what it does not know, and a
@@ -23,8 +31,8 @@ newer one reads a missing field as "not known" (so a metadata entry written befo
 ``artifact_size`` existed is one whose artifact's size was not learnt). A change that
 old readers would misread gets a new magic line and directory name instead.
 
-The cache is best effort. ``put_page`` and ``put_metadata`` swallow :class:`OSError`
-(a read-only or full disk must not fail a lock); the ``get_*`` methods never raise
+The cache is best effort. ``put_page``, ``put_metadata`` and ``put_url_hash`` swallow
+:class:`OSError` (a read-only or full disk must not fail a lock); the ``get_*`` methods never raise
 for a bad or unreadable entry. The artifact methods do raise :class:`OSError` for real
 disk problems, because their callers hold the only copy of the bytes and decide what
 to do then. Nothing is created on disk until the first write.
@@ -56,7 +64,7 @@ _T = TypeVar("_T")
 
 _VERSION = "v1"
 _MAGIC = b"lockgen-cache v1\n"
-_KINDS = ("pages", "metadata", "artifacts")
+_KINDS = ("pages", "metadata", "artifacts", "hashes")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _METADATA_KEY = re.compile(r"(?:sha256|url)-([0-9a-f]{64})")
 _STALE_TEMP_SECONDS = 3600
@@ -181,6 +189,41 @@ class Cache:
         }
         self._store(path, header, data)
 
+    # -- hashes of unhashed files --------------------------------------------------------
+    def get_url_hash(self, url: str) -> tuple[str, int] | None:
+        """The ``(sha256, size)`` recorded for ``url``, or ``None`` if absent or bad."""
+        if not _rememberable(url):
+            return None
+
+        def build(header: dict[str, object], payload: bytes) -> tuple[str, int]:
+            if _get_str(header, "url") != url:
+                raise _BadEntryError("entry is for another URL")
+            sha256 = _get_str(header, "artifact_sha256")
+            size = header.get("artifact_size")
+            if not _HEX64.fullmatch(sha256):
+                raise _BadEntryError("artifact_sha256 is not a sha256")
+            if type(size) is not int or size < 0:
+                raise _BadEntryError("artifact_size is not a size")
+            if payload:
+                raise _BadEntryError("unexpected payload")
+            return sha256, size
+
+        return _load(self._hash_path(url), build)
+
+    def put_url_hash(self, url: str, sha256: str, size: int) -> None:
+        """Record that ``url``'s bytes hashed to ``sha256`` (best effort).
+
+        Nothing is stored for a URL that is not ``http(s)`` or carries credentials.
+        """
+        if not _rememberable(url) or not _HEX64.fullmatch(sha256) or size < 0:
+            return
+        header: dict[str, object] = {
+            "url": url,
+            "artifact_sha256": sha256,
+            "artifact_size": size,
+        }
+        self._store(self._hash_path(url), header, b"")
+
     # -- artifacts -------------------------------------------------------------------
     def artifact_path(self, sha256: str) -> Path | None:
         """The stored file named ``sha256`` if it is there and not empty.
@@ -289,6 +332,10 @@ class Cache:
     def _page_path(self, url: str) -> Path:
         digest = _digest(url.encode())
         return self._base / "pages" / digest[:2] / digest
+
+    def _hash_path(self, url: str) -> Path:
+        digest = _digest(url.encode())
+        return self._base / "hashes" / digest[:2] / digest
 
     def _metadata_path(self, key: str) -> Path | None:
         match = _METADATA_KEY.fullmatch(key)
@@ -470,6 +517,15 @@ def _has_userinfo(url: str) -> bool:
         return "@" in urlsplit(url).netloc
     except ValueError:
         return True
+
+
+def _rememberable(url: str) -> bool:
+    """Whether a URL's hash may be recorded: ``http(s)``, and no credentials in it."""
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return False
+    return scheme in ("http", "https") and not _has_userinfo(url)
 
 
 def _unlink_quietly(path: Path) -> None:

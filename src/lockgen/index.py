@@ -236,30 +236,23 @@ class IndexClient:
         if hit is not None and (
             offline or hit.artifact_size is not None or not learns_size
         ):
-            return parse_core_metadata(
-                hit.data,
-                dist.filename,
-                MetadataSource(hit.source),
-                artifact_size=hit.artifact_size if learns_size else None,
-            )
+            size = hit.artifact_size if learns_size else None
+            return _parse_metadata(hit.data, dist, MetadataSource(hit.source), size)
         if offline:
             raise OfflineError(
                 f"offline, and the metadata of {dist.filename} is not cached"
             )
         read = self._fetch_metadata(dist)
-        metadata = parse_core_metadata(
-            read.data,
-            dist.filename,
-            read.source,
-            artifact_size=read.artifact_size if learns_size else None,
-        )
         if read.artifact_sha256 is not None and read.artifact_size is not None:
             self._downloads.seed(dist.url, (read.artifact_sha256, read.artifact_size))
         if self._cache is not None:
+            # before the checks: a warm run reaches the same verdict (a dynamic
+            # sdist's, say) from the cache, without downloading the file again
             self._cache.put_metadata(
                 key, read.data, read.source.value, read.artifact_size
             )
-        return metadata
+        size = read.artifact_size if learns_size else None
+        return _parse_metadata(read.data, dist, read.source, size)
 
     def _cached_metadata(self, key: str) -> CachedMetadata | None:
         """The cache entry for ``key`` (``--refresh`` skips those keyed by URL only)."""
@@ -345,9 +338,10 @@ class IndexClient:
         return _Read(data, MetadataSource.WHOLE_FILE, got.size, got.sha256)
 
     def _sdist_metadata(self, dist: DistFile) -> _Read:
-        with self._download(dist, None) as got:
+        """PKG-INFO from a download that is not kept: a lock selects few of the
+        sdists it reads, and ``hydrate`` downloads the ones it does."""
+        with self._download(dist, None, keep=False) as got:
             data = read_sdist_metadata(got.file, dist.filename)
-        check_static_sdist_metadata(data, dist.filename)
         self._event(f"{dist.filename}: metadata from the sdist's PKG-INFO")
         return _Read(data, MetadataSource.SDIST, got.size, got.sha256)
 
@@ -364,18 +358,37 @@ class IndexClient:
         return self._downloads.get(dist.url, lambda: self._hash_by_download(dist))
 
     def _hash_by_download(self, dist: DistFile) -> tuple[str, int]:
+        """What an earlier download of this URL hashed to, else a download's."""
+        learnt = self._learnt_hash(dist)
+        if learnt is not None:
+            return learnt
         with self._download(dist, None) as got:
             return got.sha256, got.size
 
+    def _learnt_hash(self, dist: DistFile) -> tuple[str, int] | None:
+        """The cache's record of what ``dist``'s URL hashed to when lockgen downloaded
+        it, if the index lists no sha256 (``--refresh`` downloads again; a record
+        contradicting a listed size is stale)."""
+        if self._cache is None or dist.sha256 is not None:
+            return None
+        if self._mode is CacheMode.REFRESH:
+            return None
+        learnt = self._cache.get_url_hash(dist.url)
+        if learnt is None or dist.size not in (None, learnt[1]):
+            return None
+        return learnt
+
     @contextmanager
     def _download(
-        self, dist: DistFile, response: Response | None
+        self, dist: DistFile, response: Response | None, *, keep: bool = True
     ) -> Iterator[_Downloaded]:
         """``dist``'s bytes as an open file, with the sha256 and size they were
         verified by: from the cache, or streamed.
 
         A download is hashed as it streams, checked against the size and sha256 the
-        index gave, and (with a cache) kept under its sha256 for next time.
+        index gave, and (with a cache) kept under its sha256 for next time unless
+        ``keep`` is false. When the index lists no sha256, the URL's hash is recorded
+        (see :meth:`Cache.put_url_hash`), so a warm or ``--offline`` run finds it.
         """
         cached = self._cached_artifact(dist)
         if cached is not None:
@@ -395,21 +408,29 @@ class IndexClient:
             else:
                 digest, size = _copy_hashing(response, fh)
             _verify(dist, digest, size)
-            self._keep(fh, temp, digest)
+            if keep:
+                self._keep(fh, temp, digest)
+            if self._cache is not None and dist.sha256 is None:
+                self._cache.put_url_hash(dist.url, digest, size)
             if temp is None:
                 fh.seek(0)
                 yield _Downloaded(fh, digest, size)
             else:
+                fh.flush()
                 with temp.open("rb") as reader:  # the cache's temp file is write-only
                     yield _Downloaded(reader, digest, size)
 
     def _cached_artifact(self, dist: DistFile) -> tuple[Path, str] | None:
         """The cached copy of ``dist`` and its sha256, if its bytes still hash to the
-        index's sha256."""
-        if self._cache is None or dist.sha256 is None:
+        index's sha256 (or, when it lists none, to the one a download learnt)."""
+        if self._cache is None:
             return None
-        path = self._cache.verified_artifact(dist.sha256)
-        return None if path is None else (path, dist.sha256)
+        learnt = self._learnt_hash(dist)
+        sha256 = dist.sha256 if learnt is None else learnt[0]
+        if sha256 is None:
+            return None
+        path = self._cache.verified_artifact(sha256)
+        return None if path is None else (path, sha256)
 
     @contextmanager
     def _spool(self) -> Iterator[tuple[IO[bytes], Path | None]]:
@@ -433,7 +454,7 @@ class IndexClient:
         """Hard-link a verified download into the cache (best effort)."""
         if self._cache is None or temp is None:
             return
-        fh.flush()
+        fh.flush()  # hard-linked as it is on disk
         try:
             self._cache.add_artifact(temp, digest)
         except (OSError, ValueError):
@@ -450,6 +471,15 @@ def _reads_artifact(dist: DistFile) -> bool:
     parsed = parse_filename(dist.filename)
     sdist = parsed is not None and parsed.kind is DistKind.SDIST
     return sdist or dist.core_metadata is None
+
+
+def _parse_metadata(
+    data: bytes, dist: DistFile, source: MetadataSource, artifact_size: int | None
+) -> CoreMetadata:
+    """Parse fetched or cached metadata; an sdist's must be static (PEP 643)."""
+    if source is MetadataSource.SDIST:
+        check_static_sdist_metadata(data, dist.filename)
+    return parse_core_metadata(data, dist.filename, source, artifact_size=artifact_size)
 
 
 def _parse_local_metadata(path: Path, dist: DistFile) -> CoreMetadata:

@@ -5,11 +5,12 @@ two versions, a small shared dependency, an sdist-only project) is served in eac
 real indexes come in: JSON with sizes, hashes and PEP 658; JSON with neither sizes nor
 PEP 658; HTML with and without ``data-core-metadata`` (HTML never has sizes); a static
 ``file://`` folder; nginx's validators, or none at all; servers that refuse or ignore
-ranges, or answer a short file's suffix range with a 200; an index without hashes.
-For each shape, one server and
+ranges, or answer a short file's suffix range with a 200; an index without hashes
+(HTML or JSON, with or without ranges). For each shape, one server and
 one sequence of runs through the CLI covers the cache states (cold, no-op, warm into a
 new output, warm with the previous lock and ``-U``, a second set sharing dependencies,
-``--offline``, ``-j 1``); every one must write the cold run's bytes.
+``--offline``, ``-j 1``); every one must write the cold run's bytes, and no warm run
+touches a file (without listed hashes, the cache recalls what each URL hashed to).
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ class Shape:
 
     @property
     def downloads_all(self) -> bool:
-        """No sha256 listed: every locked file is downloaded to hash it."""
+        """No sha256 listed: every locked file is downloaded to hash it (once: the
+        cache then recalls its hash by URL)."""
         return not self.hashes
 
     @property
@@ -79,8 +81,15 @@ SHAPES = {
     "html-bare-whole-if-short": Shape(
         formats=("html",), pep658=False, ranges="whole-if-short"
     ),
-    # no sha256 listed: the one case where lockgen downloads the locked files
+    # no sha256 listed: the one case where lockgen downloads the locked files (cold)
     "html-no-hashes": Shape(formats=("html",), pep658=False, hashes=False),
+    "html-no-hashes-nginx": Shape(
+        formats=("html",), pep658=False, hashes=False, validators="nginx"
+    ),
+    "html-no-hashes-no-ranges": Shape(
+        formats=("html",), pep658=False, hashes=False, ranges="refuse"
+    ),
+    "json-no-hashes-sizes": Shape(pep658=False, hashes=False),
     # no ranges: metadata from whole downloads, which learn sizes too
     "html-bare-no-ranges": Shape(formats=("html",), pep658=False, ranges="refuse"),
     "json-bare-ranges-ignored": Shape(pep658=False, sizes=False, ranges="ignore"),
@@ -205,8 +214,9 @@ def test_every_cache_state_writes_the_cold_bytes(
     run.lock("a.in", "pylock.warm.toml", "cache")
     assert run.text("pylock.warm.toml") == cold
     warm = drain()
-    if not shape.downloads_all:  # files are cached by their listed sha256
-        assert _file_requests(warm) == []
+    # metadata is cached by sha256 (or URL), and a file without a listed sha256 by
+    # what its URL hashed to when downloaded: no file is touched, not even by range
+    assert _file_requests(warm) == []
     if server is not None and shape.validators != "none":
         pages = [r for r in warm if r.path.startswith("/simple/")]
         assert {r.status for r in pages} == {304}, pages
@@ -217,12 +227,10 @@ def test_every_cache_state_writes_the_cold_bytes(
     assert run.text("pylock.upgrade.toml") == cold
     assert _file_requests(drain()) == []
 
-    # offline on the warm cache: no request at all (without listed hashes the cache,
-    # keyed by sha256, cannot say which artifact a URL is: only the lock can)
-    if not shape.downloads_all:
-        run.lock("a.in", "pylock.offline.toml", "cache", "--offline")
-        assert run.text("pylock.offline.toml") == cold
-        assert drain() == []
+    # offline on the warm cache: no request at all
+    run.lock("a.in", "pylock.offline.toml", "cache", "--offline")
+    assert run.text("pylock.offline.toml") == cold
+    assert drain() == []
 
     # a second set sharing shape-util, in the same cache, as in a fresh one
     run.lock("b.in", "pylock.b-shared.toml", "cache")

@@ -20,7 +20,12 @@ OTHER_URL = "https://pypi.example/simple/other/"
 WHEEL = b"PK\x03\x04 not really a wheel, but bytes with a hash" * 100
 WHEEL_SHA = hashlib.sha256(WHEEL).hexdigest()
 MAGIC = b"lockgen-cache v1\n"
-EMPTY = {"pages": (0, 0), "metadata": (0, 0), "artifacts": (0, 0)}
+EMPTY = {
+    "pages": (0, 0),
+    "metadata": (0, 0),
+    "artifacts": (0, 0),
+    "hashes": (0, 0),
+}
 
 
 def sha(data: bytes) -> str:
