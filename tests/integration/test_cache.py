@@ -8,13 +8,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import tomli
 from click.testing import Result
 
 from lockgen.cache import Cache
 from tests.conftest import ServerFactory
 from tests.support.index_server import IndexServer
-from tests.support.wheels import Dist, make_wheel
+from tests.support.wheels import Dist, make_sdist, make_wheel
 
 Run = Callable[..., Result]
 
@@ -245,3 +246,58 @@ def test_a_corrupt_cached_artifact_is_refetched_not_trusted(
     assert result.exit_code == 0, result.output
     assert [r.path for r in server.requests] == [f"/files/{lib.filename}"]
     assert (tmp_path / "two" / lib.filename).read_bytes() == lib.data
+
+
+def _file_requests(server: IndexServer) -> list[str]:
+    return [r.path for r in server.requests if r.path.startswith("/files/")]
+
+
+def test_a_dynamic_sdist_verdict_is_cached_and_the_sdist_not_kept(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    """An sdist downloaded only to read its PKG-INFO is not kept, and its PKG-INFO is
+    cached before the static check, so a warm run reaches the same verdict without
+    downloading it again."""
+    server = make_server(
+        [
+            make_wheel("app", "1.0", requires_dist=["dyn"]),
+            make_sdist("dyn", "1.0", dynamic=["Requires-Dist"]),
+        ]
+    )
+    (tmp_path / "r.in").write_text("app\n")
+    cold = lockgen("lock", "r.in", "-i", server.index_url)
+    assert cold.exit_code == 1
+    assert "dyn 1.0 cannot be used: its metadata is dynamic" in cold.stderr
+    assert _file_requests(server)[-1:] == ["/files/dyn-1.0.tar.gz"]
+    cache = Cache(_cache_dir(tmp_path))
+    assert cache.info()["artifacts"][0] == 0
+    server.clear_log()
+    warm = lockgen("lock", "r.in", "-i", server.index_url)
+    assert (warm.exit_code, warm.stderr) == (1, cold.stderr)
+    assert _file_requests(server) == []
+    assert cache.info()["artifacts"][0] == 0
+
+
+@pytest.mark.parametrize("hashes", [True, False], ids=["hashes", "no-hashes"])
+def test_a_locked_sdist_read_for_metadata_is_fetched_again_by_hydrate(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path, hashes: bool
+) -> None:
+    src = make_sdist("src", "1.0")
+    server = make_server(
+        [make_wheel("app", "1.0", requires_dist=["src"]), src], hashes=hashes
+    )
+    (tmp_path / "r.in").write_text("app\n")
+    _lock(lockgen, server)
+    cold = (tmp_path / "pylock.toml").read_text()
+    assert _file_requests(server).count("/files/src-1.0.tar.gz") == 1
+    cache = Cache(_cache_dir(tmp_path))
+    assert cache.artifact_path(src.sha256) is None  # read for metadata only
+    server.clear_log()
+    _lock(lockgen, server)  # metadata, and the hash the index did not list, cached
+    assert (tmp_path / "pylock.toml").read_text() == cold
+    assert _file_requests(server) == []
+    result = lockgen("hydrate", "pylock.toml", "-d", "wheelhouse")
+    assert result.exit_code == 0, result.output
+    assert "/files/src-1.0.tar.gz" in _file_requests(server)
+    assert (tmp_path / "wheelhouse" / src.filename).read_bytes() == src.data
+    assert cache.artifact_path(src.sha256) is not None  # hydrate keeps what it fetched

@@ -58,6 +58,11 @@ def artifact_file(root: Path, digest: str) -> Path:
     return root / "v1" / "artifacts" / digest[:2] / digest
 
 
+def hash_file_of(root: Path, url: str) -> Path:
+    digest = sha(url.encode())
+    return root / "v1" / "hashes" / digest[:2] / digest
+
+
 def temps(root: Path) -> list[Path]:
     tmp = root / "v1" / "tmp"
     return sorted(tmp.iterdir()) if tmp.exists() else []
@@ -200,6 +205,80 @@ DAMAGE = {
     "header not an object": lambda raw: MAGIC + b"[1, 2]\n",
     "length is a string": lambda raw: raw.replace(b'"length": ', b'"length": "', 1),
 }
+
+
+FILE_URL = "https://files.example/demo-1.0-py3-none-any.whl"
+
+
+class TestUrlHashes:
+    """What an unhashed http(s) file hashed to, recalled by its URL."""
+
+    def test_round_trip(self, cache: Cache) -> None:
+        assert cache.get_url_hash(FILE_URL) is None
+        cache.put_url_hash(FILE_URL, WHEEL_SHA, len(WHEEL))
+        assert cache.get_url_hash(FILE_URL) == (WHEEL_SHA, len(WHEEL))
+        assert hash_file_of(cache.root, FILE_URL).is_file()
+        assert cache.get_url_hash(FILE_URL + "?x") is None
+        cache.put_url_hash(FILE_URL, sha(b"new"), 3)  # the file changed: replaced
+        assert cache.get_url_hash(FILE_URL) == (sha(b"new"), 3)
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "file:///srv/wheels/demo-1.0-py3-none-any.whl",
+            "https://user:secret@files.example/demo-1.0-py3-none-any.whl",
+            "https://token@files.example/demo-1.0-py3-none-any.whl",
+            "ftp://files.example/demo-1.0-py3-none-any.whl",
+            "http://[::1/demo-1.0-py3-none-any.whl",
+        ],
+    )
+    def test_never_for_local_files_or_credentials(self, cache: Cache, url: str) -> None:
+        cache.put_url_hash(url, WHEEL_SHA, len(WHEEL))
+        assert cache.get_url_hash(url) is None
+        assert not cache.root.exists()
+
+    def test_bad_arguments_store_nothing(self, cache: Cache) -> None:
+        cache.put_url_hash(FILE_URL, "not-a-hash", 1)
+        cache.put_url_hash(FILE_URL, WHEEL_SHA, -1)
+        assert not cache.root.exists()
+
+    @pytest.mark.parametrize("damage", DAMAGE.values(), ids=DAMAGE.keys())
+    def test_bad_entry_is_discarded(self, cache: Cache, damage: object) -> None:
+        assert callable(damage)
+        cache.put_url_hash(FILE_URL, WHEEL_SHA, len(WHEEL))
+        path = hash_file_of(cache.root, FILE_URL)
+        raw = path.read_bytes()
+        path.write_bytes(damage(raw))
+        assert cache.get_url_hash(FILE_URL) is None
+        assert not path.exists()
+
+    @pytest.mark.parametrize(
+        ("field", "bad"),
+        [
+            (b'"artifact_size": 7', b'"artifact_size": -7'),
+            (b'"artifact_size": 7', b'"artifact_size": "7"'),
+            (b'"artifact_sha256": "', b'"artifact_sha256": "X'),
+        ],
+    )
+    def test_bad_field_is_discarded(
+        self, cache: Cache, field: bytes, bad: bytes
+    ) -> None:
+        cache.put_url_hash(FILE_URL, WHEEL_SHA, 7)
+        path = hash_file_of(cache.root, FILE_URL)
+        raw = path.read_bytes()
+        path.write_bytes(raw.replace(field, bad, 1))
+        assert path.read_bytes() != raw
+        assert cache.get_url_hash(FILE_URL) is None
+        assert not path.exists()
+
+    def test_entry_under_another_url_is_discarded(self, cache: Cache) -> None:
+        other = FILE_URL.replace("demo-1.0", "demo-2.0")
+        cache.put_url_hash(other, WHEEL_SHA, 7)
+        target = hash_file_of(cache.root, FILE_URL)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        hash_file_of(cache.root, other).rename(target)
+        assert cache.get_url_hash(FILE_URL) is None
+        assert not target.exists()
 
 
 class TestBadEntries:
