@@ -16,9 +16,12 @@ pip and uv merge them: find-links are local choices the user made explicitly.
 
 With a :class:`~lockgen.cache.Cache`, pages are revalidated (a 304 costs one small
 request), metadata is read once per artifact ever (it is immutable: keyed by the
-artifact's sha256), and whole downloads are kept by sha256 for ``hydrate``. Every
-request, page, metadata file and download is single-flight, so the prefetcher and the
-resolver never fetch the same thing twice.
+artifact's sha256), and whole downloads are kept by sha256 for ``hydrate``, except an
+sdist read for its PKG-INFO only (its PKG-INFO is cached, so is a "dynamic" verdict).
+A file the index lists no sha256 for is downloaded to hash it once: the cache then
+recalls its hash by URL (http(s) only), so warm and ``--offline`` runs need no
+download. Every request, page, metadata file and download is single-flight, so the
+prefetcher and the resolver never fetch the same thing twice.
 """
 
 from __future__ import annotations
