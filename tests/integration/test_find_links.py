@@ -201,6 +201,39 @@ class TestRemotePage:
             "lib-1.0-py3-none-any.whl",
         ]
 
+    def test_a_page_without_hashes_is_downloaded_once_ever(
+        self, make_server: ServerFactory, lockgen: Run, tmp_path: Path
+    ) -> None:
+        """An autoindex-like page lists no sha256: the cold lock downloads each file
+        to hash it, and the cache recalls those hashes by URL, so a warm lock into
+        a new output downloads nothing and ``--offline`` writes the same bytes."""
+        dists = _app_and_lib()
+        server = make_server(dists, formats=("json",))
+        page = render_links_html(dists, base="../files/", hashes=False).encode()
+        server.pages["/links/"] = ("text/html", page)
+        (tmp_path / "r.in").write_text("app\n")
+        link = f"{server.url}/links/"
+        _ok(lockgen("lock", "r.in", "--no-index", "-f", link))
+        cold = (tmp_path / "pylock.toml").read_text()
+        by_name = {d.filename: d for d in dists}
+        for package in _packages(tmp_path / "pylock.toml").values():
+            for artifact in _artifacts(package):
+                name = artifact["url"].rsplit("/", 1)[1]
+                assert artifact["hashes"] == {"sha256": by_name[name].sha256}
+        downloads = [r.path for r in server.requests if r.range is None]
+        assert sorted(p for p in downloads if p.startswith("/files/")) == sorted(
+            f"/files/{d.filename}" for d in dists
+        )
+        server.clear_log()
+        _ok(lockgen("lock", "r.in", "--no-index", "-f", link, "-o", "pylock.w.toml"))
+        assert (tmp_path / "pylock.w.toml").read_text() == cold
+        assert [r.path for r in server.requests] == ["/links/"]  # revalidated
+        server.clear_log()
+        offline = ("-o", "pylock.off.toml", "--offline")
+        _ok(lockgen("lock", "r.in", "--no-index", "-f", link, *offline))
+        assert (tmp_path / "pylock.off.toml").read_text() == cold
+        assert server.requests == []
+
     def test_a_missing_page_is_one_line(
         self, make_server: ServerFactory, lockgen: Run, tmp_path: Path
     ) -> None:

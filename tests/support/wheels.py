@@ -410,11 +410,14 @@ def render_project_html(
     return _page(f"Links for {project}", [f"<h1>Links for {project}</h1>", *anchors])
 
 
-def render_links_html(dists: Iterable[Dist], base: str = "") -> str:
-    """A find-links page: one plain anchor (with its sha256) per file, any project."""
+def render_links_html(
+    dists: Iterable[Dist], base: str = "", *, hashes: bool = True
+) -> str:
+    """A find-links page: one plain anchor per file, any project, with its sha256
+    unless ``hashes`` is false (an nginx autoindex page has none)."""
     anchors = [
         f'<a href="{html.escape(base + urllib.parse.quote(d.filename))}'
-        f'#sha256={d.sha256}">{html.escape(d.filename)}</a><br>'
+        f'{f"#sha256={d.sha256}" if hashes else ""}">{html.escape(d.filename)}</a><br>'
         for d in dists
     ]
     return _page("Links", anchors)
