@@ -301,3 +301,23 @@ def test_a_locked_sdist_read_for_metadata_is_fetched_again_by_hydrate(
     assert "/files/src-1.0.tar.gz" in _file_requests(server)
     assert (tmp_path / "wheelhouse" / src.filename).read_bytes() == src.data
     assert cache.artifact_path(src.sha256) is not None  # hydrate keeps what it fetched
+
+
+def test_refresh_downloads_an_unhashed_file_again(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    """Without listed hashes the cache recalls each URL's hash; ``--refresh`` does
+    not trust that record and learns the hash anew (a file replaced in place)."""
+    dists = _dists()
+    server = make_server(dists, hashes=False, pep658=False)
+    (tmp_path / "r.in").write_text("app\n")
+    _lock(lockgen, server)
+    server.clear_log()
+    _lock(lockgen, server, "-o", "pylock.warm.toml")
+    assert _file_requests(server) == []
+    server.clear_log()
+    _lock(lockgen, server, "--refresh", "-o", "pylock.new.toml")  # no previous lock
+    whole = [r.path for r in server.requests if r.range is None]
+    assert sorted(p for p in whole if p.startswith("/files/")) == sorted(
+        f"/files/{d.filename}" for d in dists
+    )
