@@ -372,11 +372,10 @@ class IndexClient:
         """The cache's record of what ``dist``'s URL hashed to when lockgen downloaded
         it, if the index lists no sha256 (``--refresh`` downloads again; a record
         contradicting a listed size is stale)."""
-        if self._cache is None or dist.sha256 is not None:
+        cache = self._cache
+        if cache is None or dist.sha256 is not None or self._mode is CacheMode.REFRESH:
             return None
-        if self._mode is CacheMode.REFRESH:
-            return None
-        learnt = self._cache.get_url_hash(dist.url)
+        learnt = cache.get_url_hash(dist.url)
         if learnt is None or dist.size not in (None, learnt[1]):
             return None
         return learnt
