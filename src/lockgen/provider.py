@@ -364,22 +364,15 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         minus those resolvelib has found incompatible; none for ``<python>`` (only an
         unmet Requires-Python is ever required of it) or a project no index has."""
         reqs = list(requirements[identifier])
-        if not reqs or reqs[0].name in (PYTHON, UNUSABLE):
+        if not reqs:
             return []
-        name, extras = reqs[0].name, reqs[0].extras
         bad = {c.version for c in incompatibilities[identifier]}
         try:
-            by_version = self._usable_files(
-                name, self._selector.allows_yanked(name, reqs)
-            )
+            allowed = self._allowed(reqs, reqs[0].extras)
         except ProjectNotFoundError as exc:
-            self.missing[name] = exc
+            self.missing[reqs[0].name] = exc
             return []
-        found = [
-            Candidate(name=name, version=v, extras=extras, files=by_version[v])
-            for v in self._selector.ordered_versions(name, by_version, reqs)
-            if v not in bad
-        ]
+        found = [c for c in allowed if c.version not in bad]
         self.offered.setdefault(identifier, set()).update(c.version for c in found)
         self._offers[identifier] = found
         if bad:
@@ -391,19 +384,28 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
     ) -> list[Candidate]:
         """The candidates with ``extras`` that ``reqs`` (all on one project) and
         the constraints allow, best first (as :meth:`find_matches`, recording
-        nothing)."""
-        first = reqs[0]
+        nothing); none for a project no index has."""
         try:
-            by_version = self._usable_files(
-                first.name, self._selector.allows_yanked(first.name, reqs)
-            )
+            return self._allowed(reqs, extras)
         except ProjectNotFoundError:
             return []
+
+    def versions_allowed(self, reqs: Sequence[Req]) -> list[Version]:
+        """The versions :meth:`candidates_allowed` would offer."""
+        return [c.version for c in self.candidates_allowed(reqs, frozenset())]
+
+    def _allowed(
+        self, reqs: Sequence[Req], extras: frozenset[NormalizedName]
+    ) -> list[Candidate]:
+        """Candidates fitting ``reqs`` and the constraints, best first; raises
+        ProjectNotFoundError for a project no index has."""
+        name = reqs[0].name
+        if name in (PYTHON, UNUSABLE):
+            return []
+        by_version = self._usable_files(name, self._selector.allows_yanked(name, reqs))
         return [
-            Candidate(
-                name=first.name, version=v, extras=first.extras, files=by_version[v]
-            )
-            for v in self._selector.ordered_versions(first.name, by_version, reqs)
+            Candidate(name=name, version=v, extras=extras, files=by_version[v])
+            for v in self._selector.ordered_versions(name, by_version, reqs)
         ]
 
     def known(self, candidate: Candidate) -> bool:
@@ -411,20 +413,6 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         its dependencies then cost no request."""
         key = (candidate.name, candidate.version)
         return key in self.metadata or key in self._unusable
-
-    def versions_allowed(self, reqs: Sequence[Req]) -> list[Version]:
-        """The versions ``reqs`` (all on one project) and the constraints allow,
-        with usable files for the target; none for a project no index has."""
-        name = reqs[0].name
-        if name in (PYTHON, UNUSABLE):
-            return []
-        try:
-            by_version = self._usable_files(
-                name, self._selector.allows_yanked(name, reqs)
-            )
-        except ProjectNotFoundError:
-            return []
-        return self._selector.ordered_versions(name, by_version, reqs)
 
     def rejected(self, candidate: Candidate) -> None:
         """resolvelib rejected ``candidate``: its successors will be tried next."""
