@@ -341,6 +341,8 @@ def mutated_archives(draw: st.DrawFn) -> bytes:
 
 @settings(
     max_examples=EXAMPLES,
+    derandomize=True,
+    database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
