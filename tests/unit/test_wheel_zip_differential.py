@@ -397,3 +397,10 @@ def test_name_cut_at_nul_is_the_name_installers_look_up() -> None:
     assert check(data) == meta("a")
     twice = raw_zip([(f"{METADATA}\0.bak", meta("a")), (METADATA, meta("b"))])
     assert check(twice) is None
+
+
+def test_local_header_naming_another_member_is_refused_like_zipfile() -> None:
+    data = raw_zip([(METADATA, meta("a"))])
+    local = data.replace(METADATA.encode(), b"demo-1.0.dist-info/METADATX", 1)
+    assert installer_metadata(local) is None
+    assert check(local) is None
