@@ -46,6 +46,7 @@ from lockgen.errors import (
     check_digest,
 )
 from lockgen.findlinks import FindLinks, local_file, local_metadata, local_sha256
+from lockgen.link_scope import confine
 from lockgen.models import DistKind, MetadataSource, parse_filename
 from lockgen.range_reader import (
     REFUSED,
@@ -135,7 +136,7 @@ class IndexClient:
         self._pages: SingleFlight[str, tuple[DistFile, ...]] = SingleFlight()
         self._metadata: SingleFlight[str, CoreMetadata] = SingleFlight()
         self._downloads: SingleFlight[str, tuple[str, int]] = SingleFlight()
-        self._find_links = FindLinks(find_links, self._page)
+        self._find_links = FindLinks(find_links, self._page, on_skip=self._event)
 
     # -- project pages -------------------------------------------------------------
     def list_files(self, name: NormalizedName) -> tuple[DistFile, ...]:
@@ -166,7 +167,7 @@ class IndexClient:
                 files = parse_project_page(
                     page.body, page.content_type, page.final_url, index_url=index
                 )
-                return tuple(files)
+                return tuple(confine(files, index, on_skip=self._event))
         raise ProjectNotFoundError(name, self.indexes)
 
     def _page(self, url: str) -> CachedPage | None:
