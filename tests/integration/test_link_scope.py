@@ -104,7 +104,8 @@ class TestRemotePages:
         result = _lock(lockgen, tmp_path, index, "app==2.0")
         assert result.exit_code == 1
         errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
-        assert len(errors) == 1 and "app" in errors[0], result.stderr
+        assert len(errors) == 1, result.stderr
+        assert "no release of app matches ==2.0 (the newest is 1.0)" in errors[0]
         assert not (tmp_path / "pylock.toml").exists()
         _assert_secret_not_leaked(tmp_path)
 
