@@ -11,6 +11,8 @@ for free (the range's ``Content-Range`` total, or the download), which the lock
 records when the index gives none; a whole file is never fetched just for its size.
 Several indexes are searched in order and a project's files come from
 the first index that has it, so a public index can never shadow a private project.
+A page may name only the files :mod:`lockgen.link_scope` allows (http(s), or files
+under a ``file://`` index's root); others are skipped before anything reads them.
 Files from find-links locations (:mod:`lockgen.findlinks`) are merged with them, as
 pip and uv merge them: find-links are local choices the user made explicitly.
 

@@ -4,12 +4,12 @@ A lock file arrives from a repository, maybe from a stranger's pull request, so 
 anything is downloaded every chosen artifact must prove it is safe to fetch and to
 write: a sha256, a plain file name that belongs to its package (no separators, no
 ``..``), no two artifacts with one name, a URL scheme we allow, and a ``path`` or
-``file:`` URL that stays inside the lock's directory (a ``file:`` URL elsewhere, as
-locks from a find-links directory or a ``file://`` index hold, only with
+``file:`` URL that stays inside the lock's directory. A ``file:`` URL elsewhere (locks
+from a find-links directory or a ``file://`` index hold them) needs
 ``allow_file_urls``: otherwise a stranger's lock could copy any file this user can
-read into the wheelhouse, or learn its hash from the mismatch message). Selection itself is PEP 751's installer algorithm as
-``packaging.pylock.Pylock.select`` implements it; this module never picks a file by
-what happens to be available.
+read into the wheelhouse, or learn its hash from a mismatch report. Selection itself
+is PEP 751's installer algorithm as ``packaging.pylock.Pylock.select`` implements it;
+this module never picks a file by what happens to be available.
 """
 
 from __future__ import annotations
