@@ -13,6 +13,7 @@ PURE = [
     "lockgen.requirements",
     "lockgen._reqsyntax",
     "lockgen.simple_api",
+    "lockgen.link_scope",
     "lockgen.environment",
     "lockgen.wheel_metadata",
     "lockgen.wheel_zip",

@@ -335,6 +335,11 @@ def lock(
     help="Allow plain-http URLs (loopback addresses are always allowed).",
 )
 @click.option(
+    "--allow-file-urls",
+    is_flag=True,
+    help="Allow file: URLs outside the lock file's directory.",
+)
+@click.option(
     "--no-verify-metadata",
     is_flag=True,
     help="Skip comparing each wheel's METADATA with the lock's record.",
@@ -358,6 +363,7 @@ def hydrate(
     all_files: bool,
     jobs: int,
     allow_http: bool,
+    allow_file_urls: bool,
     no_verify_metadata: bool,
     as_json: bool,
     cache_dir: Path | None,
@@ -391,6 +397,7 @@ def hydrate(
         all_files=all_files,
         jobs=jobs,
         allow_http=allow_http,
+        allow_file_urls=allow_file_urls,
         verify_metadata=not no_verify_metadata,
         cache_dir=cache_dir,
         no_cache=no_cache,

@@ -25,6 +25,7 @@ from urllib.request import url2pathname
 
 from lockgen.cache import hash_file
 from lockgen.errors import LockgenError
+from lockgen.link_scope import confine
 from lockgen.models import DistFile, DistKind, MetadataSource, parse_filename
 from lockgen.simple_api import parse_project_page, strip_credentials
 from lockgen.wheel_metadata import check_static_sdist_metadata, read_sdist_metadata
@@ -63,16 +64,20 @@ class FindLinks:
     """Lists the files of a project across the find-links locations, in their order.
 
     ``fetch_page`` fetches a remote page as the index client does (cached, offline
-    aware); it returns ``None`` for a 404.
+    aware); it returns ``None`` for a 404. ``on_skip`` hears of each link a page may
+    not name (see :mod:`lockgen.link_scope`).
     """
 
     def __init__(
         self,
         locations: Sequence[str],
         fetch_page: Callable[[str], CachedPage | None],
+        *,
+        on_skip: Callable[[str], None] | None = None,
     ) -> None:
         self.locations = tuple(locations)
         self._fetch_page = fetch_page
+        self._on_skip = on_skip
         self._listings: dict[str, dict[str, tuple[DistFile, ...]]] = {}
         self._lock = threading.Lock()
 
@@ -108,7 +113,9 @@ class FindLinks:
             )
         else:
             path = Path(location).expanduser()
-        return _local(path, location)
+        return confine(
+            _local(path, location), location, any_local=True, on_skip=self._on_skip
+        )
 
     def _remote_page(self, url: str) -> list[DistFile]:
         page = self._fetch_page(url)
@@ -119,7 +126,7 @@ class FindLinks:
             page.body, page.content_type, page.final_url, index_url=""
         )
         # A remote page may not point lockgen at files on this machine.
-        return [d for d in files if d.url.startswith(_REMOTE)]
+        return confine(files, url, on_skip=self._on_skip)
 
 
 def _local(path: Path, location: str) -> list[DistFile]:

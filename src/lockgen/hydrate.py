@@ -62,6 +62,7 @@ class HydrateOptions:
     all_files: bool = False
     jobs: int = 8
     allow_http: bool = False
+    allow_file_urls: bool = False
     verify_metadata: bool = True
     cache_dir: Path | None = None
     no_cache: bool = False
@@ -179,6 +180,7 @@ def _plan(options: HydrateOptions) -> tuple[list[Artifact], list[str]]:
         extras=options.extras,
         groups=options.groups,
         allow_http=options.allow_http,
+        allow_file_urls=options.allow_file_urls,
     )
     # A lock is untrusted input: credentials it might carry are never used.
     indexes = {strip_credentials(p.index)[0] for p in lock.packages if p.index}

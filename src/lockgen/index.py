@@ -11,6 +11,8 @@ for free (the range's ``Content-Range`` total, or the download), which the lock
 records when the index gives none; a whole file is never fetched just for its size.
 Several indexes are searched in order and a project's files come from
 the first index that has it, so a public index can never shadow a private project.
+A page may name only the files :mod:`lockgen.link_scope` allows (http(s), or files
+under a ``file://`` index's root); others are skipped before anything reads them.
 Files from find-links locations (:mod:`lockgen.findlinks`) are merged with them, as
 pip and uv merge them: find-links are local choices the user made explicitly.
 
@@ -46,6 +48,7 @@ from lockgen.errors import (
     check_digest,
 )
 from lockgen.findlinks import FindLinks, local_file, local_metadata, local_sha256
+from lockgen.link_scope import confine
 from lockgen.models import DistKind, MetadataSource, parse_filename
 from lockgen.range_reader import (
     REFUSED,
@@ -135,7 +138,7 @@ class IndexClient:
         self._pages: SingleFlight[str, tuple[DistFile, ...]] = SingleFlight()
         self._metadata: SingleFlight[str, CoreMetadata] = SingleFlight()
         self._downloads: SingleFlight[str, tuple[str, int]] = SingleFlight()
-        self._find_links = FindLinks(find_links, self._page)
+        self._find_links = FindLinks(find_links, self._page, on_skip=self._event)
 
     # -- project pages -------------------------------------------------------------
     def list_files(self, name: NormalizedName) -> tuple[DistFile, ...]:
@@ -166,7 +169,7 @@ class IndexClient:
                 files = parse_project_page(
                     page.body, page.content_type, page.final_url, index_url=index
                 )
-                return tuple(files)
+                return tuple(confine(files, index, on_skip=self._event))
         raise ProjectNotFoundError(name, self.indexes)
 
     def _page(self, url: str) -> CachedPage | None:

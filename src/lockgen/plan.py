@@ -3,10 +3,13 @@
 A lock file arrives from a repository, maybe from a stranger's pull request, so before
 anything is downloaded every chosen artifact must prove it is safe to fetch and to
 write: a sha256, a plain file name that belongs to its package (no separators, no
-``..``), no two artifacts with one name, a URL scheme we allow, and a ``path`` that
-stays inside the lock's directory. Selection itself is PEP 751's installer algorithm as
-``packaging.pylock.Pylock.select`` implements it; this module never picks a file by
-what happens to be available.
+``..``), no two artifacts with one name, a URL scheme we allow, and a ``path`` or
+``file:`` URL that stays inside the lock's directory. A ``file:`` URL elsewhere (locks
+from a find-links directory or a ``file://`` index hold them) needs
+``allow_file_urls``: otherwise a stranger's lock could copy any file this user can
+read into the wheelhouse, or learn its hash from a mismatch report. Selection itself
+is PEP 751's installer algorithm as ``packaging.pylock.Pylock.select`` implements it;
+this module never picks a file by what happens to be available.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ import ipaddress
 import re
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from packaging.markers import UndefinedComparison, UndefinedEnvironmentName
 from packaging.pylock import PackageSdist, PackageWheel, PylockSelectError
@@ -27,7 +31,6 @@ from lockgen.models import DistKind, parse_filename
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterator
-    from pathlib import Path
 
     from packaging.markers import Environment
     from packaging.pylock import Package, Pylock
@@ -79,6 +82,7 @@ def plan(
     extras: Collection[str] = (),
     groups: Collection[str] | None = None,
     allow_http: bool = False,
+    allow_file_urls: bool = False,
 ) -> list[Artifact]:
     """The artifacts to fetch, sorted by file name; ``target=None`` means all of them.
 
@@ -90,7 +94,8 @@ def plan(
             _all(lock) if target is None else _select(lock, target, extras, groups)
         )
         lock_dir = lock_path.parent
-        artifacts = [_artifact(p, a, lock_dir, allow_http=allow_http) for p, a in pairs]
+        allow = _Allow(http=allow_http, file_urls=allow_file_urls)
+        artifacts = [_artifact(p, a, lock_dir, allow) for p, a in pairs]
         # case-insensitively: one file on Windows and macOS file systems
         names = Counter(a.filename.lower() for a in artifacts)
         for artifact in artifacts:
@@ -150,8 +155,7 @@ def _artifact(
     package: Package,
     entry: PackageWheel | PackageSdist,
     lock_dir: Path,
-    *,
-    allow_http: bool,
+    allow: _Allow,
 ) -> Artifact:
     filename = _checked_filename(package, entry)
     sha256 = entry.hashes.get("sha256")
@@ -161,7 +165,7 @@ def _artifact(
     url = None
     if path is None:
         assert entry.url is not None  # Pylock validation: url or path
-        url = _checked_url(package.name, entry.url, allow_http=allow_http)
+        url = _checked_url(package.name, entry.url, lock_dir, allow)
     parsed = parse_filename(filename)
     assert parsed is not None  # _checked_filename parsed it
     return Artifact(
@@ -206,19 +210,41 @@ def _checked_path(name: NormalizedName, path: str, lock_dir: Path) -> Path:
     return resolved
 
 
-def _checked_url(name: NormalizedName, url: str, *, allow_http: bool) -> str:
+def _checked_url(name: NormalizedName, url: str, lock_dir: Path, allow: _Allow) -> str:
     parts = urlsplit(url)
     if parts.username or parts.password:
         raise _UnsafeEntryError(name, "URL carries credentials")
-    if parts.scheme in ("https", "file"):
+    if parts.scheme == "https":
         return url
-    if parts.scheme == "http" and (allow_http or _is_loopback(parts.hostname)):
+    if parts.scheme == "file":
+        return _checked_file_url(name, url, lock_dir, allow)
+    if parts.scheme == "http" and (allow.http or _is_loopback(parts.hostname)):
         return url
     scheme = parts.scheme or "no scheme"
     raise _UnsafeEntryError(
         name,
         f"URL scheme {scheme!r} is not allowed (https or file; http with --allow-http)",
     )
+
+
+def _checked_file_url(
+    name: NormalizedName, url: str, lock_dir: Path, allow: _Allow
+) -> str:
+    """A ``file:`` URL on this machine, inside the lock's directory unless allowed."""
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        raise _UnsafeEntryError(name, "file: URL names another host")
+    if allow.file_urls:
+        return url
+    # url2pathname unquotes once, as the transport does when it opens the file
+    path = Path(url2pathname(parts.path))
+    if not path.resolve().is_relative_to(lock_dir.resolve()):
+        raise _UnsafeEntryError(
+            name,
+            "file: URL outside the lock file's directory "
+            "(allowed with --allow-file-urls)",
+        )
+    return url
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -253,6 +279,14 @@ def _record(package: Package) -> MetadataRecord | None:
         if package.requires_python
         else None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Allow:
+    """What the user let through: plain http, ``file:`` URLs outside the lock's dir."""
+
+    http: bool
+    file_urls: bool
 
 
 class _UnsafeEntryError(Exception):

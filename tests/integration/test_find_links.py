@@ -88,7 +88,10 @@ class TestLocalDirectory:
         wheel = packages["app"]["wheels"][0]
         assert wheel["url"] == (wheels / "app-1.0-py3-none-any.whl").as_uri()
         assert "path" not in wheel
-        _ok(lockgen("hydrate", "proj/pylock.toml", "-d", "wh", "--all"))
+        # file: URLs outside the lock's directory need the user's opt-in
+        args = ["hydrate", "proj/pylock.toml", "-d", "wh", "--all"]
+        assert lockgen(*args).exit_code == 1
+        _ok(lockgen(*args, "--allow-file-urls"))
         assert len(list((tmp_path / "wh").iterdir())) == 3
 
     def test_a_home_directory_location_in_a_file(
@@ -370,7 +373,7 @@ class TestHydrate:
         _ok(lockgen("lock", "r.in", "--no-index", "-f", str(outside), *args))
         by_name = {d.filename: d for d in dists}
         for lock, dest in (("pylock.toml", "wh"), ("pylock.outside.toml", "wh2")):
-            _ok(lockgen("hydrate", lock, "-d", dest, "--all"))
+            _ok(lockgen("hydrate", lock, "-d", dest, "--all", "--allow-file-urls"))
             fetched = sorted((tmp_path / dest).iterdir())
             assert [p.name for p in fetched] == sorted(by_name)
             for path in fetched:

@@ -674,6 +674,30 @@ class TestUrls:
         assert "s3cret" not in message
         assert "tok3n" not in message
 
+    def test_file_urls_stay_inside_the_lock_directory(self, tmp_path: Path) -> None:
+        """Like ``path``: a stranger's lock may not copy ~/.ssh/id_rsa into DEST."""
+        lock_path = tmp_path / "project" / "pylock.toml"
+        inside = (tmp_path / "project" / "w" / "a-1.0-py3-none-any.whl").as_uri()
+        escape = f"{(tmp_path / 'project').as_uri()}/%2e%2e/a-1.0-py3-none-any.whl"
+        for url, ok in (
+            (inside, True),
+            (escape, False),
+            ("file:///etc/a-1.0-py3-none-any.whl", False),
+        ):
+            lock = _lock(_package("a", wheels=[_wheel("a", "1.0", url=url)]))
+            if ok:
+                [artifact] = plan(lock, lock_path, target=LINUX)
+                assert artifact.url == url
+                continue
+            with pytest.raises(LockFileError, match="outside the lock file's dir"):
+                plan(lock, lock_path, target=LINUX)
+
+    def test_a_file_url_on_another_host_is_refused(self) -> None:
+        url = "file://evil.example.invalid/srv/a-1.0-py3-none-any.whl"
+        lock = _lock(_package("a", wheels=[_wheel("a", "1.0", url=url)]))
+        with pytest.raises(LockFileError, match="names another host"):
+            plan(lock, LOCK_PATH, target=LINUX, allow_file_urls=True)
+
     def test_https_and_file_urls_are_allowed(self) -> None:
         lock = _lock(
             _package(
@@ -682,7 +706,8 @@ class TestUrls:
             ),
             _package("b", wheels=[_wheel("b", "1.0")]),
         )
-        assert [a.url for a in plan(lock, LOCK_PATH, target=LINUX)] == [
+        allowed = plan(lock, LOCK_PATH, target=LINUX, allow_file_urls=True)
+        assert [a.url for a in allowed] == [
             "file:///srv/a-1.0-py3-none-any.whl",
             f"{FILES}/b-1.0-py3-none-any.whl",
         ]
