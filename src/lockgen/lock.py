@@ -6,9 +6,10 @@ options and printing.
 
 Re-locking follows pip-tools: an existing lock's pins are preferences, so a re-run
 changes only what the inputs force to change (``upgrade`` and ``upgrade_packages``
-free them). The lock records a digest of the normalised inputs in ``[tool.lockgen]``;
-when it matches, the lock is up to date and the run makes no request and writes
-nothing, which is also what ``--check`` tests. The output is written to a temporary
+free them). The lock records a digest of the normalised inputs and of its own text in
+``[tool.lockgen]``; when both match, the lock is up to date and the run makes no
+request and writes nothing. ``--check`` resolves again and compares the bytes (uv's
+``--locked``), so a lock edited by hand or by an attacker never passes it. The output is written to a temporary
 file beside the target and renamed over it, so a failed run never leaves a
 half-written or missing lock.
 """
@@ -33,7 +34,15 @@ from lockgen.environment import make_target
 from lockgen.errors import LockFileError, LockgenError
 from lockgen.pipconfig import builtin_index_url, read_pip_settings
 from lockgen.provider import Policy, Req, Selector, root_requirements
-from lockgen.relock import inputs_digest, known_hashes, pinned_versions, stale_reason
+from lockgen.relock import (
+    EDITED,
+    first_difference,
+    inputs_digest,
+    known_hashes,
+    pinned_versions,
+    seal,
+    stale_reason,
+)
 from lockgen.requirements import parse_requirements
 from lockgen.simple_api import strip_credentials
 
@@ -137,32 +146,73 @@ def run_lock(
     inputs = _gather(options, read_text, environ)
     existing = _existing(options.output)
     reason = stale_reason(existing, inputs.digest, options.output)
-    if options.check and reason is not None:
-        raise OutOfDateError(f"{options.output} is out of date: {reason}")
-    if options.check or (
+    if options.check:
+        return _check(options, inputs, existing, reason, progress, environ)
+    if (
         reason is None
         and not options.upgrade
         and not options.upgrade_packages
         and not options.refresh
     ):
         assert existing is not None
-        text, data = existing
-        return LockResult(
-            text=text,
-            output=options.output,
-            packages=len(data.get("packages", [])),
-            requests=0,
-            bytes=0,
-            unchanged=True,
-        )
+        return _unchanged(options, existing, requests=0, nbytes=0)
     preferences = (
         {} if options.upgrade or existing is None else pinned_versions(existing[1])
     )
     known = {} if existing is None else known_hashes(existing[1])
-    return _resolve_and_write(options, inputs, preferences, known, progress, environ)
+    lock = _resolve(options, inputs, preferences, known, progress, environ)
+    if options.output != "-":
+        write_atomically(Path(options.output), lock.text)
+    return lock
 
 
-def _resolve_and_write(
+def _check(
+    options: LockOptions,
+    inputs: _Inputs,
+    existing: tuple[str, dict[str, Any]] | None,
+    reason: str | None,
+    progress: Progress,
+    environ: Mapping[str, str],
+) -> LockResult:
+    """``--check``: the lock must be, byte for byte, what lockgen would write now.
+
+    A lock made from other inputs fails without a request; otherwise the inputs are
+    resolved again (its pins as preferences, as a re-lock would) and the texts
+    compared. The lock's own hashes are not reused: they are what is being checked.
+    """
+    if existing is None or (reason is not None and reason != EDITED):
+        raise OutOfDateError(f"{options.output} is out of date: {reason}")
+    text, data = existing
+    fresh = _resolve(options, inputs, pinned_versions(data), {}, progress, environ)
+    if fresh.text != text:
+        difference = first_difference(data, tomli.loads(fresh.text))
+        raise OutOfDateError(
+            f"{options.output} is not what lockgen would write now: "
+            f"{difference or 'its formatting differs'}"
+        )
+    return _unchanged(options, existing, requests=fresh.requests, nbytes=fresh.bytes)
+
+
+def _unchanged(
+    options: LockOptions,
+    existing: tuple[str, dict[str, Any]],
+    *,
+    requests: int,
+    nbytes: int,
+) -> LockResult:
+    text, data = existing
+    packages = data.get("packages")
+    return LockResult(
+        text=text,
+        output=options.output,
+        packages=len(packages) if isinstance(packages, list) else 0,
+        requests=requests,
+        bytes=nbytes,
+        unchanged=True,
+    )
+
+
+def _resolve(
     options: LockOptions,
     inputs: _Inputs,
     preferences: dict[NormalizedName, Version],
@@ -170,13 +220,16 @@ def _resolve_and_write(
     progress: Progress,
     environ: Mapping[str, str],
 ) -> LockResult:
+    """Resolve and render the lock (not written: the caller decides)."""
     # Imported here so that an up-to-date run never loads the resolver or urllib3.
     from lockgen.lockfile import build_lock, dumps
 
     client, repository = _open_index(options, inputs, progress, environ)
     previous = dict(preferences)  # _policy frees the -P names from it
     policy = _policy(options, inputs, preferences)
-    pins = _resolve(options, inputs, policy, repository, _Reporter(progress, client))
+    pins = _resolve_pins(
+        options, inputs, policy, repository, _Reporter(progress, client)
+    )
     _check_upgrades(options.upgrade_packages, pins, previous)
 
     def sha256_of(dist: DistFile) -> tuple[str, int | None]:
@@ -188,14 +241,11 @@ def _resolve_and_write(
         pins,
         inputs.target,
         sha256_of,
-        tool={"inputs": inputs.digest},
+        tool={"inputs": inputs.digest, "body": ""},
         lock_dir=lock_dir,
     )
-    text = dumps(lock)
-    if options.output != "-":
-        write_atomically(Path(options.output), text)
     return LockResult(
-        text=text,
+        text=seal(dumps(lock)),
         output=options.output,
         packages=len(pins),
         requests=client.stats.requests,
@@ -255,7 +305,7 @@ def _policy(
     )
 
 
-def _resolve(
+def _resolve_pins(
     options: LockOptions,
     inputs: _Inputs,
     policy: Policy,
