@@ -479,8 +479,8 @@ def _existing(output: str) -> tuple[str, dict[str, Any]] | None:
     try:
         text = Path(output).read_text(encoding="utf-8")
         return text, tomli.loads(text)
-    except (OSError, UnicodeDecodeError, tomli.TOMLDecodeError):
-        return None
+    except (OSError, UnicodeDecodeError, tomli.TOMLDecodeError, RecursionError):
+        return None  # not a lock lockgen can read: resolve and write a new one
 
 
 def _check_upgrades(

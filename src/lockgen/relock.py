@@ -177,14 +177,26 @@ def _join(where: str, key: str) -> str:
 
 
 def pinned_versions(data: dict[str, Any]) -> dict[NormalizedName, Version]:
-    """The existing lock's versions, to prefer when they still fit."""
+    """The existing lock's versions, to prefer when they still fit (entries of the
+    wrong shape are skipped: the lock is untrusted and resolving does not need them)."""
     pins: dict[NormalizedName, Version] = {}
-    for package in data.get("packages", []):
+    for package in _packages(data):
+        name, version = package.get("name"), package.get("version")
+        if not isinstance(name, str) or not isinstance(version, str):
+            continue
         try:
-            pins[canonicalize_name(package["name"])] = Version(package["version"])
-        except (KeyError, TypeError, InvalidVersion):
+            pins[canonicalize_name(name)] = Version(version)
+        except InvalidVersion:
             continue
     return pins
+
+
+def _packages(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The lock's ``[[packages]]`` tables; anything else in their place is ignored."""
+    packages = data.get("packages")
+    if not isinstance(packages, list):
+        return []
+    return [p for p in packages if isinstance(p, dict)]
 
 
 def known_hashes(data: dict[str, Any]) -> dict[str, tuple[str, int | None]]:
@@ -195,15 +207,14 @@ def known_hashes(data: dict[str, Any]) -> dict[str, tuple[str, int | None]]:
     ``file://`` URLs are left out: a local file (a find-links directory's) can be
     replaced under the same name, and hashing it again costs no download."""
     known: dict[str, tuple[str, int | None]] = {}
-    for package in data.get("packages", []):
-        if not isinstance(package, dict):
-            continue
-        sdist = package.get("sdist")
-        for artifact in [*package.get("wheels", []), *([sdist] if sdist else [])]:
+    for package in _packages(data):
+        wheels, sdist = package.get("wheels"), package.get("sdist")
+        artifacts = [*(wheels if isinstance(wheels, list) else []), sdist]
+        for artifact in artifacts:
             if not isinstance(artifact, dict):
                 continue
-            url, size = artifact.get("url"), artifact.get("size")
-            sha256 = (artifact.get("hashes") or {}).get("sha256")
+            url, size, hashes = (artifact.get(k) for k in ("url", "size", "hashes"))
+            sha256 = hashes.get("sha256") if isinstance(hashes, dict) else None
             if size is not None and (type(size) is not int or size < 0):
                 continue
             if (
