@@ -161,7 +161,9 @@ def run_lock(
     preferences = (
         {} if options.upgrade or existing is None else pinned_versions(existing[1])
     )
-    known = {} if existing is None else known_hashes(existing[1])
+    # A lock edited since lockgen wrote it for these very inputs may carry a swapped
+    # hash; re-locking must not launder it into a freshly sealed lock.
+    known = {} if existing is None or reason == EDITED else known_hashes(existing[1])
     lock = _resolve(options, inputs, preferences, known, progress, environ)
     if options.output != "-":
         write_atomically(Path(options.output), lock.text)

@@ -189,3 +189,20 @@ def test_an_unedited_lock_passes_check(
     result = _lock(lockgen, server, "--check")
     assert result.exit_code == 0 and "is up to date" in result.stderr
     assert lock.stat().st_mtime_ns == before.st_mtime_ns
+
+
+def test_relock_of_an_edited_lock_does_not_reuse_its_hashes(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    """A swapped sha256 for an unchanged URL on an index without hashes: the no-op
+    path sees the edit, and the re-lock takes the hash from what lockgen itself
+    learnt (the cache), not from the edited lock."""
+    server = _server(make_server, hashes=False)
+    lock = _locked(lockgen, server, tmp_path)
+    original = lock.read_bytes()
+    sha256 = _lib_wheel(lock)["hashes"]["sha256"]
+    lock.write_text(lock.read_text().replace(sha256, _EVIL_SHA))
+    server.clear_log()
+    assert _lock(lockgen, server).exit_code == 0
+    assert lock.read_bytes() == original
+    assert not any(r.path.endswith(".whl") and r.range is None for r in server.requests)
