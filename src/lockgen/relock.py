@@ -116,7 +116,7 @@ def stale_reason(
     if output == "-":
         return "the lock goes to stdout"
     if existing is None:
-        return "it does not exist or cannot be read"
+        return "it does not exist or is not readable TOML"
     text, data = existing
     tool = data.get("tool")
     tool = tool.get("lockgen") if isinstance(tool, dict) else None
