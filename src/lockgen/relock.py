@@ -129,15 +129,23 @@ def stale_reason(
     return None
 
 
-def first_difference(old: Any, new: Any, where: str = "") -> str | None:
+def first_difference(old: Any, new: Any) -> str | None:
     """Where two parsed locks first differ, as ``package NAME: FIELD`` when a package
-    does (``None`` if they are equal): the one-line reason ``--check`` gives."""
+    does (``None`` if they are equal): the one-line reason ``--check`` gives. Names
+    and keys from the old lock are untrusted: control characters are escaped."""
+    found = _difference(old, new, "")
+    if found is None:
+        return None
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in found)
+
+
+def _difference(old: Any, new: Any, where: str) -> str | None:
     if isinstance(old, dict) and isinstance(new, dict):
         for key in [*new, *(k for k in old if k not in new)]:
             if key not in old or key not in new:
                 missing = "missing" if key not in old else "unexpected"
                 return f"{_join(where, str(key))} is {missing}"
-            found = first_difference(old[key], new[key], _join(where, str(key)))
+            found = _difference(old[key], new[key], _join(where, str(key)))
             if found is not None:
                 return found
         return None
@@ -145,7 +153,7 @@ def first_difference(old: Any, new: Any, where: str = "") -> str | None:
         return _package_difference(old, new)
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         for i, (a, b) in enumerate(zip(old, new, strict=True)):
-            found = first_difference(a, b, f"{where}[{i}]")
+            found = _difference(a, b, f"{where}[{i}]")
             if found is not None:
                 return found
         return None
@@ -166,7 +174,7 @@ def _package_difference(old: list[Any], new: list[Any]) -> str | None:
             return f"package {name} is missing"
         if name not in after:
             return f"package {name} is not in the resolution"
-        found = first_difference(before[name], after[name])
+        found = _difference(before[name], after[name], "")
         if found is not None:
             return f"package {name}: {found}"
     return None if len(old) == len(new) else "packages differ"

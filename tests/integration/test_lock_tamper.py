@@ -206,3 +206,16 @@ def test_relock_of_an_edited_lock_does_not_reuse_its_hashes(
     assert _lock(lockgen, server).exit_code == 0
     assert lock.read_bytes() == original
     assert not any(r.path.endswith(".whl") and r.range is None for r in server.requests)
+
+
+def test_check_escapes_control_characters_from_the_lock(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    server = _server(make_server)
+    lock = _locked(lockgen, server, tmp_path)
+    data = tomli.loads(lock.read_text())
+    data["packages"].append({"name": "evil\x1b[2J", "version": "1.0"})
+    lock.write_text(tomli_w.dumps(data))
+    result = _lock(lockgen, server, "--check")
+    assert result.exit_code == 1 and "\x1b" not in result.stderr
+    assert "package evil\\x1b[2J is not in the resolution" in result.stderr

@@ -191,8 +191,8 @@ def _read_for_lock(data: dict[str, Any]) -> None:
     stale_reason((text, data), _DIGEST, "pylock.toml")
     pinned_versions(data)
     known_hashes(data)
-    first_difference(data, _BASE)
-    first_difference(_BASE, data)
+    for difference in (first_difference(data, _BASE), first_difference(_BASE, data)):
+        assert difference is None or difference.isprintable()
 
 
 def _read_for_hydrate(text: str, lock_path: Path) -> None:
