@@ -221,7 +221,8 @@ def main() -> None:
 @click.option(
     "--check",
     is_flag=True,
-    help="Exit 1 if the lock is not up to date with the inputs; write nothing.",
+    help="Resolve again; exit 1 unless the lock is what lockgen would write now. "
+    "Writes nothing.",
 )
 @_QUIET
 @click.option(

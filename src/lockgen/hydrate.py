@@ -167,6 +167,10 @@ def _plan(options: HydrateOptions) -> tuple[list[Artifact], list[str]]:
         raise LockFileError(
             str(options.lock_path), f"cannot read: {exc.strerror}"
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise LockFileError(
+            str(options.lock_path), f"not UTF-8 text (byte {exc.start})"
+        ) from exc
     lock = loads(text, str(options.lock_path))
     target = (
         None

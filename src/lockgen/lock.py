@@ -6,17 +6,20 @@ options and printing.
 
 Re-locking follows pip-tools: an existing lock's pins are preferences, so a re-run
 changes only what the inputs force to change (``upgrade`` and ``upgrade_packages``
-free them). The lock records a digest of the normalised inputs in ``[tool.lockgen]``;
-when it matches, the lock is up to date and the run makes no request and writes
-nothing, which is also what ``--check`` tests. The output is written to a temporary
+free them). The lock records a digest of the normalised inputs and of its own text in
+``[tool.lockgen]``; when both match, the lock is up to date and the run makes no
+request and writes nothing. ``--check`` resolves again and compares the bytes (uv's
+``--locked``), so a lock edited by hand or by an attacker never passes it. The output is written to a temporary
 file beside the target and renamed over it, so a failed run never leaves a
 half-written or missing lock.
 """
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
+import secrets
+import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +36,15 @@ from lockgen.environment import make_target
 from lockgen.errors import LockFileError, LockgenError
 from lockgen.pipconfig import builtin_index_url, read_pip_settings
 from lockgen.provider import Policy, Req, Selector, root_requirements
-from lockgen.relock import inputs_digest, known_hashes, pinned_versions, stale_reason
+from lockgen.relock import (
+    EDITED,
+    first_difference,
+    inputs_digest,
+    known_hashes,
+    pinned_versions,
+    seal,
+    stale_reason,
+)
 from lockgen.requirements import parse_requirements
 from lockgen.simple_api import strip_credentials
 
@@ -137,32 +148,75 @@ def run_lock(
     inputs = _gather(options, read_text, environ)
     existing = _existing(options.output)
     reason = stale_reason(existing, inputs.digest, options.output)
-    if options.check and reason is not None:
-        raise OutOfDateError(f"{options.output} is out of date: {reason}")
-    if options.check or (
+    if options.check:
+        return _check(options, inputs, existing, reason, progress, environ)
+    if (
         reason is None
         and not options.upgrade
         and not options.upgrade_packages
         and not options.refresh
     ):
         assert existing is not None
-        text, data = existing
-        return LockResult(
-            text=text,
-            output=options.output,
-            packages=len(data.get("packages", [])),
-            requests=0,
-            bytes=0,
-            unchanged=True,
-        )
+        return _unchanged(options, existing, requests=0, nbytes=0)
     preferences = (
         {} if options.upgrade or existing is None else pinned_versions(existing[1])
     )
-    known = {} if existing is None else known_hashes(existing[1])
-    return _resolve_and_write(options, inputs, preferences, known, progress, environ)
+    # A lock edited since lockgen wrote it for these very inputs may carry a swapped
+    # hash; re-locking must not launder it into a freshly sealed lock.
+    known = {} if existing is None or reason == EDITED else known_hashes(existing[1])
+    lock = _resolve(options, inputs, preferences, known, progress, environ)
+    if options.output != "-":
+        write_atomically(Path(options.output), lock.text)
+    return lock
 
 
-def _resolve_and_write(
+def _check(
+    options: LockOptions,
+    inputs: _Inputs,
+    existing: tuple[str, dict[str, Any]] | None,
+    reason: str | None,
+    progress: Progress,
+    environ: Mapping[str, str],
+) -> LockResult:
+    """``--check``: the lock must be, byte for byte, what lockgen would write now.
+
+    A lock made from other inputs fails without a request; otherwise the inputs are
+    resolved again (its pins as preferences, as a re-lock would) and the texts
+    compared. The lock's own hashes are not reused: they are what is being checked.
+    """
+    if existing is None or (reason is not None and reason != EDITED):
+        raise OutOfDateError(f"{options.output} is out of date: {reason}")
+    text, data = existing
+    fresh = _resolve(options, inputs, pinned_versions(data), {}, progress, environ)
+    if fresh.text != text:
+        difference = first_difference(data, tomli.loads(fresh.text))
+        raise OutOfDateError(
+            f"{options.output} is not what lockgen would write now: "
+            f"{difference or 'its formatting differs'}"
+        )
+    return _unchanged(options, existing, requests=fresh.requests, nbytes=fresh.bytes)
+
+
+def _unchanged(
+    options: LockOptions,
+    existing: tuple[str, dict[str, Any]],
+    *,
+    requests: int,
+    nbytes: int,
+) -> LockResult:
+    text, data = existing
+    packages = data.get("packages")
+    return LockResult(
+        text=text,
+        output=options.output,
+        packages=len(packages) if isinstance(packages, list) else 0,
+        requests=requests,
+        bytes=nbytes,
+        unchanged=True,
+    )
+
+
+def _resolve(
     options: LockOptions,
     inputs: _Inputs,
     preferences: dict[NormalizedName, Version],
@@ -170,13 +224,16 @@ def _resolve_and_write(
     progress: Progress,
     environ: Mapping[str, str],
 ) -> LockResult:
+    """Resolve and render the lock (not written: the caller decides)."""
     # Imported here so that an up-to-date run never loads the resolver or urllib3.
     from lockgen.lockfile import build_lock, dumps
 
     client, repository = _open_index(options, inputs, progress, environ)
     previous = dict(preferences)  # _policy frees the -P names from it
     policy = _policy(options, inputs, preferences)
-    pins = _resolve(options, inputs, policy, repository, _Reporter(progress, client))
+    pins = _resolve_pins(
+        options, inputs, policy, repository, _Reporter(progress, client)
+    )
     _check_upgrades(options.upgrade_packages, pins, previous)
 
     def sha256_of(dist: DistFile) -> tuple[str, int | None]:
@@ -188,14 +245,11 @@ def _resolve_and_write(
         pins,
         inputs.target,
         sha256_of,
-        tool={"inputs": inputs.digest},
+        tool={"inputs": inputs.digest, "body": ""},
         lock_dir=lock_dir,
     )
-    text = dumps(lock)
-    if options.output != "-":
-        write_atomically(Path(options.output), text)
     return LockResult(
-        text=text,
+        text=seal(dumps(lock)),
         output=options.output,
         packages=len(pins),
         requests=client.stats.requests,
@@ -255,7 +309,7 @@ def _policy(
     )
 
 
-def _resolve(
+def _resolve_pins(
     options: LockOptions,
     inputs: _Inputs,
     policy: Policy,
@@ -427,8 +481,8 @@ def _existing(output: str) -> tuple[str, dict[str, Any]] | None:
     try:
         text = Path(output).read_text(encoding="utf-8")
         return text, tomli.loads(text)
-    except (OSError, UnicodeDecodeError, tomli.TOMLDecodeError):
-        return None
+    except (OSError, UnicodeDecodeError, tomli.TOMLDecodeError, RecursionError):
+        return None  # not a lock lockgen can read: resolve and write a new one
 
 
 def _check_upgrades(
@@ -488,19 +542,46 @@ def _constraints(
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one rename; on failure the old file stays."""
+    """Replace ``path`` with ``text`` in one rename; on failure the old file stays.
+
+    A new lock gets the mode the user's umask gives a new file (the temporary file is
+    opened with 0o666, which the kernel masks; ``mkstemp``'s 0o600 would hide a
+    committed lock from a group); an existing lock keeps its mode. Whatever stops
+    the write, Ctrl-C included, removes the temporary file.
+    """
     folder = path.parent if str(path.parent) else Path()
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        mode = None
+    try:
+        fd, tmp = _create_temporary(folder, path.name)
     except OSError as exc:
         raise LockFileError(str(path), f"cannot write: {exc.strerror}") from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            if mode is not None:
+                os.fchmod(fh.fileno(), mode)
             fh.write(text)
-        Path(tmp).replace(path)
+        tmp.replace(path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise LockFileError(str(path), f"cannot write: {exc.strerror}") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _create_temporary(folder: Path, name: str) -> tuple[int, Path]:
+    """A new file ``.NAME.RANDOM.tmp`` in ``folder``, created with the umask's mode."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = folder / f".{name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(folder))
 
 
 class _Reporter(BaseReporter["Req", "Candidate", str]):

@@ -96,11 +96,22 @@ def dumps(lock: Pylock) -> str:
 def loads(text: str, path: str) -> Pylock:
     """Parse and validate a lock's text (any PEP 751 writer's); errors name ``path``."""
     try:
-        return Pylock.from_dict(tomli.loads(text))
-    except tomli.TOMLDecodeError as exc:
-        raise LockFileError(path, f"not valid TOML: {exc}") from exc
+        data = tomli.loads(text)
+    except (tomli.TOMLDecodeError, RecursionError) as exc:  # nesting bombs: Recursion
+        raise LockFileError(path, f"not valid TOML: {_one_line(exc)}") from exc
+    try:
+        return Pylock.from_dict(data)
     except PylockValidationError as exc:
-        raise LockFileError(path, f"not a valid PEP 751 lock: {exc}") from exc
+        raise LockFileError(
+            path, f"not a valid PEP 751 lock: {_one_line(exc)}"
+        ) from exc
+
+
+def _one_line(exc: Exception) -> str:
+    """packaging's parse errors draw a caret under the text on extra lines; an error
+    is one line, so keep the words and drop the drawing."""
+    parts = (line.strip(" ^") for line in str(exc).splitlines())
+    return " ".join(part for part in parts if part)
 
 
 def _package(
