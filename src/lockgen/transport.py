@@ -20,6 +20,8 @@ from __future__ import annotations
 import platform
 import ssl
 import threading
+import time
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +36,7 @@ from urllib3.exceptions import NewConnectionError
 from lockgen import __version__
 from lockgen.access import Network, Origin, proxy_for, split_proxy
 from lockgen.credentials import Credentials
-from lockgen.errors import LockgenError, NetworkError
+from lockgen.errors import BodyTooLargeError, LockgenError, NetworkError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -64,6 +66,14 @@ _EXPLAINED = {
 }
 #: An unread body up to this long is read and dropped to keep its connection alive.
 _DRAIN_MAX = 64 * 1024
+#: Content codings lockgen can undo, and only when it asked for them (pages).
+_CODINGS = {"gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
+#: The longest wait a ``Retry-After`` header can impose: a server asking for more is
+#: retried after this long (and, if still refusing, reported) instead of stalling a run.
+RETRY_AFTER_MAX = 10.0
+#: A streamed body slower than this on average, once the timeout's grace has passed,
+#: is reported: a server trickling bytes cannot hold a download open for hours.
+MIN_RATE = 16 * 1024
 
 
 @dataclass
@@ -93,6 +103,8 @@ class Response:
         chunks: Iterator[bytes],
         close: Callable[[], None],
         stats: TransferStats,
+        accepted: Mapping[str, str] | None = None,
+        timeout: float | None = None,
     ) -> None:
         self.url = url
         self.status = status
@@ -100,30 +112,90 @@ class Response:
         self._chunks = chunks
         self._close = close
         self._stats = stats
+        self._accepted = _accepted_codings(accepted or {})
+        self._timeout = timeout
+        self._started = time.monotonic()
 
-    def iter_bytes(self) -> Iterator[bytes]:
-        """Yield the body as it arrives; transport failures become NetworkError."""
+    def iter_bytes(
+        self, *, limit: int | None = None, what: str = "a download"
+    ) -> Iterator[bytes]:
+        """Yield the body as it arrives, exactly as sent (never decoded).
+
+        Past ``limit`` bytes the body is refused before the excess is handed over
+        (BodyTooLargeError); once the timeout's grace has passed, a body arriving
+        slower than :data:`MIN_RATE` on average is reported; transport failures
+        become NetworkError.
+        """
+        received = 0
         try:
             for chunk in self._chunks:
                 self._stats.add(nbytes=len(chunk))
+                received += len(chunk)
+                if limit is not None and received > limit:
+                    raise BodyTooLargeError(self.url, limit, what)
+                self._check_pace(received)
                 yield chunk
         except (Urllib3Error, OSError) as exc:
             raise NetworkError(self.url, f"connection failed mid-body: {exc}") from exc
 
-    def read(self) -> bytes:
-        """The whole (remaining) body."""
-        return b"".join(self.iter_bytes())
+    def read(self, limit: int, what: str) -> bytes:
+        """The whole (remaining) body, at most ``limit`` bytes once decoded, within
+        twice the timeout.
+
+        A gzip or deflate body is decoded only if the request asked for that coding,
+        and piecewise, so a compression bomb costs at most ``limit`` bytes of memory;
+        any other body is returned as sent.
+        """
+        raw = self.iter_bytes(limit=limit, what=what)
+        coding = self.headers.get("content-encoding", "").strip().lower()
+        pieces = _decoded(self.url, raw, coding) if coding in self._accepted else raw
+        body = bytearray()
+        for piece in pieces:
+            body += piece
+            if len(body) > limit:
+                raise BodyTooLargeError(self.url, limit, what)
+            if self._timeout is not None:
+                elapsed = time.monotonic() - self._started
+                if elapsed > 2 * self._timeout:
+                    raise NetworkError(
+                        self.url,
+                        f"no complete response within {2 * self._timeout:g} s",
+                    )
+        return bytes(body)
+
+    def _check_pace(self, received: int) -> None:
+        if self._timeout is None:
+            return
+        elapsed = time.monotonic() - self._started
+        if elapsed > self._timeout and received < (elapsed - self._timeout) * MIN_RATE:
+            raise NetworkError(
+                self.url,
+                f"the server is sending too slowly ({received} bytes in "
+                f"{elapsed:.0f} s)",
+            )
 
     def close(self) -> None:
         """Release the connection back to the pool (or close the file)."""
         self._close()
 
     def raise_for_status(self) -> None:
-        """Turn an error status into NetworkError."""
+        """Turn an error status, or a redirect that was not followed, into NetworkError.
+
+        Redirects are followed by the transport up to its limit, so a 3xx here is
+        either a loop (or a chain too long) or an answer nobody asked for (a 304
+        without a validator): never a page.
+        """
         if self.status in _EXPLAINED:
             raise NetworkError(self.url, _EXPLAINED[self.status], status=self.status)
         if self.status >= 400:
             raise NetworkError(self.url, f"HTTP {self.status}", status=self.status)
+        if 300 <= self.status < 400:
+            reason = (
+                "too many redirects"
+                if "location" in self.headers and self.status != 304
+                else f"unexpected HTTP {self.status}"
+            )
+            raise NetworkError(self.url, reason, status=self.status)
 
 
 class HttpClient:
@@ -164,6 +236,7 @@ class HttpClient:
         self._credentials = credentials or Credentials(self._network)
         self.stats = TransferStats()
         self._on_request = on_request
+        self._timeout = timeout
 
     @contextmanager
     def stream(
@@ -176,10 +249,13 @@ class HttpClient:
         finally:
             response.close()
 
-    def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
-        """GET ``url`` and read the whole body (for pages and small files)."""
+    def get(
+        self, url: str, headers: Mapping[str, str] | None, *, limit: int, what: str
+    ) -> Response:
+        """GET ``url`` and read the whole body, at most ``limit`` bytes (for pages
+        and small files); see :meth:`Response.read`."""
         with self.stream(url, headers) as response:
-            body = response.read()
+            body = b"" if 300 <= response.status < 400 else response.read(limit, what)
         return _Buffered(response, body)
 
     def _open(self, url: str, headers: dict[str, str]) -> Response:
@@ -210,6 +286,8 @@ class HttpClient:
             chunks=_chunks(raw),
             close=lambda: _release(raw),
             stats=self.stats,
+            accepted=headers,
+            timeout=self._timeout,
         )
 
     def _send(
@@ -221,7 +299,7 @@ class HttpClient:
         pool = self._pool_for(url)
         try:
             raw = pool.request(
-                "GET", url, headers=headers, preload_content=False, decode_content=True
+                "GET", url, headers=headers, preload_content=False, decode_content=False
             )
         except (Urllib3Error, OSError) as exc:
             self.stats.add(requests=1)
@@ -317,6 +395,10 @@ class _Retry(urllib3.Retry):
             raise urllib3.exceptions.MaxRetryError(_pool, url or "", error) from error
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
+    def parse_retry_after(self, retry_after: str) -> float:
+        """The server's ``Retry-After``, but never more than :data:`RETRY_AFTER_MAX`."""
+        return min(super().parse_retry_after(retry_after), RETRY_AFTER_MAX)
+
 
 class _Buffered(Response):
     """A response whose body has already been read into memory."""
@@ -327,10 +409,12 @@ class _Buffered(Response):
         self.headers = response.headers
         self.body = body
 
-    def iter_bytes(self) -> Iterator[bytes]:
+    def iter_bytes(
+        self, *, limit: int | None = None, what: str = "a download"
+    ) -> Iterator[bytes]:
         yield self.body
 
-    def read(self) -> bytes:
+    def read(self, limit: int, what: str) -> bytes:
         return self.body
 
     def close(self) -> None:
@@ -344,8 +428,32 @@ def _chunks(raw: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
     loses nothing already received (hydrate resumes from it) and a cancel is seen
     promptly, while big reads keep large downloads near the link's speed.
     """
-    while chunk := raw.read1(_CHUNK):
+    while chunk := raw.read1(_CHUNK, decode_content=False):
         yield chunk
+
+
+def _accepted_codings(headers: Mapping[str, str]) -> frozenset[str]:
+    """The content codings a request's ``Accept-Encoding`` asked for (of those
+    lockgen can undo)."""
+    value = next((v for k, v in headers.items() if k.lower() == "accept-encoding"), "")
+    names = (part.split(";")[0].strip().lower() for part in value.split(","))
+    return frozenset(name for name in names if name in _CODINGS)
+
+
+def _decoded(url: str, chunks: Iterator[bytes], coding: str) -> Iterator[bytes]:
+    """``chunks`` decompressed at most ``_CHUNK`` bytes at a time, so the caller can
+    stop a bomb at its limit before it is inflated further."""
+    inflater = zlib.decompressobj(_CODINGS[coding])
+    try:
+        for chunk in chunks:
+            data = chunk
+            while data:
+                yield inflater.decompress(data, _CHUNK)
+                data = inflater.unconsumed_tail
+        while not inflater.eof and (rest := inflater.decompress(b"", _CHUNK)):
+            yield rest
+    except zlib.error as exc:
+        raise NetworkError(url, f"corrupt {coding} body: {exc}") from None
 
 
 def _release(raw: urllib3.BaseHTTPResponse) -> None:
