@@ -68,8 +68,9 @@ _EXPLAINED = {
 _DRAIN_MAX = 64 * 1024
 #: Content codings lockgen can undo, and only when it asked for them (pages).
 _CODINGS = {"gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
-#: The longest wait a ``Retry-After`` header can impose: a server asking for more is
-#: retried after this long (and, if still refusing, reported) instead of stalling a run.
+#: The longest wait a ``Retry-After`` header can impose (or the timeout, if shorter):
+#: a server asking for more is retried after this long (and, if still refusing,
+#: reported) instead of stalling a run.
 RETRY_AFTER_MAX = 10.0
 #: A streamed body slower than this on average, once the timeout's grace has passed,
 #: is reported: a server trickling bytes cannot hold a download open for hours.
@@ -101,7 +102,7 @@ class Response:
         status: int,
         headers: Mapping[str, str],
         chunks: Iterator[bytes],
-        close: Callable[[], None],
+        close: Callable[[bool], None],
         stats: TransferStats,
         accepted: Mapping[str, str] | None = None,
         timeout: float | None = None,
@@ -115,6 +116,7 @@ class Response:
         self._accepted = _accepted_codings(accepted or {})
         self._timeout = timeout
         self._started = time.monotonic()
+        self._refused = False  # a body cut short by lockgen is not drained
 
     def iter_bytes(
         self, *, limit: int | None = None, what: str = "a download"
@@ -132,6 +134,7 @@ class Response:
                 self._stats.add(nbytes=len(chunk))
                 received += len(chunk)
                 if limit is not None and received > limit:
+                    self._refused = True
                     raise BodyTooLargeError(self.url, limit, what)
                 self._check_pace(received)
                 yield chunk
@@ -153,10 +156,12 @@ class Response:
         for piece in pieces:
             body += piece
             if len(body) > limit:
+                self._refused = True
                 raise BodyTooLargeError(self.url, limit, what)
             if self._timeout is not None:
                 elapsed = time.monotonic() - self._started
                 if elapsed > 2 * self._timeout:
+                    self._refused = True
                     raise NetworkError(
                         self.url,
                         f"no complete response within {2 * self._timeout:g} s",
@@ -168,6 +173,7 @@ class Response:
             return
         elapsed = time.monotonic() - self._started
         if elapsed > self._timeout and received < (elapsed - self._timeout) * MIN_RATE:
+            self._refused = True
             raise NetworkError(
                 self.url,
                 f"the server is sending too slowly ({received} bytes in "
@@ -175,8 +181,9 @@ class Response:
             )
 
     def close(self) -> None:
-        """Release the connection back to the pool (or close the file)."""
-        self._close()
+        """Release the connection back to the pool (or close the file); a body
+        refused as too long or too slow is not drained: its connection is closed."""
+        self._close(self._refused)
 
     def raise_for_status(self) -> None:
         """Turn an error status, or a redirect that was not followed, into NetworkError.
@@ -221,6 +228,7 @@ class HttpClient:
             raise_on_status=False,
             raise_on_redirect=False,
         )
+        retry.after_max = min(RETRY_AFTER_MAX, timeout)
         self._network = network or Network()
         self._pool_options: dict[str, Any] = {
             "num_pools": 20,
@@ -284,7 +292,7 @@ class HttpClient:
             status=raw.status,
             headers=dict(raw.headers),
             chunks=_chunks(raw),
-            close=lambda: _release(raw),
+            close=lambda refused: _release(raw, refused=refused),
             stats=self.stats,
             accepted=headers,
             timeout=self._timeout,
@@ -395,9 +403,17 @@ class _Retry(urllib3.Retry):
             raise urllib3.exceptions.MaxRetryError(_pool, url or "", error) from error
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
+    #: The longest ``Retry-After`` wait honoured (set per client, kept by copies).
+    after_max = RETRY_AFTER_MAX
+
+    def new(self, **kw: Any) -> Self:
+        retry = super().new(**kw)
+        retry.after_max = self.after_max
+        return retry
+
     def parse_retry_after(self, retry_after: str) -> float:
-        """The server's ``Retry-After``, but never more than :data:`RETRY_AFTER_MAX`."""
-        return min(super().parse_retry_after(retry_after), RETRY_AFTER_MAX)
+        """The server's ``Retry-After``, but never more than ``after_max``."""
+        return min(super().parse_retry_after(retry_after), self.after_max)
 
 
 class _Buffered(Response):
@@ -456,17 +472,18 @@ def _decoded(url: str, chunks: Iterator[bytes], coding: str) -> Iterator[bytes]:
         raise NetworkError(url, f"corrupt {coding} body: {exc}") from None
 
 
-def _release(raw: urllib3.BaseHTTPResponse) -> None:
+def _release(raw: urllib3.BaseHTTPResponse, *, refused: bool = False) -> None:
     """Give the connection back to the pool, never with unread body bytes on it.
 
     A caller may stop reading early (an error body, a range answer it rejects). The
     pool only notices leftover bytes that have already arrived; the rest would be
     read as the next request's response, which fails and is sent again. So a short
-    rest is drained, and a connection with a long or unknown rest is closed.
+    rest is drained, and a connection with a long or unknown rest, or whose body was
+    ``refused`` (too long, or too slow to be worth waiting for), is closed.
     """
     if not raw.closed:
         remaining = raw.length_remaining
-        if remaining is not None and remaining <= _DRAIN_MAX:
+        if not refused and remaining is not None and remaining <= _DRAIN_MAX:
             raw.drain_conn()
         else:
             raw.close()
@@ -560,7 +577,7 @@ def _file_body(
         status=status,
         headers=headers,
         chunks=chunks(),
-        close=fh.close,
+        close=lambda _: fh.close(),
         stats=stats,
     )
 
@@ -573,7 +590,7 @@ def _static(
         status=status,
         headers=headers,
         chunks=iter((body,)),
-        close=lambda: None,
+        close=lambda _: None,
         stats=stats,
     )
 
