@@ -234,3 +234,22 @@ def test_retry_after_is_capped(make_server: ServerFactory) -> None:
     with pytest.raises(NetworkError, match=r"HTTP 503"):
         response.raise_for_status()
     assert len(server.requests) == 3
+
+
+def test_slow_but_steady_range_read_meets_the_overall_deadline(
+    make_server: ServerFactory,
+) -> None:
+    """Fast enough never to look stalled, too slow to finish within twice the timeout."""
+    dist = make_wheel("app", "1.0", padding=2 * _MiB)
+    server = make_server([dist])
+    server.slow[dist.filename] = 0.01  # 16 KiB each 10 ms: about 1.6 MB/s
+    client = HttpClient(timeout=0.1)
+    with pytest.raises(NetworkError, match=r"no complete response within 0.2 s"):
+        client.get(
+            f"{server.url}/files/{dist.filename}",
+            {"Range": f"bytes=0-{dist.size - 1}"},
+            limit=dist.size,
+            what="the range asked for",
+        )
+    assert client.stats.requests == 1
+    assert client.stats.bytes < dist.size
