@@ -25,6 +25,7 @@ from lockgen.errors import (
     HashMismatchError,
     LockgenError,
     NetworkError,
+    TooSlowError,
     check_digest,
 )
 from lockgen.range_reader import parse_content_range
@@ -256,6 +257,8 @@ def _download(
         except BodyTooLargeError:
             part.unlink(missing_ok=True)
             raise
+        except TooSlowError:
+            raise  # the .part stays: a later run resumes it
         except NetworkError as exc:
             if exc.status is not None or attempt == _ATTEMPTS - 1:
                 raise

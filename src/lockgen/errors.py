@@ -26,6 +26,7 @@ __all__ = [
     "ProjectNotFoundError",
     "RangeUnsupportedError",
     "RequirementsFileError",
+    "TooSlowError",
     "ResolutionError",
     "UnsupportedError",
 ]
@@ -78,6 +79,11 @@ class BodyTooLargeError(NetworkError):
         super().__init__(
             url, f"response larger than {_size(limit)}, the limit for {what}"
         )
+
+
+class TooSlowError(NetworkError):
+    """A body that did not arrive within its deadline, or arrived too slowly: final,
+    since asking the same server again would only wait as long again."""
 
 
 def _size(n: int) -> str:

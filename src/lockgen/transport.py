@@ -36,7 +36,7 @@ from urllib3.exceptions import NewConnectionError
 from lockgen import __version__
 from lockgen.access import Network, Origin, proxy_for, split_proxy
 from lockgen.credentials import Credentials
-from lockgen.errors import BodyTooLargeError, LockgenError, NetworkError
+from lockgen.errors import BodyTooLargeError, LockgenError, NetworkError, TooSlowError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -162,7 +162,7 @@ class Response:
                 elapsed = time.monotonic() - self._started
                 if elapsed > 2 * self._timeout:
                     self._refused = True
-                    raise NetworkError(
+                    raise TooSlowError(
                         self.url,
                         f"no complete response within {2 * self._timeout:g} s",
                     )
@@ -174,7 +174,7 @@ class Response:
         elapsed = time.monotonic() - self._started
         if elapsed > self._timeout and received < (elapsed - self._timeout) * MIN_RATE:
             self._refused = True
-            raise NetworkError(
+            raise TooSlowError(
                 self.url,
                 f"the server is sending too slowly ({received} bytes in "
                 f"{elapsed:.0f} s)",
@@ -384,10 +384,12 @@ def _ssl_context(network: Network) -> ssl.SSLContext:
 
 
 class _Retry(urllib3.Retry):
-    """urllib3's retries, except that a TLS failure is final.
+    """urllib3's retries, except that a TLS failure or a silent server is final.
 
     An untrusted or mismatched certificate, or a refused client certificate, is no
-    better a moment later: the error comes at once instead of after the backoff.
+    better a moment later: the error comes at once instead of after the backoff. A
+    server that sent nothing for the whole read timeout is reported after that one
+    timeout, not after four of them.
     """
 
     def increment(
@@ -399,7 +401,8 @@ class _Retry(urllib3.Retry):
         _pool: ConnectionPool | None = None,
         _stacktrace: TracebackType | None = None,
     ) -> Self:
-        if isinstance(error, urllib3.exceptions.SSLError) and _pool is not None:
+        final = (urllib3.exceptions.SSLError, urllib3.exceptions.ReadTimeoutError)
+        if isinstance(error, final) and _pool is not None:
             raise urllib3.exceptions.MaxRetryError(_pool, url or "", error) from error
         return super().increment(method, url, response, error, _pool, _stacktrace)
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from lockgen.errors import NetworkError
+from lockgen.download import fetch
+from lockgen.errors import NetworkError, TooSlowError
+from lockgen.models import DistKind
+from lockgen.plan import Artifact
 from lockgen.transport import HttpClient
 from tests.conftest import ServerFactory
 from tests.support.index_server import BOMB_SIZE, IndexServer
@@ -218,10 +222,10 @@ def test_trickled_download_is_reported_as_too_slow(
 def test_silent_server_is_reported(make_server: ServerFactory) -> None:
     server = make_server([_app()])
     server.hostile["/simple/app/"] = "silent"
-    client = HttpClient(timeout=0.1, retries=1)
+    client = HttpClient(timeout=0.1)
     with pytest.raises(NetworkError, match=r"timed out"):
         client.get(f"{server.index_url}app/", None, limit=_MiB, what="a page")
-    assert len(server.requests) == 2  # the first attempt and one retry
+    assert len(server.requests) == 1  # after one timeout, not after each retry
 
 
 def test_retry_after_is_capped(make_server: ServerFactory) -> None:
@@ -253,3 +257,35 @@ def test_slow_but_steady_range_read_meets_the_overall_deadline(
         )
     assert client.stats.requests == 1
     assert client.stats.bytes < dist.size
+
+
+def test_hydrate_reports_a_trickled_file_once_and_keeps_its_part(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    """Too slow is final (no resume attempts against the same server); the bytes that
+    came stay in ``.part`` for a later run."""
+    dist = _app()
+    server = make_server([dist])
+    server.hostile[f"/files/{dist.filename}"] = "trickle"
+    artifact = Artifact(
+        package="app",  # type: ignore[arg-type]
+        filename=dist.filename,
+        kind=DistKind.WHEEL,
+        url=f"{server.url}/files/{dist.filename}",
+        path=None,
+        size=dist.size,
+        sha256=dist.sha256,
+        metadata=None,
+    )
+    client = HttpClient(timeout=0.2)
+    with pytest.raises(TooSlowError, match=r"sending too slowly"):
+        fetch(
+            client,
+            artifact,
+            tmp_path,
+            on_bytes=lambda _: None,
+            cancelled=threading.Event(),
+        )
+    assert len(server.requests) == 1
+    assert not (tmp_path / dist.filename).exists()
+    assert (tmp_path / f"{dist.filename}.part").stat().st_size < 100
