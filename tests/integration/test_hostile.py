@@ -289,3 +289,19 @@ def test_hydrate_reports_a_trickled_file_once_and_keeps_its_part(
     assert len(server.requests) == 1
     assert not (tmp_path / dist.filename).exists()
     assert (tmp_path / f"{dist.filename}.part").stat().st_size < 100
+
+
+def test_oversized_cache_entry_is_discarded_unread(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    """A page entry grown to 1 GiB (sparse) in a shared cache costs no memory."""
+    server = make_server([_app()])
+    assert _lock(server, tmp_path).code == 0
+    (entry,) = (tmp_path / "cache" / "v1" / "pages").glob("*/*")
+    with entry.open("r+b") as fh:
+        fh.truncate(1024 * _MiB)
+    (tmp_path / "pylock.toml").unlink()
+    run = _lock(server, tmp_path)
+    assert run.code == 0, run.stderr
+    assert run.peak_rss < _RSS_BOUND
+    assert entry.stat().st_size < _MiB  # discarded, then written again
