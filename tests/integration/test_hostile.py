@@ -305,3 +305,46 @@ def test_oversized_cache_entry_is_discarded_unread(
     assert run.code == 0, run.stderr
     assert run.peak_rss < _RSS_BOUND
     assert entry.stat().st_size < _MiB  # discarded, then written again
+
+
+@pytest.mark.parametrize("command", ["lock", "hydrate"])
+def test_ctrl_c_during_a_silent_read_ends_the_run(
+    make_server: ServerFactory, tmp_path: Path, command: str
+) -> None:
+    """A thread stuck in a read (30 s timeout) does not hold the exit: the run ends
+    with status 130 and one error line, long before that read could time out."""
+    import signal
+    import time
+
+    dist = _app()
+    server = make_server([dist])
+    if command == "hydrate":
+        assert _lock(server, tmp_path).code == 0
+        path = f"/files/{dist.filename}"
+        args = ["hydrate", "pylock.toml", "-d", "wh", "--no-cache"]
+    else:
+        (tmp_path / "r.in").write_text("app\n")
+        path = "/simple/app/"
+        args = ["lock", "r.in", "-i", server.index_url, "--python-version", "3.11"]
+    server.hostile[path] = "silent"
+    server.clear_log()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    env["LOCKGEN_CACHE_DIR"] = str(tmp_path / "cache")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lockgen", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 20  # a hang guard, not a measurement
+    while not any(r.path == path for r in server.requests):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=20)  # the stuck read would take 30 s
+    assert proc.returncode == 130, stderr
+    lines = stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: interrupted"), lines
+    assert not (tmp_path / "wh" / dist.filename).exists()
