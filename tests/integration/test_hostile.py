@@ -348,3 +348,21 @@ def test_ctrl_c_during_a_silent_read_ends_the_run(
     lines = stderr.decode().strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: interrupted"), lines
     assert not (tmp_path / "wh" / dist.filename).exists()
+
+
+def test_metadata_with_tens_of_thousands_of_requirements_is_refused(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    """Refused as read: not one page of the 20,000 projects it names is requested."""
+    dist = make_wheel("app", "1.0", requires_dist=[f"dep{i}" for i in range(20_000)])
+    server = make_server([dist])
+    run = _lock(server, tmp_path)
+    assert run.code == 1
+    assert _error_line(run) == (
+        "error: cannot resolve the requirements: you asked for app (r.in:1); app 1.0 "
+        "cannot be used: 20000 Requires-Dist lines, more than the 4096 lockgen accepts"
+    )
+    assert [r.path for r in server.requests] == [
+        "/simple/app/",
+        f"/files/{dist.filename}.metadata",
+    ]
