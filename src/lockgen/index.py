@@ -30,6 +30,7 @@ import enum
 import hashlib
 import os
 import tempfile
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, NamedTuple
@@ -82,6 +83,10 @@ __all__ = ["CacheMode", "IndexClient", "OfflineError"]
 #: Downloads larger than this spill from memory to a temp file (8 may run at once).
 _SPOOL_MAX = 4 * 1024 * 1024
 _PAGE_HEADERS = {"Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
+#: How many distinct projects may be missing from every index before the run stops:
+#: a lock meets a few (dependencies of versions it backtracks over); hundreds mean a
+#: wrong index or metadata naming projects by the thousand, each a request.
+MAX_MISSING = 500
 #: The largest index page lockgen reads (decoded): the biggest real JSON pages, of
 #: projects with thousands of files, are a few MiB.
 PAGE_LIMIT = 64 * 1024 * 1024
@@ -134,6 +139,8 @@ class IndexClient:
         find_links: Sequence[str] = (),
     ) -> None:
         self._client = client
+        self._missing: set[NormalizedName] = set()
+        self._missing_lock = threading.Lock()
         self.indexes = tuple(url if url.endswith("/") else url + "/" for url in indexes)
         self.ranges = RangeSupport()
         self._cache = cache
@@ -174,6 +181,13 @@ class IndexClient:
                     page.body, page.content_type, page.final_url, index_url=index
                 )
                 return tuple(files)
+        with self._missing_lock:
+            self._missing.add(name)
+            if len(self._missing) > MAX_MISSING:
+                raise LockgenError(
+                    f"more than {MAX_MISSING} projects are on no index (the last: "
+                    f"{name}); check the index URLs, or what requires them"
+                )
         raise ProjectNotFoundError(name, self.indexes)
 
     def _page(self, url: str) -> CachedPage | None:

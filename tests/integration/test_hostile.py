@@ -366,3 +366,18 @@ def test_metadata_with_tens_of_thousands_of_requirements_is_refused(
         "/simple/app/",
         f"/files/{dist.filename}.metadata",
     ]
+
+
+def test_hundreds_of_missing_projects_stop_the_run(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    """600 versions, each needing its own project that no index has: the run stops
+    after 501 of them, not all."""
+    dists = [make_wheel("app", f"{i}.0", requires_dist=[f"dep{i}"]) for i in range(600)]
+    server = make_server(dists)
+    run = _lock(server, tmp_path)
+    assert run.code == 1
+    line = _error_line(run)
+    assert line.startswith("error: more than 500 projects are on no index (the last: ")
+    pages = [r for r in server.requests if r.path.startswith("/simple/dep")]
+    assert 500 < len(pages) <= 500 + 16  # the limit, plus what prefetch had started
