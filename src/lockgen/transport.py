@@ -138,6 +138,11 @@ class Response:
                     raise BodyTooLargeError(self.url, limit, what)
                 self._check_pace(received)
                 yield chunk
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
+            self._refused = True
+            raise TooSlowError(
+                self.url, f"the server went silent mid-body ({received} bytes in)"
+            ) from exc
         except (Urllib3Error, OSError) as exc:
             raise NetworkError(self.url, f"connection failed mid-body: {exc}") from exc
 

@@ -381,3 +381,31 @@ def test_hundreds_of_missing_projects_stop_the_run(
     assert line.startswith("error: more than 500 projects are on no index (the last: ")
     pages = [r for r in server.requests if r.path.startswith("/simple/dep")]
     assert 500 < len(pages) <= 500 + 16  # the limit, plus what prefetch had started
+
+
+def test_hydrate_reports_a_file_gone_silent_once(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    """Headers, then nothing: one read timeout, no resume attempts."""
+    dist = make_wheel("app", "1.0", padding=200_000)
+    server = make_server([dist])
+    server.slow[dist.filename] = 60.0  # the body never starts within the test
+    artifact = Artifact(
+        package="app",  # type: ignore[arg-type]
+        filename=dist.filename,
+        kind=DistKind.WHEEL,
+        url=f"{server.url}/files/{dist.filename}",
+        path=None,
+        size=dist.size,
+        sha256=dist.sha256,
+        metadata=None,
+    )
+    with pytest.raises(TooSlowError, match=r"went silent mid-body \(0 bytes in\)"):
+        fetch(
+            HttpClient(timeout=0.2),
+            artifact,
+            tmp_path,
+            on_bytes=lambda _: None,
+            cancelled=threading.Event(),
+        )
+    assert len(server.requests) == 1
