@@ -68,6 +68,10 @@ _KINDS = ("pages", "metadata", "artifacts", "hashes")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _METADATA_KEY = re.compile(r"(?:sha256|url)-([0-9a-f]{64})")
 _STALE_TEMP_SECONDS = 3600
+#: No page or metadata entry is longer than this: the largest page lockgen accepts
+#: (``index.PAGE_LIMIT``, 64 MiB) plus its header. A longer file (a shared cache
+#: another job wrote into) is discarded unread, so it cannot cost its size in memory.
+_ENTRY_MAX = 65 * 1024 * 1024
 _TEMP_ATTEMPTS = 100
 _O_BINARY: int = getattr(os, "O_BINARY", 0)
 
@@ -442,9 +446,13 @@ def _load(path: Path, build: Callable[[dict[str, object], bytes], _T]) -> _T | N
     """Read, check and build one entry; a bad entry is deleted and gives ``None``."""
     try:
         with path.open("rb") as fh:
-            stamp = _stamp(os.fstat(fh.fileno()))
-            raw = fh.read()
+            info = os.fstat(fh.fileno())
+            stamp = _stamp(info)
+            raw = fh.read() if info.st_size <= _ENTRY_MAX else None
     except OSError:
+        return None
+    if raw is None:
+        _discard(path, stamp)
         return None
     try:
         header, payload = _decode(raw)

@@ -8,9 +8,12 @@ stderr and exit status 1; bad usage is click's exit status 2.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -417,7 +420,10 @@ def _run_hydrate(options: HydrateOptions, *, quiet: bool, as_json: bool) -> None
     progress = HydrateDisplay(_stderr, live=not quiet and sys.stderr.isatty())
     started = time.monotonic()
     try:
-        report = run_hydrate(options, progress)
+        with _prompt_interrupt(
+            "interrupted (finished files are kept; run again to complete)"
+        ):
+            report = run_hydrate(options, progress)
     except LockgenError as exc:
         progress.finish()
         _fail(str(exc))
@@ -513,9 +519,10 @@ def _run(options: LockOptions, *, quiet: bool, verbose: bool) -> None:
     )
     started = time.monotonic()
     try:
-        result = run_lock(
-            options, progress=progress, read_text=_read_text, environ=os.environ
-        )
+        with _prompt_interrupt("interrupted"):
+            result = run_lock(
+                options, progress=progress, read_text=_read_text, environ=os.environ
+            )
     except LockgenError as exc:
         progress.finish()
         _fail(str(exc))
@@ -554,8 +561,50 @@ def _read_text(path: str) -> str:
 
 
 def _fail(message: str, *, status: int = 1) -> NoReturn:
+    _REPORTED.set()
     click.echo(f"error: {message}", err=True)
     sys.exit(status)
+
+
+#: Set once an error line is out, so the interrupt watchdog does not repeat it.
+_REPORTED = threading.Event()
+#: How long Ctrl-C waits for an orderly exit before the process ends anyway.
+_INTERRUPT_GRACE = 1.0
+
+
+@contextmanager
+def _prompt_interrupt(message: str) -> Iterator[None]:
+    """Make Ctrl-C end the run within about a second, whatever threads are doing.
+
+    The interrupt is raised as usual (so the lock file's temp file is removed and the
+    error line printed); but worker threads blocked in a network read cannot be
+    interrupted, and waiting for them (pool shutdown, interpreter exit) could take a
+    whole read timeout. A watchdog started by the first Ctrl-C ends the process
+    after :data:`_INTERRUPT_GRACE` seconds with the same line and status 130. Only in
+    the main thread (where Python delivers signals); the previous handler is restored.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        watchdog = threading.Timer(_INTERRUPT_GRACE, _hard_exit, args=(message,))
+        watchdog.daemon = True
+        watchdog.start()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _hard_exit(message: str) -> None:
+    if not _REPORTED.is_set():
+        sys.stderr.write(f"error: {message}\n")
+    sys.stderr.flush()
+    os._exit(130)
 
 
 def _stderr(text: str) -> None:

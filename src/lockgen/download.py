@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from lockgen.cache import hash_file
-from lockgen.errors import HashMismatchError, LockgenError, NetworkError, check_digest
+from lockgen.errors import (
+    BodyTooLargeError,
+    HashMismatchError,
+    LockgenError,
+    NetworkError,
+    TooSlowError,
+    check_digest,
+)
 from lockgen.range_reader import parse_content_range
 
 if TYPE_CHECKING:
@@ -240,8 +247,18 @@ def _download(
                 sink = _Sink(
                     part, resume=resume, on_bytes=on_bytes, cancelled=cancelled
                 )
-                transferred += sink.take(response.iter_bytes())
+                promised = None if artifact.size is None else artifact.size - offset
+                chunks = response.iter_bytes(
+                    limit=promised if resume else artifact.size,
+                    what=f"{artifact.filename} (its locked size)",
+                )
+                transferred += sink.take(chunks)
             return sink, transferred
+        except BodyTooLargeError:
+            part.unlink(missing_ok=True)
+            raise
+        except TooSlowError:
+            raise  # the .part stays: a later run resumes it
         except NetworkError as exc:
             if exc.status is not None or attempt == _ATTEMPTS - 1:
                 raise

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = [
+    "BodyTooLargeError",
     "HashMismatchError",
     "check_digest",
     "HydrateError",
@@ -25,6 +26,7 @@ __all__ = [
     "ProjectNotFoundError",
     "RangeUnsupportedError",
     "RequirementsFileError",
+    "TooSlowError",
     "ResolutionError",
     "UnsupportedError",
 ]
@@ -67,6 +69,26 @@ class NetworkError(LockgenError):
 
     def __str__(self) -> str:
         return f"{self.reason} ({self.url})"
+
+
+class BodyTooLargeError(NetworkError):
+    """A response body went past the limit set for its kind (a page, a ``.metadata``
+    file, a range read) or past the size a download was promised."""
+
+    def __init__(self, url: str, limit: int, what: str) -> None:
+        super().__init__(
+            url, f"response larger than {_size(limit)}, the limit for {what}"
+        )
+
+
+class TooSlowError(NetworkError):
+    """A body that did not arrive within its deadline, or arrived too slowly: final,
+    since asking the same server again would only wait as long again."""
+
+
+def _size(n: int) -> str:
+    """``n`` bytes, in MiB when that is exact, for limits named in messages."""
+    return f"{n // 2**20} MiB" if n >= 2**20 and n % 2**20 == 0 else f"{n} bytes"
 
 
 class RangeUnsupportedError(LockgenError):

@@ -32,6 +32,7 @@ import enum
 import hashlib
 import os
 import tempfile
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, NamedTuple
@@ -65,7 +66,11 @@ from lockgen.wheel_metadata import (
     parse_core_metadata,
     read_sdist_metadata,
 )
-from lockgen.wheel_zip import read_wheel_metadata, read_wheel_metadata_from_file
+from lockgen.wheel_zip import (
+    MAX_METADATA_SIZE,
+    read_wheel_metadata,
+    read_wheel_metadata_from_file,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -81,6 +86,13 @@ __all__ = ["CacheMode", "IndexClient", "OfflineError"]
 #: Downloads larger than this spill from memory to a temp file (8 may run at once).
 _SPOOL_MAX = 4 * 1024 * 1024
 _PAGE_HEADERS = {"Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
+#: How many distinct projects may be missing from every index before the run stops:
+#: a lock meets a few (dependencies of versions it backtracks over); hundreds mean a
+#: wrong index or metadata naming projects by the thousand, each a request.
+MAX_MISSING = 500
+#: The largest index page lockgen reads (decoded): the biggest real JSON pages, of
+#: projects with thousands of files, are a few MiB.
+PAGE_LIMIT = 64 * 1024 * 1024
 #: Content type of a cached "this index does not have the project" answer.
 _NOT_FOUND = "application/x-lockgen-not-found"
 
@@ -130,6 +142,8 @@ class IndexClient:
         find_links: Sequence[str] = (),
     ) -> None:
         self._client = client
+        self._missing: set[NormalizedName] = set()
+        self._missing_lock = threading.Lock()
         self.indexes = tuple(url if url.endswith("/") else url + "/" for url in indexes)
         self.ranges = RangeSupport()
         self._cache = cache
@@ -170,6 +184,13 @@ class IndexClient:
                     page.body, page.content_type, page.final_url, index_url=index
                 )
                 return tuple(confine(files, index, on_skip=self._event))
+        with self._missing_lock:
+            self._missing.add(name)
+            if len(self._missing) > MAX_MISSING:
+                raise LockgenError(
+                    f"more than {MAX_MISSING} projects are on no index (the last: "
+                    f"{name}); check the index URLs, or what requires them"
+                )
         raise ProjectNotFoundError(name, self.indexes)
 
     def _page(self, url: str) -> CachedPage | None:
@@ -185,7 +206,7 @@ class IndexClient:
                 headers["If-None-Match"] = cached.etag
             if cached.last_modified:
                 headers["If-Modified-Since"] = cached.last_modified
-        response = self._client.get(url, headers)
+        response = self._client.get(url, headers, limit=PAGE_LIMIT, what="a page")
         if response.status == 304 and cached is not None:
             return cached
         if response.status == 404:
@@ -208,7 +229,9 @@ class IndexClient:
             content_type=content_type,
             etag=response.headers.get("etag"),
             last_modified=response.headers.get("last-modified"),
-            body=b"" if content_type == _NOT_FOUND else response.read(),
+            body=b""
+            if content_type == _NOT_FOUND
+            else response.read(PAGE_LIMIT, "a page"),
         )
         if self._cache is not None and not is_local(url):
             self._cache.put_page(page)
@@ -284,12 +307,17 @@ class IndexClient:
         return self._whole_wheel_metadata(dist, None)
 
     def _pep658_metadata(self, dist: DistFile) -> bytes | None:
-        response = self._client.get(dist.url + ".metadata")
+        response = self._client.get(
+            dist.url + ".metadata",
+            None,
+            limit=MAX_METADATA_SIZE,
+            what="a .metadata file",
+        )
         if response.status == 404:
             self._event(f"{dist.filename}: advertised .metadata is missing")
             return None
         response.raise_for_status()
-        data = response.read()
+        data = response.read(MAX_METADATA_SIZE, "a .metadata file")
         if dist.core_metadata:
             actual = hashlib.sha256(data).hexdigest()
             if actual != dist.core_metadata:
@@ -409,9 +437,9 @@ class IndexClient:
                     dist.url, {"Accept-Encoding": "identity"}
                 ) as own:
                     own.raise_for_status()
-                    digest, size = _copy_hashing(own, fh)
+                    digest, size = _copy_hashing(own, fh, dist)
             else:
-                digest, size = _copy_hashing(response, fh)
+                digest, size = _copy_hashing(response, fh, dist)
             _verify(dist, digest, size)
             if keep:
                 self._keep(fh, temp, digest)
@@ -492,10 +520,11 @@ def _parse_local_metadata(path: Path, dist: DistFile) -> CoreMetadata:
     return parse_core_metadata(data, dist.filename, source)
 
 
-def _copy_hashing(response: Response, fh: IO[bytes]) -> tuple[str, int]:
+def _copy_hashing(response: Response, fh: IO[bytes], dist: DistFile) -> tuple[str, int]:
     sha = hashlib.sha256()
     size = 0
-    for chunk in response.iter_bytes():
+    what = f"{dist.filename} (its listed size)"
+    for chunk in response.iter_bytes(limit=dist.size, what=what):
         sha.update(chunk)
         fh.write(chunk)
         size += len(chunk)

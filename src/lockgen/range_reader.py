@@ -87,7 +87,7 @@ class RangeFile:
         headers = {"Range": f"bytes={first}-{last}", **_IDENTITY}
         with self._client.stream(self._url, headers) as response:
             _check_partial(response, first, last, self.size)
-            data = response.read()
+            data = response.read(last + 1 - first, "the range asked for")
         if len(data) != last + 1 - first:
             raise RangeUnsupportedError(f"short range body from {self._url}")
         return data
@@ -107,7 +107,7 @@ def open_tail(client: HttpClient, url: str, response: Response) -> RangeFile:
         raise RangeUnsupportedError(
             f"asked for the last {TAIL_SIZE} bytes, got {start}-{end}"
         )
-    data = response.read()
+    data = response.read(end + 1 - start, "the range asked for")
     if len(data) != end + 1 - start:
         raise RangeUnsupportedError("range body length differs from Content-Range")
     return RangeFile(client, url, total, start, data)

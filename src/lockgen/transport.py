@@ -20,6 +20,8 @@ from __future__ import annotations
 import platform
 import ssl
 import threading
+import time
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +36,7 @@ from urllib3.exceptions import NewConnectionError
 from lockgen import __version__
 from lockgen.access import Network, Origin, proxy_for, split_proxy
 from lockgen.credentials import Credentials
-from lockgen.errors import LockgenError, NetworkError
+from lockgen.errors import BodyTooLargeError, LockgenError, NetworkError, TooSlowError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -64,6 +66,15 @@ _EXPLAINED = {
 }
 #: An unread body up to this long is read and dropped to keep its connection alive.
 _DRAIN_MAX = 64 * 1024
+#: Content codings lockgen can undo, and only when it asked for them (pages).
+_CODINGS = {"gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS}
+#: The longest wait a ``Retry-After`` header can impose (or the timeout, if shorter):
+#: a server asking for more is retried after this long (and, if still refusing,
+#: reported) instead of stalling a run.
+RETRY_AFTER_MAX = 10.0
+#: A streamed body slower than this on average, once the timeout's grace has passed,
+#: is reported: a server trickling bytes cannot hold a download open for hours.
+MIN_RATE = 16 * 1024
 
 
 @dataclass
@@ -91,8 +102,10 @@ class Response:
         status: int,
         headers: Mapping[str, str],
         chunks: Iterator[bytes],
-        close: Callable[[], None],
+        close: Callable[[bool], None],
         stats: TransferStats,
+        accepted: Mapping[str, str] | None = None,
+        timeout: float | None = None,
     ) -> None:
         self.url = url
         self.status = status
@@ -100,30 +113,101 @@ class Response:
         self._chunks = chunks
         self._close = close
         self._stats = stats
+        self._accepted = _accepted_codings(accepted or {})
+        self._timeout = timeout
+        self._started = time.monotonic()
+        self._refused = False  # a body cut short by lockgen is not drained
 
-    def iter_bytes(self) -> Iterator[bytes]:
-        """Yield the body as it arrives; transport failures become NetworkError."""
+    def iter_bytes(
+        self, *, limit: int | None = None, what: str = "a download"
+    ) -> Iterator[bytes]:
+        """Yield the body as it arrives, exactly as sent (never decoded).
+
+        Past ``limit`` bytes the body is refused before the excess is handed over
+        (BodyTooLargeError); once the timeout's grace has passed, a body arriving
+        slower than :data:`MIN_RATE` on average is reported; transport failures
+        become NetworkError.
+        """
+        received = 0
         try:
             for chunk in self._chunks:
                 self._stats.add(nbytes=len(chunk))
+                received += len(chunk)
+                if limit is not None and received > limit:
+                    self._refused = True
+                    raise BodyTooLargeError(self.url, limit, what)
+                self._check_pace(received)
                 yield chunk
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
+            self._refused = True
+            raise TooSlowError(
+                self.url, f"the server went silent mid-body ({received} bytes in)"
+            ) from exc
         except (Urllib3Error, OSError) as exc:
             raise NetworkError(self.url, f"connection failed mid-body: {exc}") from exc
 
-    def read(self) -> bytes:
-        """The whole (remaining) body."""
-        return b"".join(self.iter_bytes())
+    def read(self, limit: int, what: str) -> bytes:
+        """The whole (remaining) body, at most ``limit`` bytes once decoded, within
+        twice the timeout.
+
+        A gzip or deflate body is decoded only if the request asked for that coding,
+        and piecewise, so a compression bomb costs at most ``limit`` bytes of memory;
+        any other body is returned as sent.
+        """
+        raw = self.iter_bytes(limit=limit, what=what)
+        coding = self.headers.get("content-encoding", "").strip().lower()
+        pieces = _decoded(self.url, raw, coding) if coding in self._accepted else raw
+        body = bytearray()
+        for piece in pieces:
+            body += piece
+            if len(body) > limit:
+                self._refused = True
+                raise BodyTooLargeError(self.url, limit, what)
+            if self._timeout is not None:
+                elapsed = time.monotonic() - self._started
+                if elapsed > 2 * self._timeout:
+                    self._refused = True
+                    raise TooSlowError(
+                        self.url,
+                        f"no complete response within {2 * self._timeout:g} s",
+                    )
+        return bytes(body)
+
+    def _check_pace(self, received: int) -> None:
+        if self._timeout is None:
+            return
+        elapsed = time.monotonic() - self._started
+        if elapsed > self._timeout and received < (elapsed - self._timeout) * MIN_RATE:
+            self._refused = True
+            raise TooSlowError(
+                self.url,
+                f"the server is sending too slowly ({received} bytes in "
+                f"{elapsed:.0f} s)",
+            )
 
     def close(self) -> None:
-        """Release the connection back to the pool (or close the file)."""
-        self._close()
+        """Release the connection back to the pool (or close the file); a body
+        refused as too long or too slow is not drained: its connection is closed."""
+        self._close(self._refused)
 
     def raise_for_status(self) -> None:
-        """Turn an error status into NetworkError."""
+        """Turn an error status, or a redirect that was not followed, into NetworkError.
+
+        Redirects are followed by the transport up to its limit, so a 3xx here is
+        either a loop (or a chain too long) or an answer nobody asked for (a 304
+        without a validator): never a page.
+        """
         if self.status in _EXPLAINED:
             raise NetworkError(self.url, _EXPLAINED[self.status], status=self.status)
         if self.status >= 400:
             raise NetworkError(self.url, f"HTTP {self.status}", status=self.status)
+        if 300 <= self.status < 400:
+            reason = (
+                "too many redirects"
+                if "location" in self.headers and self.status != 304
+                else f"unexpected HTTP {self.status}"
+            )
+            raise NetworkError(self.url, reason, status=self.status)
 
 
 class HttpClient:
@@ -149,6 +233,7 @@ class HttpClient:
             raise_on_status=False,
             raise_on_redirect=False,
         )
+        retry.after_max = min(RETRY_AFTER_MAX, timeout)
         self._network = network or Network()
         self._pool_options: dict[str, Any] = {
             "num_pools": 20,
@@ -164,6 +249,7 @@ class HttpClient:
         self._credentials = credentials or Credentials(self._network)
         self.stats = TransferStats()
         self._on_request = on_request
+        self._timeout = timeout
 
     @contextmanager
     def stream(
@@ -176,10 +262,13 @@ class HttpClient:
         finally:
             response.close()
 
-    def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
-        """GET ``url`` and read the whole body (for pages and small files)."""
+    def get(
+        self, url: str, headers: Mapping[str, str] | None, *, limit: int, what: str
+    ) -> Response:
+        """GET ``url`` and read the whole body, at most ``limit`` bytes (for pages
+        and small files); see :meth:`Response.read`."""
         with self.stream(url, headers) as response:
-            body = response.read()
+            body = b"" if 300 <= response.status < 400 else response.read(limit, what)
         return _Buffered(response, body)
 
     def _open(self, url: str, headers: dict[str, str]) -> Response:
@@ -208,8 +297,10 @@ class HttpClient:
             status=raw.status,
             headers=dict(raw.headers),
             chunks=_chunks(raw),
-            close=lambda: _release(raw),
+            close=lambda refused: _release(raw, refused=refused),
             stats=self.stats,
+            accepted=headers,
+            timeout=self._timeout,
         )
 
     def _send(
@@ -221,7 +312,7 @@ class HttpClient:
         pool = self._pool_for(url)
         try:
             raw = pool.request(
-                "GET", url, headers=headers, preload_content=False, decode_content=True
+                "GET", url, headers=headers, preload_content=False, decode_content=False
             )
         except (Urllib3Error, OSError) as exc:
             self.stats.add(requests=1)
@@ -298,10 +389,12 @@ def _ssl_context(network: Network) -> ssl.SSLContext:
 
 
 class _Retry(urllib3.Retry):
-    """urllib3's retries, except that a TLS failure is final.
+    """urllib3's retries, except that a TLS failure or a silent server is final.
 
     An untrusted or mismatched certificate, or a refused client certificate, is no
-    better a moment later: the error comes at once instead of after the backoff.
+    better a moment later: the error comes at once instead of after the backoff. A
+    server that sent nothing for the whole read timeout is reported after that one
+    timeout, not after four of them.
     """
 
     def increment(
@@ -313,9 +406,22 @@ class _Retry(urllib3.Retry):
         _pool: ConnectionPool | None = None,
         _stacktrace: TracebackType | None = None,
     ) -> Self:
-        if isinstance(error, urllib3.exceptions.SSLError) and _pool is not None:
+        final = (urllib3.exceptions.SSLError, urllib3.exceptions.ReadTimeoutError)
+        if isinstance(error, final) and _pool is not None:
             raise urllib3.exceptions.MaxRetryError(_pool, url or "", error) from error
         return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    #: The longest ``Retry-After`` wait honoured (set per client, kept by copies).
+    after_max = RETRY_AFTER_MAX
+
+    def new(self, **kw: Any) -> Self:
+        retry = super().new(**kw)
+        retry.after_max = self.after_max
+        return retry
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        """The server's ``Retry-After``, but never more than ``after_max``."""
+        return min(super().parse_retry_after(retry_after), self.after_max)
 
 
 class _Buffered(Response):
@@ -327,10 +433,12 @@ class _Buffered(Response):
         self.headers = response.headers
         self.body = body
 
-    def iter_bytes(self) -> Iterator[bytes]:
+    def iter_bytes(
+        self, *, limit: int | None = None, what: str = "a download"
+    ) -> Iterator[bytes]:
         yield self.body
 
-    def read(self) -> bytes:
+    def read(self, limit: int, what: str) -> bytes:
         return self.body
 
     def close(self) -> None:
@@ -344,21 +452,46 @@ def _chunks(raw: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
     loses nothing already received (hydrate resumes from it) and a cancel is seen
     promptly, while big reads keep large downloads near the link's speed.
     """
-    while chunk := raw.read1(_CHUNK):
+    while chunk := raw.read1(_CHUNK, decode_content=False):
         yield chunk
 
 
-def _release(raw: urllib3.BaseHTTPResponse) -> None:
+def _accepted_codings(headers: Mapping[str, str]) -> frozenset[str]:
+    """The content codings a request's ``Accept-Encoding`` asked for (of those
+    lockgen can undo)."""
+    value = next((v for k, v in headers.items() if k.lower() == "accept-encoding"), "")
+    names = (part.split(";")[0].strip().lower() for part in value.split(","))
+    return frozenset(name for name in names if name in _CODINGS)
+
+
+def _decoded(url: str, chunks: Iterator[bytes], coding: str) -> Iterator[bytes]:
+    """``chunks`` decompressed at most ``_CHUNK`` bytes at a time, so the caller can
+    stop a bomb at its limit before it is inflated further."""
+    inflater = zlib.decompressobj(_CODINGS[coding])
+    try:
+        for chunk in chunks:
+            data = chunk
+            while data:
+                yield inflater.decompress(data, _CHUNK)
+                data = inflater.unconsumed_tail
+        while not inflater.eof and (rest := inflater.decompress(b"", _CHUNK)):
+            yield rest
+    except zlib.error as exc:
+        raise NetworkError(url, f"corrupt {coding} body: {exc}") from None
+
+
+def _release(raw: urllib3.BaseHTTPResponse, *, refused: bool = False) -> None:
     """Give the connection back to the pool, never with unread body bytes on it.
 
     A caller may stop reading early (an error body, a range answer it rejects). The
     pool only notices leftover bytes that have already arrived; the rest would be
     read as the next request's response, which fails and is sent again. So a short
-    rest is drained, and a connection with a long or unknown rest is closed.
+    rest is drained, and a connection with a long or unknown rest, or whose body was
+    ``refused`` (too long, or too slow to be worth waiting for), is closed.
     """
     if not raw.closed:
         remaining = raw.length_remaining
-        if remaining is not None and remaining <= _DRAIN_MAX:
+        if not refused and remaining is not None and remaining <= _DRAIN_MAX:
             raw.drain_conn()
         else:
             raw.close()
@@ -452,7 +585,7 @@ def _file_body(
         status=status,
         headers=headers,
         chunks=chunks(),
-        close=fh.close,
+        close=lambda _: fh.close(),
         stats=stats,
     )
 
@@ -465,7 +598,7 @@ def _static(
         status=status,
         headers=headers,
         chunks=iter((body,)),
-        close=lambda: None,
+        close=lambda _: None,
         stats=stats,
     )
 

@@ -53,6 +53,10 @@ _KEY_FIELDS = (
     "Dynamic",
 )
 _DYNAMIC_DEPENDENCY_FIELDS = frozenset({"requires-dist", "requires-python"})
+#: The most Requires-Dist lines one METADATA may have: several times what real
+#: packages declare (meta-packages with many extras list a few hundred), few enough
+#: that a hostile file cannot send the resolver after tens of thousands of projects.
+MAX_REQUIREMENTS = 4096
 
 
 def read_sdist_metadata(fileobj: IO[bytes], filename: str) -> bytes:
@@ -209,6 +213,12 @@ def _filename_name_version(filename: str) -> tuple[NormalizedName, Version]:
 
 def _requirements(lines: list[str], filename: str) -> tuple[Requirement, ...]:
     """Each Requires-Dist as a Requirement; one bad line spoils the whole file."""
+    if len(lines) > MAX_REQUIREMENTS:
+        raise MetadataError(
+            filename,
+            f"{len(lines)} Requires-Dist lines, more than the {MAX_REQUIREMENTS} "
+            "lockgen accepts",
+        )
     result = []
     for line in lines:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import email.utils
+import functools
 import hashlib
 import json
 import os
@@ -17,6 +18,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import zlib
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Literal, Self
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HTML",
     "JSON",
+    "Hostile",
     "TEXT_HTML",
     "IndexServer",
     "RangeMode",
@@ -58,6 +61,33 @@ RangeMode = Literal[
 #: If-Modified-Since; ``none`` sends no validator and ignores conditional headers, as
 #: the public index does.
 Validators = Literal["sha", "nginx", "none"]
+#: Attacks a server can answer one path with (``IndexServer.hostile``):
+#: ``gzip-bomb``: the real body padded with NUL bytes to :data:`BOMB_SIZE`, gzipped, sent
+#: with ``Content-Encoding: gzip`` whatever was asked; ``endless``: the real answer (a
+#: 206 keeps its Content-Range) followed by NUL bytes until the client leaves, with no
+#: Content-Length (also how a file grows past its listed size, or a 1 GiB ``.metadata``
+#: looks); ``trickle``: the real answer one byte every :data:`TRICKLE_PAUSE` seconds;
+#: ``silent``: headers never come; ``redirect-loop``: a 302 back to the same path;
+#: ``not-modified``: a 304 to a request that sent no validator; ``retry-after``: a 503
+#: asking the client to come back in an hour.
+Hostile = Literal[
+    "gzip-bomb",
+    "endless",
+    "trickle",
+    "silent",
+    "redirect-loop",
+    "not-modified",
+    "retry-after",
+]
+BOMB_SIZE = 256 * 1024 * 1024
+TRICKLE_PAUSE = 0.05
+_BODILESS: dict[str, tuple[int, dict[str, str]]] = {
+    "redirect-loop": (302, {"Location": "{path}"}),
+    "not-modified": (304, {}),
+    "retry-after": (503, {"Retry-After": "3600"}),
+}
+#: An endless body stops here if the client never leaves (so a broken test ends).
+_ENDLESS_MAX = 4 * 1024 * 1024 * 1024
 #: The mtime an ``nginx`` server reports for every page and file (2025-01-02T03:04:05Z).
 NGINX_MTIME = 1735787045
 
@@ -353,7 +383,70 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(owner.delay)
         headers = {key.lower(): value for key, value in self.headers.items()}
         response = owner._respond(self.command, self.path, headers)
-        self._send(response, headers)
+        path = urllib.parse.urlsplit(self.path).path
+        attack = owner.hostile.get(path)
+        if attack is None:
+            self._send(response, headers)
+            return
+        owner._log(
+            RequestRecord(
+                self.command,
+                self.path,
+                headers.get("range"),
+                headers.get("accept"),
+                response.status,
+                0,
+                headers,
+            )
+        )
+        self._attack(attack, response)
+
+    def _attack(self, attack: Hostile, response: _Response) -> None:
+        """Answer as :data:`Hostile` says; the connection is closed afterwards."""
+        self.close_connection = True
+        if attack == "silent":
+            self.server.owner.stopping.wait(60)
+            return
+        if attack in _BODILESS:
+            status, extra = _BODILESS[attack]
+            self.send_response(status)
+            self.send_header("Connection", "close")
+            for key, value in extra.items():
+                self.send_header(key, value.replace("{path}", self.path))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(response.status)
+        self.send_header("Connection", "close")
+        for key, value in response.headers.items():
+            self.send_header(key, value)
+        body = response.body
+        if attack == "gzip-bomb":
+            body = _gzip_bomb(body)
+            self.send_header("Content-Encoding", "gzip")
+        if attack != "endless":
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        with contextlib.suppress(OSError):
+            if attack == "trickle":
+                self._trickle(body)
+            else:
+                self.wfile.write(body)
+            if attack == "endless":
+                self._endless()
+
+    def _trickle(self, body: bytes) -> None:
+        for offset in range(len(body)):
+            self.wfile.write(body[offset : offset + 1])
+            if self.server.owner.stopping.wait(TRICKLE_PAUSE):
+                return
+
+    def _endless(self) -> None:
+        zeros = bytes(_CHUNK * 16)
+        for _ in range(_ENDLESS_MAX // len(zeros)):
+            if self.server.owner.stopping.is_set():
+                return
+            self.wfile.write(zeros)
 
     def _send(self, response: _Response, headers: dict[str, str]) -> None:
         owner = self.server.owner
@@ -457,6 +550,8 @@ class IndexServer:
         self.truncate_once: set[str] = set()
         self.slow: dict[str, float] = {}
         self.pages: dict[str, tuple[str, bytes]] = {}
+        self.hostile: dict[str, Hostile] = {}
+        self.stopping = threading.Event()
         self.errors: list[BaseException] = []
         self.tls = tls
         self.tls_errors: list[ssl.SSLError] = []
@@ -486,6 +581,7 @@ class IndexServer:
 
     def stop(self) -> None:
         """Stop accepting, close open connections and release the port."""
+        self.stopping.set()
         httpd, self._httpd = self._httpd, None
         if httpd is None:
             return
@@ -682,6 +778,18 @@ class IndexServer:
                 f"bytes {span.start}-{span.end}/{len(data)}"
             )
         return response
+
+
+@functools.cache
+def _gzip_bomb(body: bytes) -> bytes:
+    """``body`` padded with NUL bytes to :data:`BOMB_SIZE`, gzipped (about 1000:1)."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    out = [packer.compress(body)]
+    zeros = bytes(1024 * 1024)
+    for _ in range((BOMB_SIZE - len(body)) // len(zeros)):
+        out.append(packer.compress(zeros))
+    out.append(packer.flush())
+    return b"".join(out)
 
 
 def _not_modified(headers: Mapping[str, str], etag: str) -> bool:
