@@ -165,6 +165,8 @@ def _parse_json(text: str, page: _Page) -> list[DistFile]:
         document = json.loads(text)
     except ValueError as exc:
         raise page.error(f"malformed JSON: {exc}") from None
+    except RecursionError:  # a hostile page nested deeper than the parser can go
+        raise page.error("malformed JSON: nested too deeply") from None
     if not isinstance(document, dict):
         raise page.error("expected a JSON object")
     meta = document.get("meta")

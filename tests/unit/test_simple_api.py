@@ -473,3 +473,15 @@ class TestStripCredentials:
     def test_rest_of_url_is_untouched(self) -> None:
         url = "HTTPS://u:p@Host.Example/a%2fb?x=%20#"
         assert strip_credentials(url)[0] == "HTTPS://Host.Example/a%2fb?x=%20#"
+
+
+def test_json_nested_too_deeply_is_a_page_error() -> None:
+    """A hostile page nested 100k deep is one line, not a RecursionError."""
+    body = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+    with pytest.raises(IndexPageError, match="nested too deeply"):
+        parse_project_page(
+            body,
+            "application/vnd.pypi.simple.v1+json",
+            "https://example.invalid/simple/x/",
+            index_url="https://example.invalid/simple/",
+        )
