@@ -434,7 +434,7 @@ def _run_hydrate(options: HydrateOptions, *, quiet: bool, as_json: bool) -> None
         )
     progress.finish()
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
+        _stdout(json.dumps(report.to_json(), indent=2, sort_keys=True))
     if not quiet:
         click.echo(_hydrate_summary(report, time.monotonic() - started), err=True)
     failures = report.failures
@@ -466,7 +466,7 @@ def cache() -> None:
 @_CACHE_DIR_OPTION
 def cache_dir_command(cache_dir: Path | None) -> None:
     """Print the cache directory."""
-    click.echo(str(_open_cache(cache_dir).root))
+    _stdout(str(_open_cache(cache_dir).root))
 
 
 @cache.command("info")
@@ -476,9 +476,9 @@ def cache_info(cache_dir: Path | None) -> None:
     cache = _open_cache(cache_dir)
     kinds = cache.info()
     total = sum(size for _, size in kinds.values())
-    click.echo(f"{cache.root}: {format_size(total)}")
+    _stdout(f"{cache.root}: {format_size(total)}")
     for kind, (entries, size) in kinds.items():
-        click.echo(f"  {kind}: {entries} entries, {format_size(size)}")
+        _stdout(f"  {kind}: {entries} entries, {format_size(size)}")
 
 
 @cache.command("clean")
@@ -487,7 +487,7 @@ def cache_clean(cache_dir: Path | None) -> None:
     """Remove everything in the cache."""
     cache = _open_cache(cache_dir)
     freed = cache.clean()
-    click.echo(f"Removed {format_size(freed)} from {cache.root}")
+    _stdout(f"Removed {format_size(freed)} from {cache.root}")
 
 
 def _open_cache(cache_dir: Path | None) -> Cache:
@@ -531,7 +531,7 @@ def _run(options: LockOptions, *, quiet: bool, verbose: bool) -> None:
         _fail("interrupted", status=130)
     progress.finish()
     if options.output == "-":
-        click.echo(result.text, nl=False)
+        _stdout(result.text, nl=False)
     if quiet:
         return
     elapsed = time.monotonic() - started
@@ -558,6 +558,16 @@ def _read_text(path: str) -> str:
     if path == "-":
         return sys.stdin.read()
     return Path(path).read_text(encoding="utf-8")
+
+
+def _stdout(text: str, *, nl: bool = True) -> None:
+    """Write to stdout; an unwritable stdout (a full disk, a closed pipe) is one
+    error line, not a traceback."""
+    try:
+        click.echo(text, nl=nl)
+        sys.stdout.flush()
+    except OSError as exc:
+        _fail(f"cannot write to standard output: {exc.strerror or exc}")
 
 
 def _fail(message: str, *, status: int = 1) -> NoReturn:

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import tomli
 from click.testing import Result
 
@@ -161,3 +162,23 @@ def test_missing_requirements_file(lockgen: Run) -> None:
     result = lockgen("lock", "nope.in", "-i", "http://127.0.0.1:9/simple/")
     assert result.exit_code == 1
     assert result.stderr.startswith("error: nope.in: cannot read")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args", [["cache", "dir"], ["cache", "info"]], ids=["cache-dir", "cache-info"]
+)
+def test_stdout_on_a_full_disk_is_one_line(args: list[str], tmp_path: Path) -> None:
+    """A full disk behind stdout is an error line and status 1, not a traceback."""
+    with Path("/dev/full").open("w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "lockgen", *args, "--cache-dir", str(tmp_path)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "error: cannot write to standard output: No space left on device"
+    ]
