@@ -478,6 +478,26 @@ class TestMaintenance:
         assert cache.get_page(URL) is None
         assert cache.clean() == 0
 
+    def test_clean_never_follows_a_symlink_out_of_the_cache(
+        self, cache: Cache, tmp_path: Path
+    ) -> None:
+        """Links planted in the cache (a shared CI cache is writable by others)
+        are removed as links; what they point at is left alone."""
+        outside = tmp_path / "outside"
+        (outside / "sub").mkdir(parents=True)
+        (outside / "precious").write_text("keep")
+        (outside / "sub" / "deep").write_text("keep")
+        artifacts = cache.root / "v1" / "artifacts" / "ab"
+        artifacts.mkdir(parents=True)
+        (artifacts / "to-dir").symlink_to(outside, target_is_directory=True)
+        (artifacts / "to-file").symlink_to(outside / "precious")
+        (cache.root / "v1" / "tmp").symlink_to(outside, target_is_directory=True)
+        cache.clean()
+        assert (outside / "precious").read_text() == "keep"
+        assert (outside / "sub" / "deep").read_text() == "keep"
+        assert not (artifacts / "to-dir").is_symlink()
+        assert not (artifacts / "to-file").is_symlink()
+
     def test_clean_keeps_fresh_temp_files(self, cache: Cache) -> None:
         fresh_fh, fresh = cache.temp_file()
         stale_fh, stale = cache.temp_file()
