@@ -412,6 +412,7 @@ def _locations(
     indexes: list[str] = []
     if not (options.no_index or inputs.no_index):
         for url in _index_urls(options, inputs, environ):
+            _check_userinfo(url)
             given.append(url)
             clean = _checked_index(strip_credentials(url)[0])
             clean = clean if clean.endswith("/") else clean + "/"
@@ -424,10 +425,25 @@ def _locations(
     for location in [*written, *inputs.find_links]:
         clean = strip_credentials(location)[0]
         if "://" in location:
+            _check_userinfo(location)
             given.append(location)
         if clean not in find_links:
             find_links.append(clean)
     return indexes, find_links, given
+
+
+def _check_userinfo(url: str) -> None:
+    """Refuse, without echoing it, an index or find-links URL whose password holds
+    an unencoded ``#``,
+    ``/`` or ``?``: URL parsing ends the host there, so the secret would become the
+    host, path or fragment and reach requests and messages."""
+    _, sep, rest = url.partition("://")
+    before_at, at, _ = rest.partition("@")
+    if sep and at and ":" in before_at and any(c in before_at for c in "#/?"):
+        raise LockgenError(
+            "an index URL's credentials contain '#', '/' or '?': percent-encode them "
+            "(%23, %2F, %3F); the URL is not shown because it holds a secret"
+        )
 
 
 def _checked_index(url: str) -> str:

@@ -421,3 +421,16 @@ class TestIndexUrls:
         assert result.exit_code == 1
         assert "must be http(s)://HOST/" in result.stderr
         assert "Warning" not in result.stderr
+
+    @pytest.mark.parametrize("char", ["#", "/", "?"])
+    def test_a_password_with_an_unencoded_delimiter_is_never_echoed(
+        self, lockgen: Run, tmp_path: Path, char: str
+    ) -> None:
+        (tmp_path / "r.in").write_text("x\n")
+        secret = f"s3cr{char}et"
+        url = f"https://user:{secret}@127.0.0.1:9/simple/"
+        result = lockgen("lock", "r.in", "-i", url)
+        assert result.exit_code == 1
+        assert "percent-encode them" in result.stderr
+        assert "s3cr" not in result.output
+        assert not (tmp_path / "pylock.toml").exists()
