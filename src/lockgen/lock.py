@@ -434,9 +434,9 @@ def _locations(
 
 def _check_userinfo(url: str) -> None:
     """Refuse, without echoing it, an index or find-links URL whose password holds
-    an unencoded ``#``,
-    ``/`` or ``?``: URL parsing ends the host there, so the secret would become the
-    host, path or fragment and reach requests and messages."""
+    an unencoded ``#``, ``/`` or ``?``: URL parsing ends the host there, so the
+    secret would become the host, path or fragment and reach requests and messages.
+    """
     _, sep, rest = url.partition("://")
     before_at, at, _ = rest.partition("@")
     if sep and at and ":" in before_at and any(c in before_at for c in "#/?"):
