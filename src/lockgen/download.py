@@ -43,6 +43,8 @@ __all__ = ["CancelledError", "Fetched", "fetch"]
 
 _ATTEMPTS = 4
 _BACKOFF = 0.25
+#: Opening NAME.part does not follow a symlink (where the platform can say so).
+_NOFOLLOW: int = getattr(os, "O_NOFOLLOW", 0)
 _CHUNK = 256 * 1024
 
 
@@ -79,11 +81,14 @@ class _Sink:
         self.sha = hashlib.sha256()
         self.size = 0
         if resume:
-            with part.open("rb") as fh:
+            with os.fdopen(os.open(part, os.O_RDONLY | _NOFOLLOW), "rb") as fh:
                 while chunk := fh.read(_CHUNK):
                     self.sha.update(chunk)
                     self.size += len(chunk)
-        self._fh: IO[bytes] = part.open("ab" if resume else "wb")
+        # never through a link planted at NAME.part: it would write elsewhere
+        flags = os.O_WRONLY | os.O_CREAT | _NOFOLLOW
+        flags |= os.O_APPEND if resume else os.O_TRUNC
+        self._fh: IO[bytes] = os.fdopen(os.open(part, flags, 0o666), "wb")
         self._on_bytes = on_bytes
         self._cancelled = cancelled
 
@@ -121,9 +126,37 @@ def fetch(
     on disk already).
     """
     final = dest / artifact.filename
+    part = dest / f"{artifact.filename}.part"
+    try:
+        return _fetch(
+            client, artifact, final, part, on_bytes, cancelled, cache, offline
+        )
+    except OSError as exc:  # a full or read-only DEST, a directory in the way
+        with contextlib.suppress(OSError):
+            if not part.is_dir():
+                part.unlink(missing_ok=True)
+        reason = exc.strerror or str(exc)
+        where = exc.filename or dest
+        raise LockgenError(f"{artifact.filename}: {reason} ({where})") from None
+
+
+def _fetch(
+    client: HttpClient,
+    artifact: Artifact,
+    final: Path,
+    part: Path,
+    on_bytes: Callable[[int], None],
+    cancelled: threading.Event,
+    cache: Cache | None,
+    offline: bool,
+) -> Fetched:
+    for path in (final, part):
+        if path.is_symlink():  # planted: removed as a link, never followed
+            path.unlink()
+        elif path.exists() and not path.is_file():
+            raise LockgenError(f"{path} is in the way and is not a regular file")
     if final.is_file() and _matches(final, artifact):
         return Fetched(artifact=artifact, path=final, status="cached", transferred=0)
-    part = dest / f"{artifact.filename}.part"
     if cache is not None and _from_cache(cache, artifact, part):
         part.replace(final)
         return Fetched(

@@ -175,6 +175,40 @@ class TestParallelAndIdempotent:
         assert _sha(tmp_path / "wh" / dists[0].filename) == dists[0].sha256
 
 
+class TestHostileDest:
+    """What is already in DIR is untrusted too (a shared CI workspace)."""
+
+    def test_a_planted_part_symlink_is_never_written_through(
+        self, make_server: ServerFactory, lockgen: Run, tmp_path: Path
+    ) -> None:
+        dists = [make_wheel("solo", "1.0")]
+        _locked(make_server, lockgen, tmp_path, dists)
+        victim = tmp_path / "victim"
+        victim.write_text("keep me")
+        (tmp_path / "wh").mkdir()
+        (tmp_path / "wh" / f"{dists[0].filename}.part").symlink_to(victim)
+        result = _hydrate(lockgen)
+        assert result.exit_code == 0, result.output
+        assert victim.read_text() == "keep me"
+        assert _sha(tmp_path / "wh" / dists[0].filename) == dists[0].sha256
+        assert sorted(p.name for p in (tmp_path / "wh").iterdir()) == [
+            dists[0].filename
+        ]
+
+    def test_a_directory_in_the_way_is_one_failure_line(
+        self, make_server: ServerFactory, lockgen: Run, tmp_path: Path
+    ) -> None:
+        dists = [make_wheel("solo", "1.0"), make_wheel("other", "1.0")]
+        _locked(make_server, lockgen, tmp_path, dists)
+        (tmp_path / "wh" / dists[0].filename).mkdir(parents=True)
+        result = _hydrate(lockgen)
+        assert result.exit_code == 1
+        assert "Traceback" not in result.output
+        assert "is in the way and is not a regular file" in result.stderr
+        # the other file is still fetched and verified
+        assert _sha(tmp_path / "wh" / dists[1].filename) == dists[1].sha256
+
+
 class TestFaults:
     def test_500_then_200_is_retried(
         self, make_server: ServerFactory, lockgen: Run, tmp_path: Path
