@@ -65,7 +65,13 @@ def _local_root(source: str) -> Path | None:
 
 
 def _refusal(url: str, root: Path | None, *, any_local: bool) -> str | None:
-    """Why a page from ``root``'s source may not name ``url`` (``None``: it may)."""
+    """Why a page from ``root``'s source may not name ``url`` (``None``: it may).
+
+    Nearly every link of a big page is a plain absolute http(s) URL: those skip
+    URL parsing (parsing all of them cost 0.25 s of an offline web-service lock).
+    """
+    if url.startswith(("https://", "http://")):
+        return None
     parts = urlsplit(url)
     if parts.scheme in _REMOTE:
         return None
