@@ -3,21 +3,30 @@
 Layout (the ``v1`` directory is the format version; a new format gets a new name)::
 
     ROOT/v1/pages/ab/<sha256 of url>         index pages, with ETag / Last-Modified
-    ROOT/v1/metadata/ab/<sha256-HEX|url-HEX> METADATA files (immutable per artifact)
+    ROOT/v1/metadata/ab/<kind>-<hex>         METADATA (kind: file, pep658 or url)
     ROOT/v1/artifacts/ab/<sha256>            whole files, named by their own sha256
     ROOT/v1/hashes/ab/<sha256 of url>        sha256 and size of an unhashed file lockgen
                                              downloaded (http(s) URLs only)
     ROOT/v1/tmp/<random>.tmp                 files being written
 
 ``ab`` is the first two hex characters of the key's digest, so no directory grows
-huge. A page, metadata or hashes entry is one file: a magic line, one JSON header
-line (the fields, plus the payload's ``length`` and ``sha256``), then the payload. It
-is written to ``tmp`` and moved into place with :func:`os.replace`, so a reader in any
-thread or process sees either no entry or one complete entry, never a mix of two
-writers. An entry that does not check out (bad magic, bad JSON, wrong length, wrong
-hash, a header naming another key) is deleted and reported as absent: the cache is
-never trusted, only used. Artifacts carry no header: their name is their sha256 and
-callers hash them while reading them.
+huge.
+
+A metadata entry's key names what vouches for it: ``file-`` the sha256 of the whole
+file it was read from, ``pep658-`` its own sha256 (checked on every read), ``url-``
+only the server it was read from by range requests (with the sha256 that index
+listed). So one index cannot make its metadata stand for another index's file by
+claiming that file's sha256.
+
+A page, metadata or hashes entry is one file: a magic line, one JSON header line (the
+fields, plus the payload's ``length`` and ``sha256``), then the payload. It is written
+to ``tmp`` and moved into place with :func:`os.replace`, so a reader in any thread or
+process sees either no entry or one complete entry, never a mix of two writers. An
+entry that does not check out (bad magic, bad JSON, wrong length, wrong hash, a header
+naming another key) is deleted and reported as absent: the cache is never trusted,
+only used. An entry longer than the response it stands for could be
+(:mod:`lockgen.limits`) is deleted before its payload is read. Artifacts carry no
+header: their name is their sha256 and callers hash them while reading them.
 
 A ``hashes`` entry is how an index that lists no sha256 (a plain HTML folder, a
 find-links page) still gets a warm lock without downloads, and an ``--offline`` one:
@@ -55,6 +64,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
+from lockgen.limits import METADATA_LIMIT, PAGE_LIMIT
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
@@ -66,12 +77,11 @@ _VERSION = "v1"
 _MAGIC = b"lockgen-cache v1\n"
 _KINDS = ("pages", "metadata", "artifacts", "hashes")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_METADATA_KEY = re.compile(r"(?:sha256|url)-([0-9a-f]{64})")
+_METADATA_KEY = re.compile(r"(file|pep658|url)-([0-9a-f]{64})")
 _STALE_TEMP_SECONDS = 3600
-#: No page or metadata entry is longer than this: the largest page lockgen accepts
-#: (``index.PAGE_LIMIT``, 64 MiB) plus its header. A longer file (a shared cache
-#: another job wrote into) is discarded unread, so it cannot cost its size in memory.
-_ENTRY_MAX = 65 * 1024 * 1024
+#: An entry's header line (URLs, validators) is never longer than this; ``_store``
+#: writes no entry whose header would be.
+_HEADER_LIMIT = 64 * 1024
 _TEMP_ATTEMPTS = 100
 _O_BINARY: int = getattr(os, "O_BINARY", 0)
 
@@ -129,7 +139,7 @@ class Cache:
                 body=body,
             )
 
-        return _load(self._page_path(url), build)
+        return _load(self._page_path(url), build, PAGE_LIMIT)
 
     def put_page(self, page: CachedPage) -> None:
         """Store ``page`` (best effort: disk errors are ignored).
@@ -148,16 +158,29 @@ class Cache:
         self._store(self._page_path(page.url), header, page.body)
 
     # -- metadata --------------------------------------------------------------------
+    # A key says what vouches for its entry, so metadata one index served never stands
+    # for another's file that merely claims the same sha256 (issue 8: cache poisoning).
     @staticmethod
-    def metadata_key(sha256: str | None, url: str) -> str:
-        """``sha256-<hex>`` when the artifact's hash is known, else ``url-<sha256(url)>``.
+    def file_metadata_key(sha256: str) -> str | None:
+        """``file-<hex>``: metadata read from bytes that hashed to ``sha256`` (a whole,
+        verified download), true for every index listing that hash; ``None`` for a
+        value that is not a sha256."""
+        hex_ = sha256.lower()
+        return f"file-{hex_}" if _HEX64.fullmatch(hex_) else None
 
-        A hash that is not 64 hex digits counts as no hash, so a bad index entry
-        cannot produce a key the cache would refuse.
-        """
-        if sha256 is not None and _HEX64.fullmatch(sha256.lower()):
-            return f"sha256-{sha256.lower()}"
-        return f"url-{_digest(url.encode())}"
+    @staticmethod
+    def pep658_metadata_key(sha256: str) -> str | None:
+        """``pep658-<hex>``: a PEP 658 file whose bytes hash to ``sha256``, checked again
+        on every read; ``None`` for a value that is not a sha256."""
+        hex_ = sha256.lower()
+        return f"pep658-{hex_}" if _HEX64.fullmatch(hex_) else None
+
+    @staticmethod
+    def url_metadata_key(url: str, sha256: str | None) -> str:
+        """``url-<digest>``: metadata only the server at ``url`` vouches for (range
+        reads, an unhashed PEP 658 file), bound to that URL and to the sha256 the
+        index listed for it, so a replaced file is read again."""
+        return "url-" + _digest(f"{sha256 or ''}\n{url}".encode())
 
     def get_metadata(self, key: str) -> CachedMetadata | None:
         """The entry for ``key``, or ``None`` if absent or bad."""
@@ -168,24 +191,29 @@ class Cache:
         def build(header: dict[str, object], data: bytes) -> CachedMetadata:
             if _get_str(header, "key") != key:
                 raise _BadEntryError("entry is for another key")
+            if key.startswith("pep658-") and _digest(data) != key[7:]:
+                raise _BadEntryError("PEP 658 entry does not hash to its key")
             size = header.get("artifact_size")  # absent in entries of older lockgens
             if size is not None and (type(size) is not int or size < 0):
                 raise _BadEntryError("artifact_size is not a size")
             source = _get_str(header, "source")
             return CachedMetadata(data=data, source=source, artifact_size=size)
 
-        return _load(path, build)
+        return _load(path, build, METADATA_LIMIT)
 
     def put_metadata(
         self, key: str, data: bytes, source: str, artifact_size: int | None = None
     ) -> None:
         """Store METADATA under ``key`` (best effort: disk errors are ignored).
 
-        Raises :class:`ValueError` for a key :meth:`metadata_key` cannot have made.
+        Raises :class:`ValueError` for a key no ``*_metadata_key`` method made, or a
+        ``pep658-`` key that ``data`` does not hash to.
         """
         path = self._metadata_path(key)
         if path is None:
             raise ValueError(f"not a metadata cache key: {key!r}")
+        if key.startswith("pep658-") and _digest(data) != key[7:]:
+            raise ValueError(f"metadata does not hash to {key}")
         header: dict[str, object] = {
             "key": key,
             "source": source,
@@ -212,7 +240,7 @@ class Cache:
                 raise _BadEntryError("unexpected payload")
             return sha256, size
 
-        return _load(self._hash_path(url), build)
+        return _load(self._hash_path(url), build, 0)
 
     def put_url_hash(self, url: str, sha256: str, size: int) -> None:
         """Record that ``url``'s bytes hashed to ``sha256`` (best effort).
@@ -345,7 +373,7 @@ class Cache:
         match = _METADATA_KEY.fullmatch(key)
         if match is None:
             return None
-        return self._base / "metadata" / match.group(1)[:2] / key
+        return self._base / "metadata" / match.group(2)[:2] / key
 
     def _artifact_file(self, sha256: str) -> Path:
         return self._base / "artifacts" / sha256[:2] / sha256
@@ -354,6 +382,8 @@ class Cache:
         """Write one entry atomically; disk errors are swallowed (best effort)."""
         head = {**header, "length": len(payload), "sha256": _digest(payload)}
         line = json.dumps(head, sort_keys=True).encode() + b"\n"
+        if len(line) > _HEADER_LIMIT:
+            return
         with suppress(OSError):
             path.parent.mkdir(parents=True, exist_ok=True)
             self._write_atomic(path, (_MAGIC, line, payload))
@@ -442,44 +472,50 @@ def _home(environ: Mapping[str, str], platform: str) -> Path:
 
 
 # -- reading entries -------------------------------------------------------------------
-def _load(path: Path, build: Callable[[dict[str, object], bytes], _T]) -> _T | None:
-    """Read, check and build one entry; a bad entry is deleted and gives ``None``."""
+def _load(
+    path: Path, build: Callable[[dict[str, object], bytes], _T], limit: int
+) -> _T | None:
+    """Read, check and build one entry whose payload may be at most ``limit`` bytes
+    (what the network layer would have accepted); a bad entry is deleted and gives
+    ``None``. A file of the wrong length is refused before its payload is read."""
     try:
         with path.open("rb") as fh:
-            info = os.fstat(fh.fileno())
-            stamp = _stamp(info)
-            raw = fh.read() if info.st_size <= _ENTRY_MAX else None
+            stamp = _stamp(os.fstat(fh.fileno()))
+            try:
+                header, payload = _read_entry(fh, stamp[2], limit)
+                return build(header, payload)
+            except _BadEntryError:
+                pass
     except OSError:
         return None
-    if raw is None:
-        _discard(path, stamp)
-        return None
-    try:
-        header, payload = _decode(raw)
-        return build(header, payload)
-    except _BadEntryError:
-        _discard(path, stamp)
-        return None
+    _discard(path, stamp)
+    return None
 
 
-def _decode(raw: bytes) -> tuple[dict[str, object], bytes]:
-    if not raw.startswith(_MAGIC):
+def _read_entry(
+    fh: IO[bytes], size: int, limit: int
+) -> tuple[dict[str, object], bytes]:
+    """The header and payload of an open entry of ``size`` bytes; the payload is read
+    only once its declared length fits the limit and the file."""
+    if fh.read(len(_MAGIC)) != _MAGIC:
         raise _BadEntryError("no magic line")
-    end = raw.find(b"\n", len(_MAGIC))
-    if end < 0:
-        raise _BadEntryError("no header line")
+    line = fh.readline(_HEADER_LIMIT + 1)
+    if not line.endswith(b"\n"):
+        raise _BadEntryError("no header line, or an overlong one")
     try:
-        header = json.loads(raw[len(_MAGIC) : end])
+        header = json.loads(line)
     except (ValueError, RecursionError) as exc:
         raise _BadEntryError("header is not JSON") from exc
     if not isinstance(header, dict):
         raise _BadEntryError("header is not an object")
-    payload = raw[end + 1 :]
     length = header.get("length")
-    if type(length) is not int or length != len(payload):
+    if type(length) is not int or not 0 <= length <= limit:
+        raise _BadEntryError("payload length missing or over the limit")
+    if len(_MAGIC) + len(line) + length != size:
         raise _BadEntryError("truncated or overlong payload")
-    if header.get("sha256") != _digest(payload):
-        raise _BadEntryError("payload hash mismatch")
+    payload = fh.read(length)
+    if len(payload) != length or header.get("sha256") != _digest(payload):
+        raise _BadEntryError("payload changed or hash mismatch")
     return header, payload
 
 

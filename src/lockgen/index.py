@@ -49,6 +49,7 @@ from lockgen.errors import (
     check_digest,
 )
 from lockgen.findlinks import FindLinks, local_file, local_metadata, local_sha256
+from lockgen.limits import PAGE_LIMIT
 from lockgen.link_scope import confine
 from lockgen.models import DistKind, MetadataSource, parse_filename
 from lockgen.range_reader import (
@@ -90,9 +91,6 @@ _PAGE_HEADERS = {"Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
 #: a lock meets a few (dependencies of versions it backtracks over); hundreds mean a
 #: wrong index or metadata naming projects by the thousand, each a request.
 MAX_MISSING = 500
-#: The largest index page lockgen reads (decoded): the biggest real JSON pages, of
-#: projects with thousands of files, are a few MiB.
-PAGE_LIMIT = 64 * 1024 * 1024
 #: Content type of a cached "this index does not have the project" answer.
 _NOT_FOUND = "application/x-lockgen-not-found"
 
@@ -255,18 +253,19 @@ class IndexClient:
 
         The artifact's size is part of the answer when the index lists none and makes
         the read go through the file (no PEP 658 file): a cache entry that lacks it
-        (written by an older lockgen, or read through another index's PEP 658 file)
-        is refetched while online, so a warm run writes the bytes a cold one does.
+        (written by an older lockgen) is refetched while online, so a warm run writes
+        the bytes a cold one does.
         """
-        key = Cache.metadata_key(dist.sha256, dist.url)
         learns_size = dist.size is None and _reads_artifact(dist)
-        hit = self._cached_metadata(key)
         offline = self._mode is CacheMode.OFFLINE and not is_local(dist.url)
-        if hit is not None and (
-            offline or hit.artifact_size is not None or not learns_size
-        ):
-            size = hit.artifact_size if learns_size else None
-            return _parse_metadata(hit.data, dist, MetadataSource(hit.source), size)
+        for key in _metadata_keys(dist):
+            hit = self._cached_metadata(key)
+            if hit is not None and (
+                offline or hit.artifact_size is not None or not learns_size
+            ):
+                size = hit.artifact_size if learns_size else None
+                source = MetadataSource(hit.source)
+                return _parse_metadata(hit.data, dist, source, size)
         if offline:
             raise OfflineError(
                 f"offline, and the metadata of {dist.filename} is not cached"
@@ -278,13 +277,17 @@ class IndexClient:
             # before the checks: a warm run reaches the same verdict (a dynamic
             # sdist's, say) from the cache, without downloading the file again
             self._cache.put_metadata(
-                key, read.data, read.source.value, read.artifact_size
+                _vouched_key(dist, read),
+                read.data,
+                read.source.value,
+                read.artifact_size,
             )
         size = read.artifact_size if learns_size else None
         return _parse_metadata(read.data, dist, read.source, size)
 
     def _cached_metadata(self, key: str) -> CachedMetadata | None:
-        """The cache entry for ``key`` (``--refresh`` skips those keyed by URL only)."""
+        """The cache entry for ``key`` (``--refresh`` skips those only a URL vouches
+        for: the others are named by the sha256 of what they were read from)."""
         if self._cache is None:
             return None
         if self._mode is CacheMode.REFRESH and key.startswith("url-"):
@@ -504,6 +507,35 @@ def _reads_artifact(dist: DistFile) -> bool:
     parsed = parse_filename(dist.filename)
     sdist = parsed is not None and parsed.kind is DistKind.SDIST
     return sdist or dist.core_metadata is None
+
+
+def _metadata_keys(dist: DistFile) -> list[str]:
+    """The cache keys whose entries may stand for ``dist``'s metadata, best first:
+    read from a whole file with ``dist``'s sha256, the PEP 658 file ``dist``'s index
+    vouches for by hash, or what was read from ``dist``'s own URL."""
+    keys = [
+        Cache.file_metadata_key(dist.sha256) if dist.sha256 else None,
+        Cache.pep658_metadata_key(dist.core_metadata) if dist.core_metadata else None,
+        Cache.url_metadata_key(dist.url, dist.sha256),
+    ]
+    return [key for key in keys if key is not None]
+
+
+def _vouched_key(dist: DistFile, read: _Read) -> str:
+    """The key for what was just read: by what verified it (see :mod:`lockgen.cache`).
+
+    A whole file hashes to ``dist.sha256`` (the download checked it) or the index
+    listed no sha256, then only the URL vouches; a PEP 658 file was checked against
+    its listed hash, when there was one; a range read is only as good as its server.
+    """
+    whole = read.source in (MetadataSource.WHOLE_FILE, MetadataSource.SDIST)
+    if whole and dist.sha256 and read.artifact_sha256 == dist.sha256.lower():
+        key = Cache.file_metadata_key(read.artifact_sha256)
+    elif read.source is MetadataSource.PEP658 and dist.core_metadata:
+        key = Cache.pep658_metadata_key(dist.core_metadata)
+    else:
+        key = None
+    return key or Cache.url_metadata_key(dist.url, dist.sha256)
 
 
 def _parse_metadata(

@@ -28,6 +28,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from lockgen.errors import MetadataError
+from lockgen.limits import METADATA_LIMIT
 
 if TYPE_CHECKING:
     from typing import IO
@@ -42,7 +43,7 @@ __all__ = [
 ]
 
 #: Larger METADATA / PKG-INFO files are refused rather than inflated into memory.
-MAX_METADATA_SIZE = 16 * 1024 * 1024
+MAX_METADATA_SIZE = METADATA_LIMIT
 
 _EOCD = struct.Struct("<4s4H2LH")  # 22 bytes
 _ZIP64_LOCATOR = struct.Struct("<4sLQL")  # 20 bytes

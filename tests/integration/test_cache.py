@@ -83,7 +83,7 @@ def test_a_corrupt_entry_is_discarded_and_refetched(
     server = make_server(dists)
     (tmp_path / "r.in").write_text("app\n")
     _lock(lockgen, server)
-    entries = list((_cache_dir(tmp_path) / "v1" / "metadata").rglob("sha256-*"))
+    entries = list((_cache_dir(tmp_path) / "v1" / "metadata").rglob("pep658-*"))
     assert len(entries) == 3
     for entry in entries:  # flip the last byte of each payload
         data = bytearray(entry.read_bytes())

@@ -7,6 +7,7 @@ timeout option), so no test waits longer than a fraction of a second per request
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -409,3 +410,32 @@ def test_hydrate_reports_a_file_gone_silent_once(
             cancelled=threading.Event(),
         )
     assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("lie", ["length over the metadata limit", "file overlong"])
+def test_planted_metadata_entry_is_refused_unread(
+    make_server: ServerFactory, tmp_path: Path, lie: str
+) -> None:
+    """A metadata entry grown to 60 MiB in a shared cache (under the 64 MiB a page may
+    have, over the 16 MiB metadata may) costs no memory: its declared length is
+    checked against the file and the kind's limit before its payload is read."""
+    server = make_server([_app()])
+    assert _lock(server, tmp_path).code == 0
+    (tmp_path / "pylock.toml").unlink()
+    warm = _lock(server, tmp_path)
+    assert warm.code == 0, warm.stderr
+    (entry,) = (tmp_path / "cache" / "v1" / "metadata").glob("*/*")
+    magic, header, payload = entry.read_bytes().split(b"\n", 2)
+    fields = json.loads(header)
+    size = 60 * _MiB
+    if lie == "length over the metadata limit":
+        fields["length"] = size
+    framing = magic + b"\n" + json.dumps(fields).encode() + b"\n"
+    with entry.open("wb") as fh:
+        fh.write(framing + payload)
+        fh.truncate(len(framing) + size)
+    (tmp_path / "pylock.toml").unlink()
+    run = _lock(server, tmp_path)
+    assert run.code == 0, run.stderr
+    assert run.peak_rss < warm.peak_rss + 20 * _MiB, (run.peak_rss, warm.peak_rss)
+    assert entry.stat().st_size < _MiB  # discarded, then written again

@@ -19,6 +19,8 @@ URL = "https://pypi.example/simple/demo/"
 OTHER_URL = "https://pypi.example/simple/other/"
 WHEEL = b"PK\x03\x04 not really a wheel, but bytes with a hash" * 100
 WHEEL_SHA = hashlib.sha256(WHEEL).hexdigest()
+FILE_KEY = f"file-{WHEEL_SHA}"
+URL_KEY = Cache.url_metadata_key(URL, None)
 MAGIC = b"lockgen-cache v1\n"
 EMPTY = {
     "pages": (0, 0),
@@ -94,7 +96,7 @@ class TestPages:
 
     def test_missing_page_is_none_and_creates_nothing(self, cache: Cache) -> None:
         assert cache.get_page(URL) is None
-        assert cache.get_metadata(Cache.metadata_key(None, URL)) is None
+        assert cache.get_metadata(URL_KEY) is None
         assert cache.artifact_path(WHEEL_SHA) is None
         assert cache.info() == EMPTY
         assert not cache.root.exists()
@@ -128,32 +130,55 @@ class TestPages:
         root.write_bytes(b"not a directory")
         cache = Cache(root)
         cache.put_page(make_page())
-        cache.put_metadata(Cache.metadata_key(None, URL), b"Name: x\n", "range")
+        cache.put_metadata(URL_KEY, b"Name: x\n", "range")
         assert cache.get_page(URL) is None
         assert root.read_bytes() == b"not a directory"
 
 
 class TestMetadata:
     def test_round_trip(self, cache: Cache) -> None:
-        key = Cache.metadata_key(WHEEL_SHA, URL)
+        key = FILE_KEY
         cache.put_metadata(key, b"Metadata-Version: 2.1\nName: demo\n", "range")
         assert cache.get_metadata(key) == CachedMetadata(
             data=b"Metadata-Version: 2.1\nName: demo\n",
             source="range",
         )
         assert metadata_file(cache.root, key).is_file()
-        assert cache.get_metadata(Cache.metadata_key(None, URL)) is None
+        assert cache.get_metadata(URL_KEY) is None
 
     def test_keys(self) -> None:
-        assert Cache.metadata_key(WHEEL_SHA, URL) == f"sha256-{WHEEL_SHA}"
-        assert Cache.metadata_key(WHEEL_SHA.upper(), URL) == f"sha256-{WHEEL_SHA}"
-        url_key = f"url-{sha(URL.encode())}"
-        assert Cache.metadata_key(None, URL) == url_key
-        assert Cache.metadata_key("not-a-hash", URL) == url_key
-        assert Cache.metadata_key(None, OTHER_URL) != url_key
+        assert Cache.file_metadata_key(WHEEL_SHA) == FILE_KEY
+        assert Cache.file_metadata_key(WHEEL_SHA.upper()) == FILE_KEY
+        assert Cache.pep658_metadata_key(WHEEL_SHA) == f"pep658-{WHEEL_SHA}"
+        assert Cache.file_metadata_key("not-a-hash") is None
+        assert Cache.pep658_metadata_key("../../x" + "0" * 56) is None
+        assert URL_KEY.startswith("url-")
+        assert Cache.url_metadata_key(OTHER_URL, None) != URL_KEY
+        # bound to the sha256 the index listed: a replaced file is read again
+        assert Cache.url_metadata_key(URL, WHEEL_SHA) != URL_KEY
+
+    def test_pep658_entry_must_hash_to_its_key(self, cache: Cache) -> None:
+        data = b"Metadata-Version: 2.1\nName: demo\n"
+        key = Cache.pep658_metadata_key(sha(data))
+        assert key is not None
+        with pytest.raises(ValueError, match="does not hash to"):
+            cache.put_metadata(key, data + b"Requires-Dist: evil\n", "pep658")
+        cache.put_metadata(key, data, "pep658")
+        assert cache.get_metadata(key) == CachedMetadata(data=data, source="pep658")
+        # a planted entry (valid framing, other bytes) under the same key is refused
+        other = Cache.pep658_metadata_key(sha(b"x"))
+        assert other is not None
+        cache.put_metadata(other, b"x", "pep658")
+        metadata_file(cache.root, other).replace(metadata_file(cache.root, key))
+        raw = metadata_file(cache.root, key).read_bytes()
+        metadata_file(cache.root, key).write_bytes(
+            raw.replace(other.encode(), key.encode())
+        )
+        assert cache.get_metadata(key) is None
+        assert not metadata_file(cache.root, key).exists()
 
     def test_artifact_size_round_trip(self, cache: Cache) -> None:
-        key = Cache.metadata_key(WHEEL_SHA, URL)
+        key = FILE_KEY
         cache.put_metadata(key, b"Name: demo\n", "range", 12345)
         hit = cache.get_metadata(key)
         assert hit is not None and hit.artifact_size == 12345
@@ -162,7 +187,7 @@ class TestMetadata:
         self, cache: Cache
     ) -> None:
         """An older lockgen wrote no ``artifact_size``: the entry stays usable."""
-        key = Cache.metadata_key(WHEEL_SHA, URL)
+        key = FILE_KEY
         cache.put_metadata(key, b"Name: demo\n", "range", 7)
         path = metadata_file(cache.root, key)
         raw = path.read_bytes()
@@ -175,7 +200,7 @@ class TestMetadata:
 
     @pytest.mark.parametrize("bad", [b'"7"', b"-1", b"true", b"1.5"])
     def test_bad_artifact_size_is_discarded(self, cache: Cache, bad: bytes) -> None:
-        key = Cache.metadata_key(WHEEL_SHA, URL)
+        key = FILE_KEY
         cache.put_metadata(key, b"Name: demo\n", "range", 7)
         path = metadata_file(cache.root, key)
         raw = path.read_bytes()
@@ -296,7 +321,7 @@ class TestBadEntries:
     @pytest.mark.parametrize("damage", DAMAGE.values(), ids=DAMAGE.keys())
     def test_bad_metadata_is_discarded(self, cache: Cache, damage: object) -> None:
         assert callable(damage)
-        key = Cache.metadata_key(WHEEL_SHA, URL)
+        key = FILE_KEY
         cache.put_metadata(key, b"Name: demo\n", "pep658")
         path = metadata_file(cache.root, key)
         path.write_bytes(damage(path.read_bytes()))
@@ -321,7 +346,7 @@ class TestBadEntries:
         assert not target.exists()
 
     def test_metadata_under_another_key_is_discarded(self, cache: Cache) -> None:
-        mine, theirs = Cache.metadata_key(None, URL), Cache.metadata_key(None, "x")
+        mine, theirs = URL_KEY, Cache.url_metadata_key("x", None)
         cache.put_metadata(theirs, b"Name: other\n", "range")
         target = metadata_file(cache.root, mine)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -444,7 +469,7 @@ class TestMaintenance:
     def fill(self, cache: Cache, tmp_path: Path) -> Path:
         cache.put_page(make_page(body=b"one"))
         cache.put_page(make_page(url=OTHER_URL, body=b"two" * 100))
-        cache.put_metadata(Cache.metadata_key(None, URL), b"Name: demo\n", "range")
+        cache.put_metadata(URL_KEY, b"Name: demo\n", "range")
         copied = tmp_path / "copied.whl"
         copied.write_bytes(WHEEL)
         cache.add_artifact(copied, WHEEL_SHA)
@@ -549,7 +574,7 @@ for _ in range(2):
         body = f"{tag}:{i};".encode() * (20 + (37 * i) % 400)
         cache.put_page(CachedPage(url=url, final_url=url, content_type="t",
                                   etag=tag, last_modified=None, body=body))
-        cache.put_metadata(Cache.metadata_key(None, url), body, tag)
+        cache.put_metadata(Cache.url_metadata_key(url, None), body, tag)
 """
 
 
@@ -564,7 +589,7 @@ def check_consistent(cache: Cache, i: int) -> tuple[bool, bool]:
     if page is not None:
         assert page.etag in ("A", "B")
         assert page.body == expected_body(page.etag, i)
-    metadata = cache.get_metadata(Cache.metadata_key(None, url))
+    metadata = cache.get_metadata(Cache.url_metadata_key(url, None))
     if metadata is not None:
         assert metadata.source in ("A", "B")
         assert metadata.data == expected_body(metadata.source, i)

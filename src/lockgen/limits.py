@@ -1,0 +1,17 @@
+"""How much untrusted input of each kind lockgen reads before it refuses the rest.
+
+One place for the bounds several layers share: the network layer stops reading a
+response at them, and the cache refuses an entry longer than the response it could
+have stored, so a planted entry costs no more memory than a hostile server could.
+"""
+
+from __future__ import annotations
+
+__all__ = ["METADATA_LIMIT", "PAGE_LIMIT"]
+
+#: The largest index page lockgen reads (decoded): the biggest real JSON pages, of
+#: projects with thousands of files, are a few MiB.
+PAGE_LIMIT = 64 * 1024 * 1024
+#: Larger METADATA / PKG-INFO / ``.metadata`` files are refused rather than read into
+#: memory: real ones are a few KiB, the largest seen under 1 MiB.
+METADATA_LIMIT = 16 * 1024 * 1024
