@@ -22,6 +22,7 @@ PURE = [
     "lockgen.resolve",
     "lockgen.lockfile",
     "lockgen.progress",
+    "lockgen.printable",
     "lockgen.relock",
     "lockgen.access",
     "lockgen.credentials",

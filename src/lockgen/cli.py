@@ -21,6 +21,7 @@ import click
 
 from lockgen import __version__
 from lockgen.errors import LockgenError
+from lockgen.printable import printable
 from lockgen.progress import HydrateDisplay, LockDisplay, format_size
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -140,7 +141,7 @@ def _network(
             client_cert=client_cert,
             keyring_provider=keyring_provider,
             environ=os.environ,
-            warn=lambda message: click.echo(f"warning: {message}", err=True),
+            warn=lambda message: _say(f"warning: {message}"),
         )
     except LockgenError as exc:
         _fail(str(exc))
@@ -436,7 +437,7 @@ def _run_hydrate(options: HydrateOptions, *, quiet: bool, as_json: bool) -> None
     if as_json:
         _stdout(json.dumps(report.to_json(), indent=2, sort_keys=True))
     if not quiet:
-        click.echo(_hydrate_summary(report, time.monotonic() - started), err=True)
+        _say(_hydrate_summary(report, time.monotonic() - started))
     failures = report.failures
     if failures:
         error = HydrateError(
@@ -513,7 +514,7 @@ def _run(options: LockOptions, *, quiet: bool, verbose: bool) -> None:
 
     if not quiet:
         for note in ignored_notes(read_pip_settings(os.environ)):
-            click.echo(note, err=True)
+            _say(note)
     progress = LockDisplay(
         _stderr, live=not quiet and sys.stderr.isatty(), verbose=verbose and not quiet
     )
@@ -536,17 +537,15 @@ def _run(options: LockOptions, *, quiet: bool, verbose: bool) -> None:
         return
     elapsed = time.monotonic() - started
     if result.unchanged:
-        click.echo(
+        _say(
             f"{result.output} is up to date ({_packages(result.packages)}); "
-            f"nothing to do ({elapsed:.2f}s)",
-            err=True,
+            f"nothing to do ({elapsed:.2f}s)"
         )
         return
     where = "stdout" if result.output == "-" else result.output
-    click.echo(
+    _say(
         f"Locked {_packages(result.packages)} into {where} in {elapsed:.2f}s "
-        f"({result.requests} requests, {format_size(result.bytes)})",
-        err=True,
+        f"({result.requests} requests, {format_size(result.bytes)})"
     )
 
 
@@ -560,9 +559,17 @@ def _read_text(path: str) -> str:
     return Path(path).read_text(encoding="utf-8")
 
 
+def _say(text: str) -> None:
+    """A message line on stderr, every message's way out (errors included): text
+    from indexes, metadata and lock files is in them, so control characters are
+    shown, never obeyed (:func:`~lockgen.printable.printable`)."""
+    click.echo(printable(text), err=True)
+
+
 def _stdout(text: str, *, nl: bool = True) -> None:
-    """Write to stdout; an unwritable stdout (a full disk, a closed pipe) is one
-    error line, not a traceback."""
+    """Write data to stdout as it is: the lock and ``--json`` escape control
+    characters themselves, cache paths are the user's own. An unwritable stdout (a
+    full disk, a closed pipe) is one error line, not a traceback."""
     try:
         click.echo(text, nl=nl)
         sys.stdout.flush()
@@ -572,7 +579,7 @@ def _stdout(text: str, *, nl: bool = True) -> None:
 
 def _fail(message: str, *, status: int = 1) -> NoReturn:
     _REPORTED.set()
-    click.echo(f"error: {message}", err=True)
+    _say(f"error: {message}")
     sys.exit(status)
 
 
@@ -612,10 +619,12 @@ def _prompt_interrupt(message: str) -> Iterator[None]:
 
 def _hard_exit(message: str) -> None:
     if not _REPORTED.is_set():
-        sys.stderr.write(f"error: {message}\n")
+        sys.stderr.write(f"error: {printable(message)}\n")
     sys.stderr.flush()
     os._exit(130)
 
 
 def _stderr(text: str) -> None:
+    """The progress displays' output, as they wrote it: they send their own control
+    sequences and make their text printable themselves."""
     click.echo(text, err=True, nl=False)

@@ -18,6 +18,7 @@ __all__ = [
     "check_digest",
     "HydrateError",
     "IndexPageError",
+    "InsecureRedirectError",
     "InvalidTargetError",
     "LockFileError",
     "LockgenError",
@@ -79,6 +80,20 @@ class BodyTooLargeError(NetworkError):
         super().__init__(
             url, f"response larger than {_size(limit)}, the limit for {what}"
         )
+
+
+class InsecureRedirectError(NetworkError):
+    """An https URL redirected to plain http: never followed, whatever the host, since
+    the bytes (and the lock made of them) would then travel unauthenticated."""
+
+    def __init__(self, url: str, target: str, *, status: int) -> None:
+        self.target = target
+        super().__init__(
+            url, f"refusing redirect from {url} to insecure {target}", status=status
+        )
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 class TooSlowError(NetworkError):

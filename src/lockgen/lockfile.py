@@ -81,8 +81,16 @@ def build_lock(
     return lock
 
 
+#: C1 controls as TOML escapes. tomli_w escapes C0 and DEL, as TOML requires, but
+#: TOML lets C1 stand raw in a string, and U+009B starts a terminal sequence by
+#: itself: escaped, a lock from a hostile index is inert under ``cat`` and ``-o -``.
+_C1_ESCAPES = {code: f"\\u{code:04x}" for code in range(0x80, 0xA0)}
+
+
 def dumps(lock: Pylock) -> str:
-    """The TOML text of ``lock``, validated by packaging on the way out."""
+    """The TOML text of ``lock``, validated by packaging on the way out; no control
+    character but tab and newline stands raw in it (tomli_w writes only basic
+    strings, where a ``\\uXXXX`` escape means the character itself)."""
     data = lock.to_dict()
     try:
         Pylock.from_dict(data)
@@ -90,7 +98,7 @@ def dumps(lock: Pylock) -> str:
         raise LockFileError(
             "pylock.toml", f"lockgen built an invalid lock: {exc}"
         ) from exc
-    return tomli_w.dumps(dict(data))
+    return tomli_w.dumps(dict(data)).translate(_C1_ESCAPES)
 
 
 def loads(text: str, path: str) -> Pylock:

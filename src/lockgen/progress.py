@@ -3,7 +3,9 @@
 The displays decide *what* to show (a live line on a terminal, plain lines in verbose
 mode, nothing when quiet or not on a terminal); the CLI decides *where* it goes by
 passing ``write``. So only the CLI touches the terminal, and the displays are plain
-objects a test can drive.
+objects a test can drive. The displays write their own control sequences (to redraw
+the live line), so they, not ``write``, make their text :func:`printable`: every
+line goes out through :func:`_line` or :func:`_live`.
 """
 
 from __future__ import annotations
@@ -12,14 +14,25 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from lockgen.printable import printable
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = ["HydrateDisplay", "LockDisplay", "format_size"]
 
-#: Carriage return, the text, then "erase to end of line": one line redrawn in place.
-_LIVE = "\r{}\x1b[K"
 _CLEAR = "\r\x1b[K"
+
+
+def _live(text: str) -> str:
+    """Carriage return, the text, then "erase to end of line": one line redrawn in
+    place."""
+    return f"\r{printable(text)}\x1b[K"
+
+
+def _line(text: str) -> str:
+    """One plain line (verbose mode)."""
+    return printable(text) + "\n"
 
 
 def format_size(nbytes: int) -> str:
@@ -48,16 +61,16 @@ class LockDisplay:
         """The resolver settled on a version."""
         self._pinned += 1
         if self._verbose:
-            self._write(f"pinned {name} {version}\n")
+            self._write(_line(f"pinned {name} {version}"))
         elif self._live:
             line = f"Resolving: {self._pinned} packages pinned, {requests} requests"
-            self._write(_LIVE.format(line))
+            self._write(_live(line))
             self._shown = True
 
     def detail(self, message: str) -> None:
         """A verbose-only line (how metadata was read, a fallback taken)."""
         if self._verbose:
-            self._write(message + "\n")
+            self._write(_line(message))
 
     def finish(self) -> None:
         """Erase the live line before the summary is printed."""
@@ -105,7 +118,7 @@ class HydrateDisplay:
             f"{format_size(self._bytes)}/{format_size(self._total_bytes)}, "
             f"{format_size(int(rate))}/s"
         )
-        self._write(_LIVE.format(line))
+        self._write(_live(line))
 
     def finish(self) -> None:
         """Erase the live line before the summary is printed."""

@@ -36,7 +36,14 @@ from urllib3.exceptions import NewConnectionError
 from lockgen import __version__
 from lockgen.access import Network, Origin, proxy_for, split_proxy
 from lockgen.credentials import Credentials
-from lockgen.errors import BodyTooLargeError, LockgenError, NetworkError, TooSlowError
+from lockgen.errors import (
+    BodyTooLargeError,
+    InsecureRedirectError,
+    LockgenError,
+    NetworkError,
+    TooSlowError,
+)
+from lockgen.simple_api import strip_credentials
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -326,7 +333,7 @@ class HttpClient:
         for step in history:
             if step.redirect_location:
                 final = urljoin(final, step.redirect_location)
-        return raw, final
+        return raw, strip_credentials(final)[0]  # a Location may carry userinfo
 
     def _pool_for(self, url: str) -> urllib3.PoolManager:
         """The direct pool, or the one pool of the proxy ``url`` must go through."""
@@ -389,12 +396,16 @@ def _ssl_context(network: Network) -> ssl.SSLContext:
 
 
 class _Retry(urllib3.Retry):
-    """urllib3's retries, except that a TLS failure or a silent server is final.
+    """urllib3's retries, except that a TLS failure or a silent server is final, and
+    an https to http redirect is never followed.
 
     An untrusted or mismatched certificate, or a refused client certificate, is no
     better a moment later: the error comes at once instead of after the backoff. A
     server that sent nothing for the whole read timeout is reported after that one
-    timeout, not after four of them.
+    timeout, not after four of them. urllib3 asks this class before following each
+    redirect, so a downgrade is refused here, before any request leaves over plain
+    http. (``Authorization`` is not carried to another scheme, host or port:
+    urllib3 drops the default :attr:`remove_headers_on_redirect` headers there.)
     """
 
     def increment(
@@ -409,6 +420,8 @@ class _Retry(urllib3.Retry):
         final = (urllib3.exceptions.SSLError, urllib3.exceptions.ReadTimeoutError)
         if isinstance(error, final) and _pool is not None:
             raise urllib3.exceptions.MaxRetryError(_pool, url or "", error) from error
+        if response is not None and url is not None:
+            _refuse_downgrade(url, response)
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
     #: The longest ``Retry-After`` wait honoured (set per client, kept by copies).
@@ -422,6 +435,26 @@ class _Retry(urllib3.Retry):
     def parse_retry_after(self, retry_after: str) -> float:
         """The server's ``Retry-After``, but never more than ``after_max``."""
         return min(super().parse_retry_after(retry_after), self.after_max)
+
+
+def _refuse_downgrade(url: str, response: urllib3.BaseHTTPResponse) -> None:
+    """Raise InsecureRedirectError if ``response`` redirects https ``url`` to http.
+
+    The redirect's connection is closed, not drained: its body is the server's to
+    make endless. Both URLs are named without credentials.
+    """
+    location = response.get_redirect_location()
+    if not location or urlsplit(url).scheme.lower() != "https":
+        return
+    target = urljoin(url, location)
+    if urlsplit(target).scheme.lower() != "http":
+        return
+    _release(response, refused=True)
+    raise InsecureRedirectError(
+        strip_credentials(url)[0],
+        strip_credentials(target)[0],
+        status=response.status,
+    )
 
 
 class _Buffered(Response):

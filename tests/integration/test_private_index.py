@@ -10,17 +10,16 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import trustme
 from click.testing import Result
 
 from tests.conftest import ServerFactory
 from tests.support.fake_keyring import FakeKeyring
 from tests.support.index_server import IndexServer
 from tests.support.lockcheck import check_lock
+from tests.support.pki import Pki, make_pki
 from tests.support.proxy import Proxy
 from tests.support.wheels import Dist, make_wheel
 
@@ -28,38 +27,9 @@ Run = Callable[..., Result]
 SECRET = "s3cr3t-token"
 
 
-@dataclass(frozen=True)
-class Pki:
-    """A company CA (as a PEM bundle), a client certificate, and a stranger's CA."""
-
-    ca: trustme.CA
-    bundle: str
-    client_pem: str
-    other_bundle: str
-
-    def server_context(self, *, require_client_cert: bool = False) -> ssl.SSLContext:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self.ca.issue_cert("127.0.0.1").configure_cert(context)
-        if require_client_cert:
-            context.verify_mode = ssl.CERT_REQUIRED
-            self.ca.configure_trust(context)
-        return context
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    folder = tmp_path_factory.mktemp("pki")
-    ca = trustme.CA(organization_name="Example Corp")
-    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
-    client = ca.issue_cert("builder@example.invalid")
-    client.private_key_and_cert_chain_pem.write_to_path(str(folder / "client.pem"))
-    trustme.CA().cert_pem.write_to_path(str(folder / "other.pem"))
-    return Pki(
-        ca=ca,
-        bundle=str(folder / "ca.pem"),
-        client_pem=str(folder / "client.pem"),
-        other_bundle=str(folder / "other.pem"),
-    )
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 def _dists() -> list[Dist]:

@@ -510,7 +510,9 @@ class IndexServer:
     see :data:`Validators`. HTML pages never list sizes (PEP 700 sizes are JSON only).
 
     ``pages`` maps other paths to ``(content type, body)`` served as they are (a
-    find-links page, say). ``fail`` maps a request path to statuses answered (in
+    find-links page, say). ``redirects`` maps a request path to the ``Location`` of
+    a 302 answered instead (an absolute URL, perhaps another server's; after the auth
+    check). ``fail`` maps a request path to statuses answered (in
     order, once each) before serving normally; ``corrupt``, ``truncate``, ``reset`` and
     ``slow`` are keyed by the
     served file name (``x.whl`` or ``x.whl.metadata``). All are plain attributes a test
@@ -550,6 +552,7 @@ class IndexServer:
         self.truncate_once: set[str] = set()
         self.slow: dict[str, float] = {}
         self.pages: dict[str, tuple[str, bytes]] = {}
+        self.redirects: dict[str, str] = {}
         self.hostile: dict[str, Hostile] = {}
         self.stopping = threading.Event()
         self.errors: list[BaseException] = []
@@ -669,6 +672,8 @@ class IndexServer:
                 {"WWW-Authenticate": 'Basic realm="lockgen-tests"'},
             )
         path = urllib.parse.unquote(urllib.parse.urlsplit(target).path)
+        if path in self.redirects:
+            return _Response(302, b"", {"Location": self.redirects[path]})
         injected = self._injected_failure(path)
         if injected is not None:
             return _Response(injected, f"injected {injected}\n".encode())

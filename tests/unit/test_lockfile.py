@@ -162,3 +162,13 @@ def test_known_hash_without_size_is_written_without_size() -> None:
     )
     wheel = data["packages"][0]["wheels"][0]
     assert wheel["hashes"] == {"sha256": "d" * 64} and "size" not in wheel
+
+
+def test_control_characters_from_an_index_are_escaped_in_the_text() -> None:
+    url = "https://example.invalid/files/\x9b2J\x1b]0;t\x07/a-1.0-py3-none-any.whl"
+    pin = _pin("a", "1.0", (_file("a-1.0-py3-none-any.whl", url=url),))
+    text = dumps(build_lock([pin], TARGET, _never))
+    assert not {c for c in text if c not in "\t\n" and ord(c) < 0x20}
+    assert not {c for c in text if 0x7F <= ord(c) < 0xA0}
+    assert "\\u009b2J\\u001b]0;t\\u0007" in text
+    assert tomli.loads(text)["packages"][0]["wheels"][0]["url"] == url

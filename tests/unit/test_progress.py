@@ -65,3 +65,14 @@ def test_hydrate_display_counts_files_and_bytes() -> None:
     assert out[-1].startswith("\rHydrating: 2/2 files, 3.0 KiB/3.0 KiB, ")
     display.finish()
     assert out[-1] == "\r\x1b[K"
+
+
+def test_verbose_lines_show_control_characters_as_escapes() -> None:
+    out: list[str] = []
+    display = LockDisplay(out.append, live=False, verbose=True)
+    display.pinned("a", "1.0\x1b]0;title\x07", 1)
+    display.detail("a-1.0-py3-none-any.\x1b[2J\r\x9b.whl: metadata from PEP 658 file")
+    assert out == [
+        "pinned a 1.0\\x1b]0;title\\x07\n",
+        "a-1.0-py3-none-any.\\x1b[2J\\x0d\\x9b.whl: metadata from PEP 658 file\n",
+    ]
