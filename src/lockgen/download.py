@@ -136,7 +136,7 @@ def fetch(
             if not part.is_dir():
                 part.unlink(missing_ok=True)
         reason = exc.strerror or str(exc)
-        where = exc.filename or dest
+        where = exc.filename or part  # a failed write (a full disk) names no file
         raise LockgenError(f"{artifact.filename}: {reason} ({where})") from None
 
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import os
-import tempfile
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,6 +60,7 @@ from lockgen.range_reader import (
 )
 from lockgen.simple_api import ACCEPT, parse_project_page
 from lockgen.singleflight import SingleFlight
+from lockgen.spill import Spill
 from lockgen.transport import is_local
 from lockgen.wheel_metadata import (
     check_static_sdist_metadata,
@@ -84,8 +84,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CacheMode", "IndexClient", "OfflineError"]
 
-#: Downloads larger than this spill from memory to a temp file (8 may run at once).
-_SPOOL_MAX = 4 * 1024 * 1024
 _PAGE_HEADERS = {"Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
 #: How many distinct projects may be missing from every index before the run stops:
 #: a lock meets a few (dependencies of versions it backtracks over); hundreds mean a
@@ -434,27 +432,22 @@ class IndexClient:
             return
         if self._mode is CacheMode.OFFLINE and not is_local(dist.url):
             raise OfflineError(f"offline, and {dist.filename} is not cached")
-        with self._spool() as (fh, temp):
+        with Spill(dist.filename, self._cache) as sink:
             if response is None:
                 with self._client.stream(
                     dist.url, {"Accept-Encoding": "identity"}
                 ) as own:
                     own.raise_for_status()
-                    digest, size = _copy_hashing(own, fh, dist)
+                    digest, size = _copy_hashing(own, sink, dist)
             else:
-                digest, size = _copy_hashing(response, fh, dist)
+                digest, size = _copy_hashing(response, sink, dist)
             _verify(dist, digest, size)
             if keep:
-                self._keep(fh, temp, digest)
+                self._keep(sink.kept, digest)
             if self._cache is not None and dist.sha256 is None:
                 self._cache.put_url_hash(dist.url, digest, size)
-            if temp is None:
-                fh.seek(0)
-                yield _Downloaded(fh, digest, size)
-            else:
-                fh.flush()
-                with temp.open("rb") as reader:  # the cache's temp file is write-only
-                    yield _Downloaded(reader, digest, size)
+            with sink.reader() as reader:
+                yield _Downloaded(reader, digest, size)
 
     def _cached_artifact(self, dist: DistFile) -> tuple[Path, str] | None:
         """The cached copy of ``dist`` and its sha256, if its bytes still hash to the
@@ -468,29 +461,10 @@ class IndexClient:
         path = self._cache.verified_artifact(sha256)
         return None if path is None else (path, sha256)
 
-    @contextmanager
-    def _spool(self) -> Iterator[tuple[IO[bytes], Path | None]]:
-        """Where a download goes: a cache temp file (kept on success) or a spool."""
-        if self._cache is not None:
-            try:
-                fh, temp = self._cache.temp_file()
-            except OSError:
-                pass
-            else:
-                try:
-                    with fh:
-                        yield fh, temp
-                finally:
-                    temp.unlink(missing_ok=True)
-                return
-        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_MAX) as spool:
-            yield spool, None
-
-    def _keep(self, fh: IO[bytes], temp: Path | None, digest: str) -> None:
+    def _keep(self, temp: Path | None, digest: str) -> None:
         """Hard-link a verified download into the cache (best effort)."""
         if self._cache is None or temp is None:
             return
-        fh.flush()  # hard-linked as it is on disk
         try:
             self._cache.add_artifact(temp, digest)
         except (OSError, ValueError):
@@ -552,13 +526,13 @@ def _parse_local_metadata(path: Path, dist: DistFile) -> CoreMetadata:
     return parse_core_metadata(data, dist.filename, source)
 
 
-def _copy_hashing(response: Response, fh: IO[bytes], dist: DistFile) -> tuple[str, int]:
+def _copy_hashing(response: Response, sink: Spill, dist: DistFile) -> tuple[str, int]:
     sha = hashlib.sha256()
     size = 0
     what = f"{dist.filename} (its listed size)"
     for chunk in response.iter_bytes(limit=dist.size, what=what):
         sha.update(chunk)
-        fh.write(chunk)
+        sink.write(chunk)
         size += len(chunk)
     return sha.hexdigest(), size
 
