@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -418,7 +418,7 @@ def _run_hydrate(options: HydrateOptions, *, quiet: bool, as_json: bool) -> None
     from lockgen.errors import HydrateError
     from lockgen.hydrate import run_hydrate
 
-    progress = HydrateDisplay(_stderr, live=not quiet and sys.stderr.isatty())
+    progress = HydrateDisplay(_stderr, live=not quiet and _stderr_is_terminal())
     started = time.monotonic()
     try:
         with _prompt_interrupt(
@@ -516,7 +516,7 @@ def _run(options: LockOptions, *, quiet: bool, verbose: bool) -> None:
         for note in ignored_notes(read_pip_settings(os.environ)):
             _say(note)
     progress = LockDisplay(
-        _stderr, live=not quiet and sys.stderr.isatty(), verbose=verbose and not quiet
+        _stderr, live=not quiet and _stderr_is_terminal(), verbose=verbose and not quiet
     )
     started = time.monotonic()
     try:
@@ -562,19 +562,37 @@ def _read_text(path: str) -> str:
 def _say(text: str) -> None:
     """A message line on stderr, every message's way out (errors included): text
     from indexes, metadata and lock files is in them, so control characters are
-    shown, never obeyed (:func:`~lockgen.printable.printable`)."""
-    click.echo(printable(text), err=True)
+    shown, never obeyed (:func:`~lockgen.printable.printable`). Messages are best
+    effort: an unwritable stderr (a full disk, closed) must not cost the user the
+    lock the run was making; the exit status still tells."""
+    with suppress(OSError):
+        click.echo(printable(text), err=True)
 
 
 def _stdout(text: str, *, nl: bool = True) -> None:
     """Write data to stdout as it is: the lock and ``--json`` escape control
     characters themselves, cache paths are the user's own. An unwritable stdout (a
-    full disk, a closed pipe) is one error line, not a traceback."""
+    full disk, a closed descriptor) is one error line, not a traceback; a reader that
+    went away (``| head``) ends the run quietly, as other command-line tools do."""
+    if sys.stdout is None:
+        _fail("cannot write to standard output: it is closed")
     try:
         click.echo(text, nl=nl)
         sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_exit_after_broken_pipe()
     except OSError as exc:
         _fail(f"cannot write to standard output: {exc.strerror or exc}")
+
+
+def _quiet_exit_after_broken_pipe() -> NoReturn:
+    """Exit 1 without a word, with stdout pointed at /dev/null so that the
+    interpreter's final flush does not report the broken pipe again."""
+    with suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    _REPORTED.set()
+    sys.exit(1)
 
 
 def _fail(message: str, *, status: int = 1) -> NoReturn:
@@ -626,5 +644,12 @@ def _hard_exit(message: str) -> None:
 
 def _stderr(text: str) -> None:
     """The progress displays' output, as they wrote it: they send their own control
-    sequences and make their text printable themselves."""
-    click.echo(text, err=True, nl=False)
+    sequences and make their text printable themselves. Best effort, like
+    :func:`_say`."""
+    with suppress(OSError):
+        click.echo(text, err=True, nl=False)
+
+
+def _stderr_is_terminal() -> bool:
+    """Whether live progress may redraw stderr (``None`` when it was closed)."""
+    return sys.stderr is not None and sys.stderr.isatty()

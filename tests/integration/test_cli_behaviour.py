@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -182,3 +183,95 @@ def test_stdout_on_a_full_disk_is_one_line(args: list[str], tmp_path: Path) -> N
     assert done.stderr.splitlines() == [
         "error: cannot write to standard output: No space left on device"
     ]
+
+
+def _cli(
+    args: list[str], cwd: Path, **streams: object
+) -> subprocess.CompletedProcess[bytes]:
+    """``python -m lockgen ARGS`` with pip's configuration off and the given streams
+    (a stream set to ``"closed"`` is closed in the child before it starts)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    closed = [
+        fd
+        for fd, name in ((1, "stdout"), (2, "stderr"))
+        if streams.get(name) == "closed"
+    ]
+    kwargs = {k: v for k, v in streams.items() if v != "closed"}
+    return subprocess.run(
+        [sys.executable, "-m", "lockgen", *args],
+        cwd=cwd,
+        env=env,
+        preexec_fn=lambda: [os.close(fd) for fd in closed] and None,
+        check=False,
+        **kwargs,  # type: ignore[call-overload]
+    )
+
+
+def test_closed_stdout_is_one_line(tmp_path: Path) -> None:
+    done = _cli(
+        ["cache", "dir", "--cache-dir", str(tmp_path)],
+        tmp_path,
+        stdout="closed",
+        stderr=subprocess.PIPE,
+    )
+    assert done.returncode == 1
+    assert done.stderr.decode().splitlines() == [
+        "error: cannot write to standard output: it is closed"
+    ]
+
+
+@pytest.mark.parametrize("stderr", ["closed", "full"])
+def test_unwritable_stderr_still_writes_the_lock(
+    make_server: ServerFactory, tmp_path: Path, stderr: str
+) -> None:
+    """Messages are best effort: a lock (its summary and a note unprintable) is
+    still written, and hydrate still fetches."""
+    server = make_server([make_wheel("app", "1.0")])
+    (tmp_path / "r.in").write_text("app\n")
+    with Path("/dev/full").open("w") as full:
+        stream = "closed" if stderr == "closed" else full
+        done = _cli(
+            ["lock", "r.in", "-i", server.index_url, "--cache-dir", "c"],
+            tmp_path,
+            stderr=stream,
+        )
+        assert done.returncode == 0
+        assert (tmp_path / "pylock.toml").is_file()
+        done = _cli(
+            ["hydrate", "-d", "wh", "--cache-dir", "c"], tmp_path, stderr=stream
+        )
+    assert done.returncode == 0
+    assert [p.name for p in (tmp_path / "wh").iterdir()] == ["app-1.0-py3-none-any.whl"]
+
+
+def test_reader_gone_ends_quietly(make_server: ServerFactory, tmp_path: Path) -> None:
+    """``lockgen lock -o - | head -c 1``: no "Broken pipe" message, status 1."""
+    dists = [make_wheel(f"p{i}", "1.0") for i in range(40)]
+    server = make_server(dists)
+    (tmp_path / "r.in").write_text("".join(f"p{i}\n" for i in range(40)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    lock = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lockgen",
+            "lock",
+            "r.in",
+            "-q",
+            "-i",
+            server.index_url,
+            "-o",
+            "-",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert lock.stdout is not None and lock.stderr is not None
+    lock.stdout.close()  # the reader leaves before anything is written
+    with lock.stderr:
+        assert lock.wait() == 1
+        assert lock.stderr.read() == b""
