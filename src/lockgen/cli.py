@@ -533,6 +533,8 @@ def _run(options: LockOptions, *, quiet: bool, verbose: bool) -> None:
     progress.finish()
     if options.output == "-":
         _stdout(result.text, nl=False)
+    for warning in result.warnings:  # even with -q, as pip's warnings
+        _say(f"warning: {warning}")
     if quiet:
         return
     elapsed = time.monotonic() - started

@@ -140,6 +140,8 @@ class IndexClient:
         self._client = client
         self._missing: set[NormalizedName] = set()
         self._missing_lock = threading.Lock()
+        self._asked: dict[str, int] = {}  # index -> projects it did not have
+        self._served: set[str] = set()  # indexes that had at least one project
         self.indexes = tuple(url if url.endswith("/") else url + "/" for url in indexes)
         self.ranges = RangeSupport()
         self._cache = cache
@@ -172,9 +174,28 @@ class IndexClient:
         names = {d.filename for d in linked}
         return (*linked, *(d for d in indexed if d.filename not in names))
 
+    def unused_indexes(self) -> list[tuple[str, int]]:
+        """Indexes that had none of the projects asked of them while another index
+        had some, with how many they were asked: most often a mistyped URL (a wrong
+        path answers 404 to everything), which would otherwise go unnoticed as the
+        projects quietly came from the other indexes."""
+        with self._missing_lock:
+            if not self._served:
+                return []
+            return [
+                (index, self._asked[index])
+                for index in self.indexes
+                if index not in self._served and self._asked.get(index)
+            ]
+
     def _fetch_files(self, name: NormalizedName) -> tuple[DistFile, ...]:
         for index in self.indexes:
             page = self._page(f"{index}{name}/")
+            with self._missing_lock:
+                if page is None:
+                    self._asked[index] = self._asked.get(index, 0) + 1
+                else:
+                    self._served.add(index)
             if page is not None:
                 files = parse_project_page(
                     page.body, page.content_type, page.final_url, index_url=index

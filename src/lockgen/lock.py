@@ -122,6 +122,7 @@ class LockResult:
     requests: int
     bytes: int
     unchanged: bool = False
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -254,6 +255,12 @@ def _resolve(
         packages=len(pins),
         requests=client.stats.requests,
         bytes=client.stats.bytes,
+        warnings=tuple(
+            f"{index} had none of the {asked} "
+            f"{'project' if asked == 1 else 'projects'} asked of it (they came from "
+            "the other indexes): is its URL right?"
+            for index, asked in repository.unused_indexes()
+        ),
     )
 
 
@@ -475,6 +482,9 @@ def _index_urls(
 ) -> list[str]:
     """The command line's, the files', then pip's configured ones (or its default)."""
     pip = read_pip_settings(environ)
+    if options.index_url == "" or "" in options.extra_index_urls:
+        # not "use the default": an unset variable in a CI script (-i "$INDEX")
+        raise LockgenError("an index URL given on the command line is empty")
     first = (
         options.index_url or inputs.index_url or pip.index_url or builtin_index_url()
     )

@@ -1,16 +1,16 @@
 """What lockgen takes from pip's configuration, read with pip's own precedence.
 
 lockgen honours pip's ``index-url`` and ``extra-index-url`` as defaults under the
-command line and the requirements files. It does not honour ``find-links`` and
-``no-index``: they usually name machine-local paths, and following them would make a
-committed lock depend on the machine that wrote it. :func:`ignored_notes` says so.
+command line and the requirements files. It does not honour ``find-links``,
+``no-index`` and ``constraint``: they usually name machine-local paths, and following
+them would make a committed lock depend on the machine that wrote it. :func:`ignored_notes` says so.
 Its ``cert`` and ``client-cert`` (TLS settings) are honoured too: :func:`pip_setting`.
 
 Precedence, as pip's option parser applies it: a non-empty ``PIP_<NAME>`` environment
 variable beats the ``[install]`` section, which beats ``[global]``; within a section
 the config file of highest priority wins (``PIP_CONFIG_FILE`` over the site file over
 the user files over the global ones). ``PIP_CONFIG_FILE=/dev/null`` loads no file at
-all, as in pip. List options (``extra-index-url``, ``find-links``) are
+all, as in pip. List options (``extra-index-url``, ``find-links``, ``constraint``) are
 whitespace-separated. Without any configured index, the default built into the
 installed pip is read from pip itself at run time, so lockgen never hard-codes a
 public host.
@@ -44,6 +44,7 @@ _KEYS = (
     "extra-index-url",
     "find-links",
     "no-index",
+    "constraint",
     "cert",
     "client-cert",
 )
@@ -58,6 +59,7 @@ class PipSettings:
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     no_index: bool = False
+    constraints: tuple[str, ...] = ()
 
 
 def read_pip_settings(environ: Mapping[str, str]) -> PipSettings:
@@ -69,6 +71,7 @@ def read_pip_settings(environ: Mapping[str, str]) -> PipSettings:
         extra_index_urls=tuple(values.get("extra-index-url", "").split()),
         find_links=tuple(values.get("find-links", "").split()),
         no_index=values.get("no-index", "").strip().lower() in _TRUE,
+        constraints=tuple(values.get("constraint", "").split()),
     )
 
 
@@ -103,6 +106,11 @@ def ignored_notes(settings: PipSettings) -> list[str]:
         notes.append(
             "note: pip's configured no-index is not used by lockgen; "
             "pass --no-index to use it"
+        )
+    if settings.constraints:
+        notes.append(
+            f"note: pip's configured constraint ({' '.join(settings.constraints)}) "
+            "is not used by lockgen; pass -c FILE to use it"
         )
     return notes
 

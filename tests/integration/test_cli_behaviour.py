@@ -275,3 +275,12 @@ def test_reader_gone_ends_quietly(make_server: ServerFactory, tmp_path: Path) ->
     with lock.stderr:
         assert lock.wait() == 1
         assert lock.stderr.read() == b""
+
+
+@pytest.mark.parametrize("option", ["-i", "--extra-index-url"])
+def test_empty_index_url_is_an_error(lockgen: Run, tmp_path: Path, option: str) -> None:
+    """``-i "$PRIVATE_INDEX"`` with the variable unset must not mean the default."""
+    (tmp_path / "r.in").write_text("app\n")
+    result = lockgen("lock", "r.in", option, "")
+    assert result.exit_code == 1
+    assert result.stderr == "error: an index URL given on the command line is empty\n"

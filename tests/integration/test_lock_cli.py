@@ -218,6 +218,32 @@ class TestIndexes:
         assert packages["internal"]["version"] == "1.0"
         assert packages["other"]["index"] == public.index_url
 
+    @pytest.mark.parametrize("quiet", [[], ["-q"]])
+    def test_an_index_that_had_nothing_is_named(
+        self, make_server: ServerFactory, lockgen: Run, tmp_path: Path, quiet: list[str]
+    ) -> None:
+        """A mistyped private index URL (every project 404) must not go unnoticed
+        while the projects quietly come from the next index."""
+        server = make_server(
+            [make_wheel("internal", "1.0"), make_wheel("other", "1.0")]
+        )
+        wrong = server.url + "/simpel/"
+        (tmp_path / "r.in").write_text("internal\nother\n")
+        args = ["-i", wrong, "--extra-index-url", server.index_url, *quiet]
+        result = lockgen("lock", "r.in", *args)
+        assert result.exit_code == 0, result.output
+        expected = (
+            f"warning: {wrong} had none of the 2 projects asked of it (they came "
+            "from the other indexes): is its URL right?"
+        )
+        warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+        assert warnings == [expected]
+        (tmp_path / "pylock.toml").unlink()
+        args = ["-i", server.index_url, "--extra-index-url", wrong]
+        result = lockgen("lock", "r.in", *args)
+        assert result.exit_code == 0, result.output
+        assert "warning" not in result.stderr  # never asked: nothing to say
+
     def test_file_index(self, lockgen: Run, tmp_path: Path) -> None:
         write_static_index(_demo(), tmp_path / "mirror", pep658=False)
         url = (tmp_path / "mirror" / "simple").as_uri() + "/"

@@ -222,3 +222,14 @@ def test_a_false_no_index_is_not_noted(tmp_path: Path, value: str) -> None:
     settings = read_pip_settings(_isolated(tmp_path, PIP_NO_INDEX=value))
     assert settings.no_index is False
     assert ignored_notes(settings) == []
+
+
+def test_a_configured_constraint_is_noted(tmp_path: Path) -> None:
+    """pip would cap versions with it; lockgen does not, and says so."""
+    conf = _write(tmp_path / "pip.conf", "[global]\nconstraint = /etc/pip/c.txt\n")
+    settings = read_pip_settings(_isolated(tmp_path, PIP_CONFIG_FILE=str(conf)))
+    assert settings.constraints == ("/etc/pip/c.txt",)
+    assert ignored_notes(settings) == [
+        "note: pip's configured constraint (/etc/pip/c.txt) is not used by lockgen; "
+        "pass -c FILE to use it"
+    ]
