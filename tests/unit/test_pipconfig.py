@@ -230,6 +230,8 @@ def test_a_configured_constraint_is_noted(tmp_path: Path) -> None:
     settings = read_pip_settings(_isolated(tmp_path, PIP_CONFIG_FILE=str(conf)))
     assert settings.constraints == ("/etc/pip/c.txt",)
     assert ignored_notes(settings) == [
-        "note: pip's configured constraint (/etc/pip/c.txt) is not used by lockgen; "
-        "pass -c FILE to use it"
+        (
+            "note: pip's configured constraint (/etc/pip/c.txt) is not used by "
+            "lockgen; pass -c FILE to use it"
+        )
     ]
