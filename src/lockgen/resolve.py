@@ -142,7 +142,7 @@ class _Run:
                 missing = self.provider.missing.get(cause.requirement.name)
                 if cause.parent is None and missing is not None:
                     raise missing from exc
-            if isinstance(exc, Final):
+            if isinstance(exc, Final) or self._root_unmet(causes):
                 raise self._error(causes) from exc
             try:
                 return self._searched(causes)
@@ -155,6 +155,23 @@ class _Run:
                 causes = resolution.state.backtrack_causes
                 gave_up = f"gave up after {exc.round_count} rounds of backtracking"
                 raise self._error(causes, gave_up) from exc
+
+    def _root_unmet(
+        self, causes: Collection[RequirementInformation[Req, Candidate]]
+    ) -> bool:
+        """Whether a project you named has no version your requirements on it (and
+        the constraints) allow, whatever else is pinned: then no search can help
+        (``rich==99`` beside ``requests``: the search would try every requests)."""
+        for cause in causes:
+            if cause.parent is not None:
+                continue
+            identifier = self.provider.identify(cause.requirement)
+            mine = [r for r in self.roots if self.provider.identify(r) == identifier]
+            if not self.provider.find_matches(
+                identifier, {identifier: iter(mine)}, {identifier: iter(())}
+            ):
+                return True
+        return False
 
     def _searched(
         self, causes: Collection[RequirementInformation[Req, Candidate]] | None

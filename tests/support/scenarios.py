@@ -59,7 +59,9 @@ _ROOT_KEYS = frozenset(
 _VERSION_KEYS = frozenset(
     {"requires", "requires-python", "yanked", "extras", "tags", "sdist"}
 )
-_EXPECTED_KEYS = frozenset({"pins", "conflict", "explanation", "max-rounds"})
+_EXPECTED_KEYS = frozenset(
+    {"pins", "conflict", "explanation", "max-rounds", "max-metadata"}
+)
 #: Resolver rounds a scenario may take unless it says otherwise: these graphs are
 #: tiny, so a conflict that repeats until the resolver's own limit fails loudly.
 DEFAULT_MAX_ROUNDS = 100
@@ -95,7 +97,8 @@ class Scenario:
     ``packages`` maps each project name as written to ``{version: VersionSpec}``;
     ``expected_pins`` is keyed by normalized name. Exactly one of ``expected_pins``
     and ``expected_conflict`` is set. ``expected_explanation`` lists substrings the
-    conflict's message must contain; ``max_rounds`` bounds the resolver's rounds.
+    conflict's message must contain; ``max_rounds`` bounds the resolver's rounds, ``max_metadata`` the metadata files it
+    reads (what the complete search, which counts no rounds, would spend).
     """
 
     name: str
@@ -111,6 +114,7 @@ class Scenario:
     expected_conflict: list[str] | None
     expected_explanation: list[str] = field(default_factory=list)
     max_rounds: int = DEFAULT_MAX_ROUNDS
+    max_metadata: int | None = None
 
 
 def load_scenarios() -> list[Scenario]:
@@ -142,6 +146,9 @@ def load_scenario(path: Path) -> Scenario:
         expected_conflict=conflict,
         expected_explanation=[str(x) for x in expected.get("explanation", [])],
         max_rounds=int(expected.get("max-rounds", DEFAULT_MAX_ROUNDS)),
+        max_metadata=(
+            int(expected["max-metadata"]) if "max-metadata" in expected else None
+        ),
     )
 
 

@@ -78,6 +78,9 @@ def test_scenario(scenario: Scenario) -> None:
     else:
         assert run_scenario(scenario, repository, rounds) == scenario.expected_pins
     assert rounds.rounds <= scenario.max_rounds
+    if scenario.max_metadata is not None:
+        read = [c for c in repository.calls if c[0] == "get_metadata"]
+        assert len(read) <= scenario.max_metadata, read
 
 
 def test_scenarios_exist() -> None:
