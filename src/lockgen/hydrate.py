@@ -129,6 +129,8 @@ def run_hydrate(options: HydrateOptions, progress: HydrateProgress) -> HydrateRe
     artifacts, indexes = _plan(options)
     try:
         options.dest.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise LockgenError(f"{options.dest} exists and is not a directory") from None
     except OSError as exc:
         raise LockgenError(f"cannot create {options.dest}: {exc.strerror}") from exc
     progress.start(len(artifacts), sum(a.size or 0 for a in artifacts))

@@ -147,6 +147,7 @@ def run_lock(
 ) -> LockResult:
     """Resolve ``options`` and write the lock; raises LockgenError on any failure."""
     inputs = _gather(options, read_text, environ)
+    _check_output_folder(options)
     existing = _existing(options.output)
     reason = stale_reason(existing, inputs.digest, options.output)
     if options.check:
@@ -565,6 +566,16 @@ def _constraints(
     for req in root_requirements(requirements, environment, origins):
         by_name.setdefault(req.name, []).append(req)  # Req names are normalised
     return by_name
+
+
+def _check_output_folder(options: LockOptions) -> None:
+    """A lock that could not be written is found out before the resolution, not
+    after it (the write itself still reports any other failure)."""
+    if options.output == "-" or options.check:
+        return
+    folder = Path(options.output).parent
+    if not folder.is_dir():
+        raise LockFileError(options.output, f"cannot write: no folder {folder}")
 
 
 def write_atomically(path: Path, text: str) -> None:

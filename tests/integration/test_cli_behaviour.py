@@ -284,3 +284,24 @@ def test_empty_index_url_is_an_error(lockgen: Run, tmp_path: Path, option: str) 
     result = lockgen("lock", "r.in", option, "")
     assert result.exit_code == 1
     assert result.stderr == "error: an index URL given on the command line is empty\n"
+
+
+def test_output_into_a_missing_folder_fails_before_resolving(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    server = make_server([make_wheel("app", "1.0")])
+    (tmp_path / "r.in").write_text("app\n")
+    result = lockgen("lock", "r.in", "-i", server.index_url, "-o", "nodir/pylock.toml")
+    assert result.exit_code == 1
+    assert result.stderr == "error: nodir/pylock.toml: cannot write: no folder nodir\n"
+    assert server.requests == []
+
+
+def test_hydrate_into_a_file_is_one_line(lockgen: Run, tmp_path: Path) -> None:
+    (tmp_path / "pylock.toml").write_text(
+        'lock-version = "1.0"\ncreated-by = "x"\npackages = []\n'
+    )
+    (tmp_path / "wh").write_text("a file, not a folder")
+    result = lockgen("hydrate", "-d", "wh")
+    assert result.exit_code == 1
+    assert result.stderr == "error: wh exists and is not a directory\n"
