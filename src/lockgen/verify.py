@@ -28,11 +28,12 @@ def metadata_difference(
 ) -> str | None:
     """Why ``data`` (the METADATA inside ``filename``) disagrees with ``record``.
 
-    ``None`` when it agrees: same bytes, or, for a wheel other than the one the
-    resolver read, the same Requires-Dist and Requires-Python.
+    ``None`` when it agrees: the same Requires-Dist and Requires-Python as the
+    record, and the same bytes (unless it is a wheel other than the one the resolver
+    read). Matching bytes alone are not enough: the record's Requires-Dist is lock
+    text too, and an edit of it must not pass as what the resolver used.
     """
-    if hashlib.sha256(data).hexdigest() == record.sha256:
-        return None
+    same_bytes = hashlib.sha256(data).hexdigest() == record.sha256
     raw, _ = parse_email(data)
     actual = _normalised(raw.get("requires_dist", []))
     recorded = _normalised(list(record.requires_dist))
@@ -42,7 +43,7 @@ def metadata_difference(
     if _differs(actual_python, record.requires_python):
         lines.append(f"- Requires-Python: {record.requires_python or '(none)'}")
         lines.append(f"+ Requires-Python: {actual_python or '(none)'}")
-    if not lines and filename != record.filename:
+    if not lines and (same_bytes or filename != record.filename):
         return None
     detail = "; ".join(lines) if lines else "other fields differ"
     return (

@@ -61,9 +61,15 @@ class TestAgreement:
     def test_identical_bytes(self) -> None:
         assert metadata_difference(RECORD, RECORDED, ORIGINAL) is None
 
-    def test_identical_bytes_agree_whatever_the_record_says(self) -> None:
+    def test_identical_bytes_with_an_edited_record_disagree(self) -> None:
+        """The record is lock text: editing its Requires-Dist (and keeping the
+        sha256) must not pass as what the resolver used."""
         record = _record(ORIGINAL, "something-else", requires_python=">=3.99")
-        assert metadata_difference(record, RECORDED, ORIGINAL) is None
+        message = metadata_difference(record, RECORDED, ORIGINAL)
+        assert message is not None
+        assert "- Requires-Dist: something-else" in message
+        assert "+ Requires-Dist: lib>=1" in message
+        assert "- Requires-Python: >=3.99" in message
 
     def test_sibling_wheel_with_same_dependencies(self) -> None:
         sibling = _metadata(*DEPS, summary="Built on Windows")
