@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
+    from packaging.pylock import Pylock
+
 __all__ = ["HydrateOptions", "HydrateProgress", "HydrateReport", "run_hydrate"]
 
 
@@ -188,9 +190,23 @@ def _plan(options: HydrateOptions) -> tuple[list[Artifact], list[str]]:
         allow_http=options.allow_http,
         allow_file_urls=options.allow_file_urls,
     )
-    # A lock is untrusted input: credentials it might carry are never used.
-    indexes = {strip_credentials(p.index)[0] for p in lock.packages if p.index}
-    return artifacts, sorted(indexes)
+    return artifacts, _indexes(lock, options.lock_path)
+
+
+def _indexes(lock: Pylock, lock_path: Path) -> list[str]:
+    """The lock's index URLs, without the credentials an untrusted lock might carry
+    (never used); one that is no URL at all (``http://[::1``) is refused, unechoed
+    since it may hold a secret."""
+    indexes: set[str] = set()
+    for package in lock.packages:
+        if package.index:
+            try:
+                indexes.add(strip_credentials(package.index)[0])
+            except ValueError:
+                raise LockFileError(
+                    str(lock_path), f"package {package.name}: invalid index URL"
+                ) from None
+    return sorted(indexes)
 
 
 def _one(

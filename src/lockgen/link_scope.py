@@ -84,7 +84,10 @@ def _refusal(url: str, root: Path | None, *, any_local: bool) -> str | None:
     if any_local or root is None:
         return None
     # url2pathname unquotes once, as the transport does when it opens the file
-    path = Path(url2pathname(parts.path)).resolve()
+    try:
+        path = Path(url2pathname(parts.path)).resolve()
+    except ValueError:  # "%00", or a lone surrogate: no file can have that name
+        return "a file: URL no file can have"
     if not path.is_relative_to(root):
         return f"a file: URL outside the index's root {root}"
     return None

@@ -204,7 +204,7 @@ def _checked_path(name: NormalizedName, path: str, lock_dir: Path) -> Path:
     posix = PurePosixPath(path.replace("\\", "/"))
     if posix.is_absolute():
         raise _UnsafeEntryError(name, f"absolute path {path!r}")
-    resolved = (lock_dir / posix).resolve()
+    resolved = _resolved(name, lock_dir / posix, f"path {path!r}")
     if not resolved.is_relative_to(lock_dir.resolve()):
         raise _UnsafeEntryError(name, f"path {path!r} leaves the lock file's directory")
     return resolved
@@ -237,14 +237,22 @@ def _checked_file_url(
     if allow.file_urls:
         return url
     # url2pathname unquotes once, as the transport does when it opens the file
-    path = Path(url2pathname(parts.path))
-    if not path.resolve().is_relative_to(lock_dir.resolve()):
+    path = _resolved(name, Path(url2pathname(parts.path)), "file: URL")
+    if not path.is_relative_to(lock_dir.resolve()):
         raise _UnsafeEntryError(
             name,
             "file: URL outside the lock file's directory "
             "(allowed with --allow-file-urls)",
         )
     return url
+
+
+def _resolved(name: NormalizedName, path: Path, what: str) -> Path:
+    """``path`` made absolute; a NUL byte or a lone surrogate names no file at all."""
+    try:
+        return path.resolve()
+    except ValueError:
+        raise _UnsafeEntryError(name, f"{what} names no possible file") from None
 
 
 def _is_loopback(host: str | None) -> bool:

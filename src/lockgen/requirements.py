@@ -223,7 +223,7 @@ class _Reader:
         """The file's text; a failure names the including line when there is one."""
         try:
             return self.read_text(path)
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, ValueError) as exc:  # ValueError: not UTF-8, or a NUL byte
             detail = exc.strerror if isinstance(exc, OSError) else str(exc)
             detail = detail or str(exc)
             if origin is None:

@@ -102,19 +102,30 @@ def _decode(content: bytes, charset: str, page: _Page) -> str:
         raise page.error(f"unknown charset {charset!r}") from None
     except UnicodeDecodeError as exc:
         raise page.error(f"not valid {charset}: {exc.reason}") from None
+    except UnicodeError:  # codecs such as "undefined" fail without a position
+        raise page.error(f"not valid {charset}") from None
     return text.removeprefix("\ufeff")
 
 
-def _link(href: str, base: str) -> str:
+def _link(href: str, base: str, page: _Page) -> str:
     """Absolute, credential-free URL for a link, whatever the page's own URL held.
 
     Big pages list tens of thousands of files, nearly all absolute and plain: those
-    skip URL parsing (it dominated the parse of such a page).
+    skip URL parsing (it dominated the parse of such a page). Plain means none of
+    what makes ``urlsplit`` look hard at the host: userinfo, IPv6 brackets (it
+    refuses ``http://[::1``) or non-ASCII (it refuses hosts NFKC would change).
     """
     href = href.strip()
-    if href.startswith(("https://", "http://")) and "@" not in href:
+    if href.startswith(("https://", "http://")) and _plain(href):
         return href
-    return strip_credentials(urljoin(base, href))[0]
+    try:
+        return strip_credentials(urljoin(base, href))[0]
+    except ValueError:  # not echoed: a private index's links may carry a token
+        raise page.error("a link is not a valid URL") from None
+
+
+def _plain(href: str) -> bool:
+    return href.isascii() and "@" not in href and "[" not in href and "]" not in href
 
 
 def _sha256(value: str, where: str, page: _Page) -> str:
@@ -186,7 +197,7 @@ def _json_file(entry: object, where: str, page: _Page) -> DistFile:
     yanked, reason = _json_yanked(obj)
     return DistFile(
         filename=obj.required_text("filename"),
-        url=_link(obj.required_text("url"), page.url),
+        url=_link(obj.required_text("url"), page.url, page),
         index=page.index,
         sha256=_json_sha256(obj),
         size=_json_size(obj),
@@ -284,14 +295,14 @@ def _parse_html(text: str, page: _Page) -> list[DistFile]:
     collector.close()
     if collector.repository_version is not None:
         _check_api_version(collector.repository_version, page)
-    base = page.url if collector.base is None else urljoin(page.url, collector.base)
+    base = page.url if collector.base is None else _link(collector.base, page.url, page)
     files = (_html_file(anchor, base, page) for anchor in collector.anchors)
     return [dist for dist in files if dist is not None]
 
 
 def _html_file(anchor: dict[str, str], base: str, page: _Page) -> DistFile | None:
     """One anchor as a file; the name comes from the URL, as pip reads it."""
-    url, _, fragment = _link(anchor["href"], base).partition("#")
+    url, _, fragment = _link(anchor["href"], base, page).partition("#")
     filename = unquote(posixpath.basename(urlsplit(url).path))
     if not filename:
         return None

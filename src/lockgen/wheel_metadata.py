@@ -159,8 +159,8 @@ def parse_core_metadata(
         what = "METADATA" if filename.endswith(".whl") else "PKG-INFO"
         raise MetadataError(
             filename,
-            f"{what} says {name} {raw.get('version')} but the file name says "
-            f"{file_name} {file_version}",
+            f"{what} says {_shown(name)} {_shown(raw.get('version', ''))} but the "
+            f"file name says {file_name} {file_version}",
         )
     return CoreMetadata(
         name=canonicalize_name(name),
@@ -224,10 +224,17 @@ def _requirements(lines: list[str], filename: str) -> tuple[Requirement, ...]:
         try:
             result.append(Requirement(line))
         except InvalidRequirement as exc:
+            reason = str(exc).splitlines()[0]  # the rest draws a caret under it
             raise MetadataError(
-                filename, f"invalid Requires-Dist {line!r}: {exc}"
+                filename, f"invalid Requires-Dist {line!r}: {reason}"
             ) from exc
     return tuple(result)
+
+
+def _shown(value: str) -> str:
+    """A field as written, or its repr when it holds a line break or a control
+    character (a folded header): an error message is one printable line."""
+    return value if value.isprintable() else repr(value)
 
 
 def _requires_python(value: str | None, filename: str) -> SpecifierSet | None:
@@ -252,7 +259,7 @@ def check_static_sdist_metadata(data: bytes, filename: str) -> None:
     if _before_2_2(metadata_version) or dynamic & _DYNAMIC_DEPENDENCY_FIELDS:
         raise UnsupportedError(
             f"{filename}: its metadata is dynamic (Metadata-Version "
-            f"{metadata_version or 'missing'}); building sdists to learn their "
+            f"{_shown(metadata_version or 'missing')}); building sdists to learn their "
             "dependencies is not supported yet"
         )
 

@@ -112,6 +112,21 @@ def test_hydrate_refuses_a_lock_that_is_not_utf8(lockgen: Run, tmp_path: Path) -
     assert result.stderr == "error: pylock.toml: not UTF-8 text (byte 21)\n"
 
 
+def test_hydrate_refuses_an_index_that_is_no_url_without_echoing_it(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    # Found by the lock readers' property test: urlsplit's ValueError was a traceback.
+    server = _server(make_server)
+    good = _locked(lockgen, server, tmp_path)
+    index = f'index = "{server.index_url}"'
+    assert index in good
+    bad = good.replace(index, 'index = "http://user:s3cret@[::1/simple/"')
+    (tmp_path / "pylock.toml").write_text(bad)
+    result = lockgen("hydrate", "pylock.toml", "-d", "wh", "--all")
+    assert result.exit_code == 1
+    assert result.stderr == "error: pylock.toml: package app: invalid index URL\n"
+
+
 def _server(make_server: ServerFactory) -> IndexServer:
     return make_server([make_wheel("app", "1.0")])
 

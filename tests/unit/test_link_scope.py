@@ -76,3 +76,10 @@ def test_a_file_url_on_another_host_is_skipped(tmp_path: Path) -> None:
         "file://host.example.invalid/srv/a.whl", "/srv/l.html", any_local=True
     )
     assert line.endswith("a file: URL on another host")
+
+
+def test_a_file_url_no_file_can_have_is_skipped(tmp_path: Path) -> None:
+    # Found by the page parsers' property test: "%00" made resolve() raise ValueError.
+    root = tmp_path / "mirror"
+    [line] = _kept(f"{root.as_uri()}/files/a%00.whl", (root / "simple").as_uri() + "/")
+    assert line.endswith("a file: URL no file can have")

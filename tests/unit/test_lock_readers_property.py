@@ -4,25 +4,45 @@ A lock is untrusted input (it arrives in pull requests), and an existing lock is
 by ``lock`` (no-op check, ``--check``, preferences, known hashes) and by ``hydrate``.
 Wrong-typed tables (``[tool.lockgen] inputs = 3``, ``packages = "x"``, a package that
 is a string) and text that is not TOML must end as a one-line ``LockgenError`` or as
-"not a lockgen lock", never as a traceback. The strategies mutate a realistic lock at
-a random place, so the readers are driven past their first type check.
+"not a lockgen lock", never as a traceback. The strategies mutate a realistic lock and
+one lockgen wrote (a value replaced, a key deleted or added) at a random place, so the
+readers are driven past their first type check; the lock file's bytes themselves are
+also mutated and handed to the CLI.
 """
 
 from __future__ import annotations
 
 import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import tomli
 import tomli_w
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from lockgen.environment import make_target
 from lockgen.errors import LockgenError
-from lockgen.lockfile import loads
-from lockgen.plan import plan
-from lockgen.relock import first_difference, known_hashes, pinned_versions, stale_reason
+from lockgen.hydrate import HydrateOptions, _plan
+from lockgen.lockfile import build_lock, dumps
+from lockgen.models import CoreMetadata, DistFile, MetadataSource
+from lockgen.relock import (
+    first_difference,
+    known_hashes,
+    pinned_versions,
+    seal,
+    stale_reason,
+)
+from lockgen.resolve import Pin
+from tests.support.mutations import mutated
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from click.testing import Result
 
 _SHA = "a" * 64
 _DIGEST = "sha256:" + "b" * 64
@@ -114,30 +134,6 @@ _VALUES = st.recursive(
 )
 
 
-def _places(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every key path and list index in ``value`` (the root excluded)."""
-    found: list[tuple[Any, ...]] = []
-    if isinstance(value, (dict, list)):
-        items = value.items() if isinstance(value, dict) else enumerate(value)
-        for key, child in items:
-            found.append((*path, key))
-            found.extend(_places(child, (*path, key)))
-    return found
-
-
-def _replaced(base: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    if isinstance(base, dict):
-        return {
-            k: _replaced(v, path[1:], new) if k == path[0] else v
-            for k, v in base.items()
-        }
-    return [
-        _replaced(v, path[1:], new) if i == path[0] else v for i, v in enumerate(base)
-    ]
-
-
 #: Strings a hostile lock would try where a string belongs.
 _HOSTILE = st.sampled_from(
     [
@@ -154,6 +150,12 @@ _HOSTILE = st.sampled_from(
         "python_version < '3'",
         ">=3.11",
         "\x1b[31m",
+        "\x00",
+        "wheels/\x00/lib-2.0-py3-none-any.whl",
+        "file:///tmp/%00/lib-2.0.tar.gz",
+        "http://[::1/simple/",
+        "http://user:secret@[::1/simple/",
+        "http://a\uff03b/simple/",
     ]
 )
 
@@ -168,21 +170,64 @@ def _like(value: Any) -> st.SearchStrategy[Any]:
     return _VALUES
 
 
-@st.composite
-def broken_locks(draw: st.DrawFn) -> dict[str, Any]:
-    """The base lock with one to three places replaced by random TOML values."""
-    data: Any = _BASE
-    for _ in range(draw(st.integers(1, 3))):
-        place = draw(st.sampled_from(_places(data)))
-        old: Any = data
-        for key in place:
-            old = old[key]
-        data = _replaced(data, place, draw(_like(old)))
-    assert isinstance(data, dict)
-    return data
+def _pin(name: str, files: tuple[DistFile, ...], deps: tuple[str, ...]) -> Pin:
+    metadata = CoreMetadata(
+        name=canonicalize_name(name),
+        version=Version("1.0"),
+        requires_dist=(),
+        requires_python=SpecifierSet(">=3.8"),
+        source=MetadataSource.PEP658,
+        sha256=_SHA,
+        filename=files[0].filename,
+    )
+    return Pin(
+        name=canonicalize_name(name),
+        version=Version("1.0"),
+        files=files,
+        metadata=metadata,
+        dependencies=tuple(canonicalize_name(d) for d in deps),
+    )
 
 
-_LOCKS = broken_locks() | st.dictionaries(_KEYS, _VALUES, max_size=5)
+def _written_lock() -> str:
+    """A lock as ``lockgen lock`` writes it: an index's wheel and sdist, a find-links
+    file, the inputs digest and the seal over the text."""
+    index = "http://127.0.0.1:1/simple/"
+    files = "http://127.0.0.1:1/files"
+    app = [
+        DistFile(
+            filename=f"app-1.0{suffix}",
+            url=f"{files}/app-1.0{suffix}",
+            index=index,
+            sha256=_SHA,
+            size=10,
+            upload_time=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC),
+        )
+        for suffix in ("-py3-none-any.whl", ".tar.gz")
+    ]
+    lib = DistFile(
+        filename="lib-1.0-py3-none-any.whl",
+        url="file:///srv/wheels/lib-1.0-py3-none-any.whl",
+        index="",
+        sha256=_SHA,
+    )
+    pins = [_pin("app", tuple(app), ("lib",)), _pin("lib", (lib,), ())]
+    target = make_target("3.11", "linux_x86_64")
+    lock = build_lock(pins, target, _no_download, tool={"inputs": _DIGEST, "body": ""})
+    return seal(dumps(lock))
+
+
+def _no_download(dist: DistFile) -> tuple[str, int]:
+    raise AssertionError(f"{dist.filename} has a sha256")
+
+
+_WRITTEN = _written_lock()
+
+_LOCKS = (
+    mutated(_BASE, _like, _KEYS)
+    | mutated(tomli.loads(_WRITTEN), _like, _KEYS)
+    | st.dictionaries(_KEYS, _VALUES, max_size=5)
+)
 
 
 def _read_for_lock(data: dict[str, Any]) -> None:
@@ -196,13 +241,23 @@ def _read_for_lock(data: dict[str, Any]) -> None:
 
 
 def _read_for_hydrate(text: str, lock_path: Path) -> None:
-    """What ``lockgen hydrate`` reads: only lockgen's own errors may come out."""
-    try:
-        lock = loads(text, str(lock_path))
-        plan(lock, lock_path, target=None)
-        plan(lock, lock_path, target=make_target("3.11", "linux_x86_64"))
-    except LockgenError as exc:
-        assert "\n" not in str(exc)
+    """What ``lockgen hydrate`` reads before its first fetch (the lock file, the
+    artifacts it selects, its index URLs): only lockgen's own errors may come out."""
+    lock_path.write_text(text, encoding="utf-8", errors="surrogateescape")
+    dest = lock_path.parent / "dest"
+    for options in (
+        HydrateOptions(lock_path=lock_path, dest=dest, all_files=True),
+        HydrateOptions(
+            lock_path=lock_path,
+            dest=dest,
+            python_version="3.11",
+            platform="linux_x86_64",
+        ),
+    ):
+        try:
+            _plan(options)
+        except LockgenError as exc:
+            assert "\n" not in str(exc)
 
 
 @settings(max_examples=300, deadline=None)
@@ -217,6 +272,7 @@ def test_lock_reads_any_shape_without_raising(data: dict[str, Any]) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(data=_LOCKS)
+@example(data={**_BASE, "packages": [{**_BASE["packages"][0], "index": "http://[::1"}]})
 def test_hydrate_reads_any_shape_with_its_own_errors(
     data: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -236,3 +292,54 @@ def test_hydrate_reads_any_shape_with_its_own_errors(
 )
 def test_hydrate_reads_any_text_with_its_own_errors(text: str, tmp_path: Path) -> None:
     _read_for_hydrate(text, tmp_path / "pylock.toml")
+
+
+# --- the lock file's bytes, through the CLI -----------------------------------------
+
+
+@st.composite
+def _damaged(draw: st.DrawFn) -> bytes:
+    """The written lock's bytes, cut, overwritten, re-encoded or given lines."""
+    data = _WRITTEN.encode()
+    how = draw(st.sampled_from(["cut", "byte", "line", "utf-16", "bom", "insert"]))
+    at = draw(st.integers(0, len(data) - 1))
+    if how == "cut":
+        return data[:at]
+    if how == "byte":
+        return data[:at] + bytes([draw(st.integers(0, 255))]) + data[at + 1 :]
+    if how == "line":
+        lines = data.splitlines(keepends=True)
+        line = draw(st.integers(0, len(lines) - 1))
+        return b"".join(lines[:line] + lines[line + 1 :])
+    if how == "utf-16":
+        return _WRITTEN.encode("utf-16")
+    if how == "bom":
+        return b"\xef\xbb\xbf" + data
+    text = draw(_HOSTILE).encode("utf-8", "surrogateescape")
+    return data[:at] + text + data[at:]
+
+
+@settings(
+    max_examples=60,  # two CLI runs each
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.binary(max_size=200) | _damaged())
+@example(data=_WRITTEN.encode())
+def test_any_lock_bytes_end_in_an_error_line_not_a_traceback(
+    data: bytes, tmp_path: Path, lockgen: Callable[..., Result]
+) -> None:
+    # lock --check fails without a request: the lock was not made from these inputs
+    (tmp_path / "pylock.toml").write_bytes(data)
+    (tmp_path / "requirements.in").write_text("app\n")
+    index = ("--index-url", "http://127.0.0.1:1/simple/")
+    checked = lockgen("lock", "--check", *index, "requirements.in")
+    assert checked.exit_code == 1
+    assert checked.stderr.count("\n") == 1, checked.stderr
+    # hydrate may refuse the lock (one line) or, offline, fail each file it selects
+    hydrated = lockgen("hydrate", "-d", "dest", "--offline", "--no-cache", "--all")
+    assert hydrated.exit_code == 0 or (
+        hydrated.exit_code == 1 and "\nerror: " in "\n" + hydrated.stderr
+    ), hydrated.stderr

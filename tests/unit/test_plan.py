@@ -776,6 +776,22 @@ class TestPaths:
         message = _refused(lock, lock_path=project / "pylock.toml")
         assert "leaves the lock file's directory" in message
 
+    @pytest.mark.parametrize(
+        ("field", "value", "what"),
+        [
+            ("path", "w/\x00/a-1.0-py3-none-any.whl", "path 'w/\\x00/"),
+            ("url", "file:///srv/%00/a-1.0-py3-none-any.whl", "file: URL"),
+        ],
+    )
+    def test_a_nul_byte_in_a_path_is_refused(
+        self, tmp_path: Path, field: str, value: str, what: str
+    ) -> None:
+        # Found by the lock readers' property test: a ValueError out of resolve().
+        lock = _lock(_package("a", wheels=[_wheel("a", "1.0", **{field: value})]))
+        message = _refused(lock, lock_path=tmp_path / "pylock.toml")
+        assert f"package a: {what}" in message
+        assert message.endswith("names no possible file")
+
 
 def _tool(**fields: Any) -> dict[str, Any]:
     return {"lockgen": fields}

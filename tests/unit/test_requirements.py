@@ -442,6 +442,17 @@ class TestUnreadableFiles:
             parse_requirements(["bin.txt"], read_text=read, environ={})
         assert info.value.reason.startswith("cannot read: ")
 
+    def test_nul_byte_in_an_included_name(self, tmp_path: Path) -> None:
+        # Found by the property tests: open() raises ValueError, not OSError.
+        main = tmp_path / "r.txt"
+        main.write_text("-r a\x00b.txt\n")
+        with pytest.raises(RequirementsFileError) as info:
+            parse_requirements(
+                [str(main)], read_text=lambda p: Path(p).read_text(), environ={}
+            )
+        assert (info.value.path, info.value.lineno) == (str(main), 1)
+        assert info.value.reason.endswith(": embedded null byte")
+
 
 class TestRequirementLines:
     def test_markers_and_extras_are_kept(self) -> None:

@@ -171,6 +171,28 @@ class TestUrls:
         assert "s3cret" not in str(info.value)
         assert info.value.url == "https://pypi.example/simple/demo/"
 
+    @pytest.mark.parametrize(
+        ("content", "content_type"),
+        [
+            (html_page('<a href="http://[::1/demo-1.0.tar.gz">d</a>'), HTML_CT),
+            (html_page('<a href="//[::1/demo-1.0.tar.gz">d</a>'), HTML_CT),
+            (
+                html_page('<a href="d.whl">d</a>', head='<base href="http://[::1">'),
+                HTML_CT,
+            ),
+            (json_page(jfile(url="http://u:s3cret@h\uff03/demo-1.0.tar.gz")), JSON_CT),
+        ],
+    )
+    def test_a_url_urllib_cannot_split_is_a_page_error(
+        self, content: bytes, content_type: str
+    ) -> None:
+        # Found by the property tests: ValueError from urlsplit and urljoin.
+        with pytest.raises(IndexPageError) as info:
+            parse(content, content_type)
+        assert (
+            str(info.value) == f"invalid index page {PAGE}: a link is not a valid URL"
+        )
+
     def test_anchors_without_file_name_or_href_are_skipped(self) -> None:
         body = html_page('<a name="top">top</a>', '<a href="../">up</a>', '<a href="">')
         assert parse(body, HTML_CT) == []
@@ -442,6 +464,12 @@ class TestContentType:
     def test_unknown_charset(self) -> None:
         with pytest.raises(IndexPageError, match="unknown charset"):
             parse(html_page(), "text/html; charset=klingon")
+
+    @pytest.mark.parametrize("charset", ["undefined", "punycode"])
+    def test_charset_whose_codec_fails_without_a_position(self, charset: str) -> None:
+        # Found by the property tests: a UnicodeError, not a UnicodeDecodeError.
+        with pytest.raises(IndexPageError, match=f"not valid {charset}$"):
+            parse(b"\n", f"text/html; charset={charset}")
 
     def test_utf8_bom_is_tolerated(self) -> None:
         assert len(parse(b"\xef\xbb\xbf" + json_page(jfile()))) == 1

@@ -484,6 +484,33 @@ class TestParseCoreMetadata:
         with pytest.raises(MetadataError, match="not a wheel or sdist file name"):
             parse_core_metadata(META, "foo-1.0.egg", MetadataSource.WHOLE_FILE)
 
+    # Found by the property tests: folded headers and packaging's caret drawing
+    # made multi-line errors.
+    @pytest.mark.parametrize(
+        ("data", "message"),
+        [
+            (
+                b"Name: foo\n folded\nVersion: 1.0\n",
+                (
+                    f"{WHEEL}: METADATA says 'foo\\n folded' 1.0 but the file name "
+                    "says foo 1.0"
+                ),
+            ),
+            (
+                b"Name: foo\nVersion: 1.0\nRequires-Dist: a>=1\n folded\n",
+                (
+                    f"{WHEEL}: invalid Requires-Dist 'a>=1\\n folded': Expected comma "
+                    "(within version specifier), semicolon (after version specifier) "
+                    "or end"
+                ),
+            ),
+        ],
+    )
+    def test_errors_are_one_line(self, data: bytes, message: str) -> None:
+        with pytest.raises(MetadataError) as info:
+            parse_core_metadata(data, WHEEL, MetadataSource.RANGE)
+        assert str(info.value) == message
+
 
 def build_tar_gz(members: list[tuple[str, bytes]]) -> bytes:
     """A gzipped tar holding regular files ``members``."""
@@ -568,6 +595,12 @@ class TestCheckStaticSdistMetadata:
             f"{SDIST}: its metadata is dynamic (Metadata-Version 2.1); building sdists "
             "to learn their dependencies is not supported yet"
         )
+
+    def test_a_folded_metadata_version_stays_on_one_line(self) -> None:
+        # Found by the property tests.
+        data = b"Metadata-Version: 2.1\n x\nName: foo\nVersion: 1.0\n"
+        with pytest.raises(UnsupportedError, match=r"\(Metadata-Version '2.1\\n x'\)"):
+            check_static_sdist_metadata(data, SDIST)
 
     @pytest.mark.parametrize(
         "field", ["Requires-Dist", "requires-python", " REQUIRES-DIST"]
