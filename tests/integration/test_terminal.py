@@ -129,7 +129,7 @@ def _hostile_location(server: IndexServer) -> None:
                 make_wheel("app", "1.0", metadata_name="app" + HOSTILE_FIELD)
             ),
             1,
-            f"METADATA says app{SHOWN_FIELD} 1.0",
+            f"METADATA says 'app{SHOWN_FIELD}' 1.0",
         ),
         (
             lambda s: s.add(make_wheel("app", "1.0", requires_dist=[HOSTILE_FIELD])),
