@@ -340,7 +340,7 @@ def _single_lock(lock_path: Path, package: Locked, workdir: Path) -> Path:
 
 def hydrate_once(lock_path: Path, workdir: Path) -> float:
     """In-process ``run_hydrate`` of a one-package lock, cold (new dir and cache)."""
-    from lockgen.hydrate import HydrateOptions, run_hydrate
+    from lockgen.app.hydrate import HydrateOptions, run_hydrate
 
     dest, cache = workdir / "in-process", _empty_cache(workdir)
     os.environ["LOCKGEN_CACHE_DIR"] = str(cache)

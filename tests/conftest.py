@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from lockgen.cli import main
+from lockgen.cli.main import main
 from tests.support.index_server import IndexServer
 from tests.support.wheels import Dist
 

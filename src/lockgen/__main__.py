@@ -1,5 +1,5 @@
 """Entry point for ``python -m lockgen``."""
 
-from lockgen.cli import main
+from lockgen.cli.main import main
 
 main()

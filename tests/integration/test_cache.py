@@ -12,7 +12,7 @@ import pytest
 import tomli
 from click.testing import Result
 
-from lockgen.cache import Cache
+from lockgen.store.cache import Cache
 from tests.conftest import ServerFactory
 from tests.support.index_server import IndexServer
 from tests.support.wheels import Dist, make_sdist, make_wheel

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.download import fetch
-from lockgen.errors import NetworkError, TooSlowError
-from lockgen.models import DistKind
-from lockgen.plan import Artifact
-from lockgen.transport import HttpClient
+from lockgen.core.errors import NetworkError, TooSlowError
+from lockgen.core.models import Artifact, DistKind
+from lockgen.net.download import fetch
+from lockgen.net.transport import HttpClient
 from tests.conftest import ServerFactory
 from tests.support.index_server import BOMB_SIZE, IndexServer
 from tests.support.wheels import Dist, make_wheel

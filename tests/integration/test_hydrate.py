@@ -16,10 +16,9 @@ import tomli
 import tomli_w
 from click.testing import Result
 
-from lockgen.download import CancelledError, fetch
-from lockgen.models import DistKind
-from lockgen.plan import Artifact
-from lockgen.transport import HttpClient
+from lockgen.core.models import Artifact, DistKind
+from lockgen.net.download import CancelledError, fetch
+from lockgen.net.transport import HttpClient
 from tests.conftest import ServerFactory
 from tests.support.index_server import IndexServer
 from tests.support.wheels import Dist, make_sdist, make_wheel

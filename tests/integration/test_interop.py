@@ -18,7 +18,7 @@ import tomli_w
 from click.testing import CliRunner
 from packaging.version import Version
 
-from lockgen.cli import main
+from lockgen.cli.main import main
 from tests.support.index_server import IndexServer
 from tests.support.wheels import make_wheel
 

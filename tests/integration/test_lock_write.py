@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from lockgen.errors import LockFileError
-from lockgen.lock import write_atomically
+from lockgen.app.lock import write_atomically
+from lockgen.core.errors import LockFileError
 from tests.conftest import ServerFactory
 from tests.support.wheels import make_wheel
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lockgen.cli import main
+from lockgen.cli.main import main
 from tests.support.lockcheck import check_lock
 
 pytestmark = pytest.mark.network

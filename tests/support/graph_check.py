@@ -18,11 +18,11 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 from resolvelib import BaseReporter
 
-from lockgen.environment import make_target
-from lockgen.errors import ResolutionError
-from lockgen.provider import Candidate, Policy, Req, root_requirements
-from lockgen.requirements import FormatControl
-from lockgen.resolve import Pin, resolve
+from lockgen.core.environment import make_target
+from lockgen.core.errors import ResolutionError
+from lockgen.core.requirements import FormatControl
+from lockgen.resolver.provider import Candidate, Policy, Req, root_requirements
+from lockgen.resolver.resolve import Pin, resolve
 from tests.support.graphs import PYTHON, Graph, Release
 from tests.support.scenarios import PLATFORM
 

@@ -20,16 +20,16 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from lockgen.environment import make_target
-from lockgen.errors import MetadataError, ProjectNotFoundError
-from lockgen.models import CoreMetadata, DistFile, MetadataSource
+from lockgen.core.environment import make_target
+from lockgen.core.errors import MetadataError, ProjectNotFoundError
+from lockgen.core.models import CoreMetadata, DistFile, MetadataSource
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from packaging.utils import NormalizedName
 
-    from lockgen.environment import Target
+    from lockgen.core.environment import Target
     from tests.support.wheels import Dist
 
 __all__ = [
@@ -200,7 +200,7 @@ class _File:
 
 
 class FakeRepository:
-    """A :class:`lockgen.repository.Repository` over a scenario: plain values, no I/O.
+    """A :class:`lockgen.resolver.repository.Repository` over a scenario: plain values, no I/O.
 
     Hashes and sizes are fake but deterministic (from the file name); ``calls``
     records each question asked, so tests can check what the resolver needed.

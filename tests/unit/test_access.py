@@ -7,19 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.access import (
+from lockgen.app.network import ca_bundle, resolve_network
+from lockgen.core.errors import LockgenError
+from lockgen.net.access import (
     Network,
     Origin,
     Secret,
-    ca_bundle,
     environ_proxies,
     netrc_path,
     proxy_for,
     read_netrc,
-    resolve_network,
     split_proxy,
 )
-from lockgen.errors import LockgenError
 from tests.support.fake_keyring import FakeKeyring
 
 

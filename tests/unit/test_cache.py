@@ -1,4 +1,4 @@
-"""Tests for lockgen.cache: entries round-trip, bad entries vanish, writers never mix."""
+"""Tests for lockgen.store.cache: entries round-trip, bad entries vanish, writers never mix."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.cache import Cache, CachedMetadata, CachedPage, default_cache_dir
+from lockgen.store.cache import Cache, CachedMetadata, CachedPage, default_cache_dir
 
 URL = "https://pypi.example/simple/demo/"
 OTHER_URL = "https://pypi.example/simple/other/"
@@ -355,7 +355,7 @@ class TestBadEntries:
         assert not target.exists()
 
     def test_discard_spares_a_file_replaced_meanwhile(self, cache: Cache) -> None:
-        from lockgen.cache import _discard, _stamp
+        from lockgen.store.cache import _discard, _stamp
 
         cache.put_page(make_page(body=b"old"))
         path = page_file(cache.root)
@@ -566,7 +566,7 @@ class TestDefaultCacheDir:
 WRITER = """
 import sys
 from pathlib import Path
-from lockgen.cache import Cache, CachedPage
+from lockgen.store.cache import Cache, CachedPage
 cache, tag = Cache(Path(sys.argv[1])), sys.argv[2]
 for _ in range(2):
     for i in range(200):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.access import Netrc, Network, Secret
-from lockgen.credentials import Credentials, keyring_credential
-from lockgen.errors import LockgenError
+from lockgen.core.errors import LockgenError
+from lockgen.net.access import Netrc, Network, Secret
+from lockgen.net.credentials import Credentials, keyring_credential
 from tests.support.fake_keyring import FakeKeyring
 
 ALICE = Secret("alice", "s3cret").header()

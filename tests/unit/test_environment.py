@@ -12,8 +12,8 @@ from packaging.tags import Tag, parse_tag, platform_tags, sys_tags
 from packaging.utils import parse_wheel_filename
 from packaging.version import Version
 
-from lockgen.environment import Target, current_target, make_target
-from lockgen.errors import InvalidTargetError, LockgenError
+from lockgen.core.environment import Target, current_target, make_target
+from lockgen.core.errors import InvalidTargetError, LockgenError
 
 
 def tag(text: str) -> Tag:

@@ -1,4 +1,4 @@
-"""lockgen.findlinks on local locations: what each kind of location lists."""
+"""lockgen.net.findlinks on local locations: what each kind of location lists."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.cache import CachedPage
-from lockgen.findlinks import FindLinks, FindLinksError, local_file
-from lockgen.models import DistFile, normalize
+from lockgen.core.models import DistFile, normalize
+from lockgen.core.urls import local_file
+from lockgen.net.findlinks import FindLinks, FindLinksError
+from lockgen.store.cache import CachedPage
 from tests.support.wheels import make_sdist, make_wheel
 
 

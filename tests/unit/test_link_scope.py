@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.link_scope import confine
-from lockgen.models import DistFile
+from lockgen.core.link_scope import confine
+from lockgen.core.models import DistFile
 
 NAME = "a-1.0-py3-none-any.whl"
 

@@ -24,19 +24,19 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from lockgen.environment import make_target
-from lockgen.errors import LockgenError
-from lockgen.hydrate import HydrateOptions, _plan
-from lockgen.lockfile import build_lock, dumps
-from lockgen.models import CoreMetadata, DistFile, MetadataSource
-from lockgen.relock import (
+from lockgen.app.hydrate import HydrateOptions, _plan
+from lockgen.core.environment import make_target
+from lockgen.core.errors import LockgenError
+from lockgen.core.models import CoreMetadata, DistFile, MetadataSource
+from lockgen.lockfile.relock import (
     first_difference,
     known_hashes,
     pinned_versions,
     seal,
     stale_reason,
 )
-from lockgen.resolve import Pin
+from lockgen.lockfile.write import build_lock, dumps
+from lockgen.resolver.resolve import Pin
 from tests.support.mutations import mutated
 
 if TYPE_CHECKING:

@@ -12,10 +12,10 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from lockgen.environment import make_target
-from lockgen.lockfile import build_lock, dumps
-from lockgen.models import CoreMetadata, DistFile, MetadataSource
-from lockgen.resolve import Pin
+from lockgen.core.environment import make_target
+from lockgen.core.models import CoreMetadata, DistFile, MetadataSource
+from lockgen.lockfile.write import build_lock, dumps
+from lockgen.resolver.resolve import Pin
 
 INDEX = "https://example.invalid/simple/"
 TARGET = make_target("3.11", "linux_x86_64")

@@ -25,12 +25,12 @@ from urllib.request import url2pathname
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from lockgen.cache import CachedPage
-from lockgen.errors import IndexPageError, LockgenError
-from lockgen.findlinks import FindLinks
-from lockgen.link_scope import confine
-from lockgen.models import DistFile
-from lockgen.simple_api import parse_project_page
+from lockgen.core.errors import IndexPageError, LockgenError
+from lockgen.core.link_scope import confine
+from lockgen.core.models import DistFile
+from lockgen.core.simple_api import parse_project_page
+from lockgen.net.findlinks import FindLinks
+from lockgen.store.cache import CachedPage
 from tests.support.mutations import mutated
 
 #: Pages per test: about a second per test in all, most of it spent drawing pages.

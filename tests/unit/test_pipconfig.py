@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.pipconfig import (
+from lockgen.app.pipconfig import (
     PipSettings,
     default_index_url,
     ignored_notes,
@@ -112,7 +112,7 @@ def test_cli_asks_for_index_url_without_pip(
 ) -> None:
     from click.testing import CliRunner
 
-    from lockgen.cli import main
+    from lockgen.cli.main import main
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "r.in").write_text("x\n")

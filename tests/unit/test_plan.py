@@ -18,10 +18,10 @@ from packaging.pylock import (
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from lockgen.environment import make_target
-from lockgen.errors import LockFileError
-from lockgen.models import DistKind
-from lockgen.plan import Artifact, MetadataRecord, plan
+from lockgen.core.environment import make_target
+from lockgen.core.errors import LockFileError
+from lockgen.core.models import Artifact, DistKind, MetadataRecord
+from lockgen.lockfile.plan import plan
 
 LINUX = make_target("3.11", "linux_x86_64")
 WINDOWS = make_target("3.11", "win_amd64")

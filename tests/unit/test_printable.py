@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lockgen.printable import printable
+from lockgen.core.printable import printable
 
 
 def test_escape_sequences_are_shown_not_obeyed() -> None:

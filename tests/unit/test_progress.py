@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lockgen.progress import HydrateDisplay, LockDisplay, format_size
+from lockgen.cli.progress import HydrateDisplay, LockDisplay, format_size
 
 
 def test_format_size() -> None:

@@ -1,4 +1,4 @@
-"""Tests for lockgen.requirements: pip's requirements-file rules, text in via read_text."""
+"""Tests for lockgen.core.requirements: pip's requirements-file rules, text in via read_text."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from lockgen.errors import RequirementsFileError
-from lockgen.requirements import (
+from lockgen.core.errors import RequirementsFileError
+from lockgen.core.requirements import (
     FormatControl,
     RequirementsInput,
     parse_requirements,

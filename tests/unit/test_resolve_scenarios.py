@@ -7,10 +7,10 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from resolvelib import BaseReporter
 
-from lockgen.errors import ResolutionError
-from lockgen.provider import Candidate, Policy, Req, root_requirements
-from lockgen.requirements import FormatControl
-from lockgen.resolve import resolve
+from lockgen.core.errors import ResolutionError
+from lockgen.core.requirements import FormatControl
+from lockgen.resolver.provider import Candidate, Policy, Req, root_requirements
+from lockgen.resolver.resolve import resolve
 from tests.support.scenarios import (
     FakeRepository,
     Scenario,

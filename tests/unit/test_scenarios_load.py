@@ -11,8 +11,8 @@ from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from lockgen.errors import MetadataError, ProjectNotFoundError
-from lockgen.models import DistFile, DistKind, MetadataSource, parse_filename
+from lockgen.core.errors import MetadataError, ProjectNotFoundError
+from lockgen.core.models import DistFile, DistKind, MetadataSource, parse_filename
 from tests.support.scenarios import (
     PLATFORM,
     SCENARIO_DIR,
@@ -29,7 +29,7 @@ from tests.support.scenarios import (
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from lockgen.repository import Repository
+    from lockgen.resolver.repository import Repository
 
 SCENARIOS = load_scenarios()
 BY_NAME = {s.name: s for s in SCENARIOS}

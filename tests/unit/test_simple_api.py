@@ -1,4 +1,4 @@
-"""Tests for lockgen.simple_api: PEP 503 HTML and PEP 691 JSON pages, bytes in."""
+"""Tests for lockgen.core.simple_api: PEP 503 HTML and PEP 691 JSON pages, bytes in."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from lockgen.errors import IndexPageError
-from lockgen.simple_api import ACCEPT, parse_project_page, strip_credentials
+from lockgen.core.errors import IndexPageError
+from lockgen.core.simple_api import ACCEPT, parse_project_page, strip_credentials
 
 if TYPE_CHECKING:
-    from lockgen.models import DistFile
+    from lockgen.core.models import DistFile
 
 JSON_CT = "application/vnd.pypi.simple.v1+json"
 HTML_CT = "application/vnd.pypi.simple.v1+html"

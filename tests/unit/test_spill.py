@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from lockgen.cache import Cache
-from lockgen.spill import Spill
+from lockgen.net.spill import Spill
+from lockgen.store.cache import Cache
 
 _DATA = random.Random(8).randbytes(300_000)
 #: Not a divisor of the limit: the write that hits it is cut part way through.

@@ -19,17 +19,17 @@ from hypothesis import strategies as st
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from lockgen.errors import LockgenError, MetadataError, UnsupportedError
-from lockgen.models import MetadataSource
-from lockgen.requirements import parse_requirements
-from lockgen.wheel_metadata import (
+from lockgen.core.errors import LockgenError, MetadataError, UnsupportedError
+from lockgen.core.models import MetadataSource
+from lockgen.core.requirements import parse_requirements
+from lockgen.core.wheel_metadata import (
     MAX_REQUIREMENTS,
     check_static_sdist_metadata,
     parse_core_metadata,
 )
 
 if TYPE_CHECKING:
-    from lockgen.requirements import RequirementsInput
+    from lockgen.core.requirements import RequirementsInput
 
 #: Files per test: about a second per test in all, most of it spent drawing files.
 EXAMPLES = 150

@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-from lockgen.plan import MetadataRecord
-from lockgen.verify import metadata_difference
+from lockgen.core.models import MetadataRecord
+from lockgen.lockfile.verify import metadata_difference
 
 RECORDED = "app-1.0-cp311-cp311-manylinux_2_17_x86_64.whl"
 SIBLING = "app-1.0-cp311-cp311-win_amd64.whl"

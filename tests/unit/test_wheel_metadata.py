@@ -1,4 +1,4 @@
-"""lockgen.wheel_metadata: the ZIP read pattern, its failure modes, and metadata parsing."""
+"""lockgen.core.wheel_metadata: the ZIP read pattern, its failure modes, and metadata parsing."""
 
 from __future__ import annotations
 
@@ -15,15 +15,15 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from lockgen import wheel_metadata, wheel_zip
-from lockgen.errors import MetadataError, UnsupportedError
-from lockgen.models import MetadataSource
-from lockgen.wheel_metadata import (
+from lockgen.core import wheel_metadata, wheel_zip
+from lockgen.core.errors import MetadataError, UnsupportedError
+from lockgen.core.models import MetadataSource
+from lockgen.core.wheel_metadata import (
     check_static_sdist_metadata,
     parse_core_metadata,
     read_sdist_metadata,
 )
-from lockgen.wheel_zip import read_wheel_metadata
+from lockgen.core.wheel_zip import read_wheel_metadata
 
 WHEEL = "foo-1.0-py3-none-any.whl"
 SDIST = "foo-1.0.tar.gz"

@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from lockgen.errors import MetadataError
-from lockgen.wheel_zip import read_wheel_metadata, read_wheel_metadata_from_file
+from lockgen.core.errors import MetadataError
+from lockgen.core.wheel_zip import read_wheel_metadata, read_wheel_metadata_from_file
 from tests.support.wheels import make_wheel
 
 WHEEL = "demo-1.0-py3-none-any.whl"

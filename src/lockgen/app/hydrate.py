@@ -1,0 +1,253 @@
+"""``lockgen hydrate`` end to end: a lock in, a verified wheelhouse out.
+
+Reads and validates the lock, plans what to fetch (:mod:`lockgen.lockfile.plan`), then fetches
+on a bounded thread pool that shares one connection pool. Every failure is collected
+and reported together at the end; what was fetched and verified stays. Each fetched
+wheel's METADATA is compared with the lock's record (:mod:`lockgen.lockfile.verify`), closing
+the gap left by range-read metadata at lock time.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from lockgen.core.environment import make_target
+from lockgen.core.errors import LockFileError, LockgenError, MetadataError
+from lockgen.core.models import Artifact, DistKind
+from lockgen.core.simple_api import strip_credentials
+from lockgen.core.wheel_zip import read_wheel_metadata_from_file
+from lockgen.lockfile.plan import plan
+from lockgen.lockfile.verify import metadata_difference
+from lockgen.lockfile.write import loads
+from lockgen.net.access import Network
+from lockgen.net.credentials import Credentials
+from lockgen.net.download import Fetched, fetch
+from lockgen.net.transport import HttpClient
+from lockgen.store.cache import Cache, default_cache_dir
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from packaging.pylock import Pylock
+
+__all__ = ["HydrateOptions", "HydrateProgress", "HydrateReport", "run_hydrate"]
+
+
+class HydrateProgress(Protocol):
+    """What hydrate reports while it runs; called from worker threads."""
+
+    def start(self, files: int, total_bytes: int) -> None:
+        """The plan is known: this many files, about this many bytes."""
+
+    def advance(self, nbytes: int) -> None:
+        """Bytes arrived (or were found already present)."""
+
+    def file_done(self, filename: str, status: str) -> None:
+        """A file ended ``fetched``, ``from-cache``, ``cached`` (present) or ``failed``."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class HydrateOptions:
+    """The ``hydrate`` command's inputs."""
+
+    lock_path: Path
+    dest: Path
+    python_version: str | None = None
+    platform: str | None = None
+    extras: Sequence[str] = ()
+    groups: Sequence[str] | None = None
+    all_files: bool = False
+    jobs: int = 8
+    allow_http: bool = False
+    allow_file_urls: bool = False
+    verify_metadata: bool = True
+    cache_dir: Path | None = None
+    no_cache: bool = False
+    offline: bool = False
+    network: Network = field(default_factory=Network)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """How one file ended."""
+
+    artifact: Artifact
+    status: str
+    transferred: int = 0
+    error: str | None = None
+
+
+@dataclass(kw_only=True)
+class HydrateReport:
+    """Everything hydrate did, for the summary line and ``--json``."""
+
+    dest: Path
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[Outcome]:
+        """The files that could not be fetched or verified."""
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    def count(self, status: str) -> int:
+        """How many files ended with ``status``."""
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def transferred(self) -> int:
+        """Bytes received over the network (or copied from local paths)."""
+        return sum(o.transferred for o in self.outcomes)
+
+    def to_json(self) -> dict[str, Any]:
+        """A machine-readable summary (``lockgen hydrate --json``)."""
+        return {
+            "directory": str(self.dest),
+            "files": [
+                {
+                    "name": o.artifact.filename,
+                    "package": o.artifact.package,
+                    "size": o.artifact.size,
+                    "sha256": o.artifact.sha256,
+                    "status": o.status,
+                    **({"error": o.error} if o.error else {}),
+                }
+                for o in sorted(self.outcomes, key=lambda o: o.artifact.filename)
+            ],
+            "bytes": self.transferred,
+            "fetched": self.count("fetched"),
+            "from_cache": self.count("from-cache"),
+            "cached": self.count("cached"),
+            "failed": self.count("failed"),
+        }
+
+
+def run_hydrate(options: HydrateOptions, progress: HydrateProgress) -> HydrateReport:
+    """Fetch what the lock selects; failures are in the report, not raised."""
+    artifacts, indexes = _plan(options)
+    try:
+        options.dest.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise LockgenError(f"{options.dest} exists and is not a directory") from None
+    except OSError as exc:
+        raise LockgenError(f"cannot create {options.dest}: {exc.strerror}") from exc
+    progress.start(len(artifacts), sum(a.size or 0 for a in artifacts))
+    report = HydrateReport(dest=options.dest)
+    client = HttpClient(
+        maxsize=options.jobs,
+        network=options.network,
+        credentials=Credentials(options.network, indexes),
+    )
+    cache = (
+        None
+        if options.no_cache
+        else Cache(options.cache_dir or default_cache_dir(os.environ))
+    )
+    cancelled = threading.Event()
+    with ThreadPoolExecutor(max_workers=options.jobs) as pool:
+        futures = [
+            pool.submit(_one, client, cache, a, options, progress, cancelled)
+            for a in artifacts
+        ]
+        try:
+            for future in as_completed(futures):
+                report.outcomes.append(future.result())
+        except KeyboardInterrupt:
+            cancelled.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    return report
+
+
+def _plan(options: HydrateOptions) -> tuple[list[Artifact], list[str]]:
+    """The artifacts to fetch, and the lock's index URLs (they scope credentials)."""
+    try:
+        text = options.lock_path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LockFileError(
+            str(options.lock_path), f"cannot read: {exc.strerror}"
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise LockFileError(
+            str(options.lock_path), f"not UTF-8 text (byte {exc.start})"
+        ) from exc
+    lock = loads(text, str(options.lock_path))
+    target = (
+        None
+        if options.all_files
+        else make_target(options.python_version, options.platform)
+    )
+    artifacts = plan(
+        lock,
+        options.lock_path.absolute(),
+        target=target,
+        extras=options.extras,
+        groups=options.groups,
+        allow_http=options.allow_http,
+        allow_file_urls=options.allow_file_urls,
+    )
+    return artifacts, _indexes(lock, options.lock_path)
+
+
+def _indexes(lock: Pylock, lock_path: Path) -> list[str]:
+    """The lock's index URLs, without the credentials an untrusted lock might carry
+    (never used); one that is no URL at all (``http://[::1``) is refused, unechoed
+    since it may hold a secret."""
+    indexes: set[str] = set()
+    for package in lock.packages:
+        if package.index:
+            try:
+                indexes.add(strip_credentials(package.index)[0])
+            except ValueError:
+                raise LockFileError(
+                    str(lock_path), f"package {package.name}: invalid index URL"
+                ) from None
+    return sorted(indexes)
+
+
+def _one(
+    client: HttpClient,
+    cache: Cache | None,
+    artifact: Artifact,
+    options: HydrateOptions,
+    progress: HydrateProgress,
+    cancelled: threading.Event,
+) -> Outcome:
+    try:
+        fetched = fetch(
+            client,
+            artifact,
+            options.dest,
+            on_bytes=progress.advance,
+            cancelled=cancelled,
+            cache=cache,
+            offline=options.offline,
+        )
+        if fetched.status != "fetched":
+            progress.advance(artifact.size or 0)
+        if options.verify_metadata:
+            _check_metadata(fetched)
+    except LockgenError as exc:
+        progress.file_done(artifact.filename, "failed")
+        return Outcome(artifact=artifact, status="failed", error=str(exc))
+    status = fetched.status
+    progress.file_done(artifact.filename, status)
+    return Outcome(artifact=artifact, status=status, transferred=fetched.transferred)
+
+
+def _check_metadata(fetched: Fetched) -> None:
+    """Compare the wheel's own METADATA with the lock's record (if the lock has one)."""
+    artifact = fetched.artifact
+    if artifact.kind is not DistKind.WHEEL or artifact.metadata is None:
+        return
+    with fetched.path.open("rb") as fh:
+        data = read_wheel_metadata_from_file(fh, artifact.filename)
+    difference = metadata_difference(artifact.metadata, artifact.filename, data)
+    if difference is not None:
+        raise MetadataError(
+            artifact.filename, f"package {artifact.package}: {difference}"
+        )

@@ -1,0 +1,310 @@
+"""Requirements files read as pip reads them, so locks match ``pip install -r``."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import TYPE_CHECKING
+
+from packaging.utils import canonicalize_name
+
+from lockgen.core._reqsyntax import (
+    CONSTRAINT,
+    REQUIREMENT,
+    LineError,
+    break_args_options,
+    check_option_line,
+    check_requirement_options,
+    logical_lines,
+    parse_options,
+    parse_requirement,
+    url_kind,
+)
+from lockgen.core.errors import RequirementsFileError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from packaging.requirements import Requirement
+
+__all__ = [
+    "FormatControl",
+    "InputRequirement",
+    "RequirementsInput",
+    "parse_requirements",
+    "redact_url",
+]
+
+# Greedy up to the last "@" of the authority, as urllib.parse splits userinfo.
+_USERINFO_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
+
+_MAX_DEPTH = 100
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class InputRequirement:
+    """A requirement with where it was written, so later errors can point at it."""
+
+    requirement: Requirement
+    source: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FormatControl:
+    """pip's ``--only-binary``/``--no-binary`` sets, answering which kinds may be used."""
+
+    only_binary: frozenset[str] = frozenset()
+    no_binary: frozenset[str] = frozenset()
+
+    def allows_wheel(self, name: str) -> bool:
+        """Whether a wheel of ``name`` may be used."""
+        return self._allowed(name)[0]
+
+    def allows_sdist(self, name: str) -> bool:
+        """Whether an sdist of ``name`` may be used."""
+        return self._allowed(name)[1]
+
+    def _allowed(self, name: str) -> tuple[bool, bool]:
+        """(wheel, sdist) by pip's precedence: a named project beats ``:all:``."""
+        key = canonicalize_name(name)
+        if key in self.only_binary:
+            return True, False
+        if key in self.no_binary:
+            return False, True
+        if ":all:" in self.only_binary:
+            return True, False
+        if ":all:" in self.no_binary:
+            return False, True
+        return True, True
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RequirementsInput:
+    """Everything the files asked for: requirements, constraints and index options."""
+
+    requirements: tuple[InputRequirement, ...]
+    constraints: tuple[InputRequirement, ...]
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    pre: bool = False
+    format_control: FormatControl = FormatControl()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+
+
+def redact_url(text: str) -> str:
+    """Replace the userinfo of every URL in ``text`` by ``****``: messages leak no secrets."""
+    return _USERINFO_RE.sub(r"\1****@", text)
+
+
+def parse_requirements(
+    requirement_files: Sequence[str],
+    constraint_files: Sequence[str] = (),
+    *,
+    read_text: Callable[[str], str],
+    environ: Mapping[str, str],
+) -> RequirementsInput:
+    """Read the files as ``pip install -c C... -r R...`` would.
+
+    Constraint files come first, as in pip, so a later file's ``-i`` wins over theirs.
+    """
+    reader = _Reader(read_text, environ)
+    for path in constraint_files:
+        reader.read_file(path, constraint=True)
+    for path in requirement_files:
+        reader.read_file(path, constraint=False)
+    return reader.result()
+
+
+# ---- option application -----------------------------------------------------------
+
+
+def _mutual_excludes(value: str, target: set[str], other: set[str]) -> None:
+    """pip's FormatControl.handle_mutual_excludes, on plain sets."""
+    if value.startswith("-"):
+        raise LineError("--no-binary / --only-binary option requires 1 argument")
+    new = value.split(",")
+    while ":all:" in new:
+        other.clear()
+        target.clear()
+        target.add(":all:")
+        del new[: new.index(":all:") + 1]
+        if ":none:" not in new:  # ":all:" already covers any later name
+            return
+    for name in new:
+        if name == ":none:":
+            target.clear()
+            continue
+        key = canonicalize_name(name)
+        other.discard(key)
+        target.add(key)
+
+
+# ---- files ------------------------------------------------------------------------
+
+
+def _nested_path(including: str, target: str) -> str:
+    """``target`` relative to the including file's directory; stdin ("-") sits in ".".
+
+    An absolute ``target`` stays as it is (``PurePath`` joining drops the base), and
+    ".." is collapsed lexically, as pip's ``abspath`` does.
+    """
+    return os.path.normpath(PurePath(including).parent / target)
+
+
+def _cycle_key(path: str) -> str:
+    """A lexical identity for a file, as pip's ``abspath`` check is lexical too."""
+    return os.path.normpath(path)
+
+
+def _error(reason: str, path: str, lineno: int | None) -> RequirementsFileError:
+    """The one place errors are built, so every message is credential-free."""
+    return RequirementsFileError(
+        redact_url(reason), path=redact_url(path), lineno=lineno
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Include:
+    """Where a file is read from: the chain of files including it, and the line."""
+
+    chain: tuple[str, ...] = ()
+    origin: tuple[str, int] | None = None
+
+
+@dataclass(slots=True)
+class _Reader:
+    """Walks the files in order, accumulating what they ask for."""
+
+    read_text: Callable[[str], str]
+    environ: Mapping[str, str]
+    requirements: list[InputRequirement] = field(default_factory=list)
+    constraints: list[InputRequirement] = field(default_factory=list)
+    index_url: str | None = None
+    extra_index_urls: list[str] = field(default_factory=list)
+    pre: bool = False
+    only_binary: set[str] = field(default_factory=set)
+    no_binary: set[str] = field(default_factory=set)
+    find_links: list[str] = field(default_factory=list)
+    no_index: bool = False
+
+    def result(self) -> RequirementsInput:
+        """The frozen view handed out, so callers cannot change what was read."""
+        return RequirementsInput(
+            requirements=tuple(self.requirements),
+            constraints=tuple(self.constraints),
+            index_url=self.index_url,
+            extra_index_urls=tuple(self.extra_index_urls),
+            pre=self.pre,
+            format_control=FormatControl(
+                only_binary=frozenset(self.only_binary),
+                no_binary=frozenset(self.no_binary),
+            ),
+            find_links=tuple(self.find_links),
+            no_index=self.no_index,
+        )
+
+    def read_file(
+        self, path: str, *, constraint: bool, include: _Include | None = None
+    ) -> None:
+        """Apply every logical line of ``path``; errors name the file and line."""
+        include = include or _Include()
+        text = self._read(path, include.origin)
+        chain = (*include.chain, _cycle_key(path))
+        for lineno, line in logical_lines(text, self.environ):
+            try:
+                self._line(line, path, lineno, constraint=constraint, chain=chain)
+            except LineError as exc:
+                raise _error(str(exc), path, lineno) from None
+
+    def _read(self, path: str, origin: tuple[str, int] | None) -> str:
+        """The file's text; a failure names the including line when there is one."""
+        try:
+            return self.read_text(path)
+        except (OSError, ValueError) as exc:  # ValueError: not UTF-8, or a NUL byte
+            detail = exc.strerror if isinstance(exc, OSError) else str(exc)
+            detail = detail or str(exc)
+            if origin is None:
+                raise _error(f"cannot read: {detail}", path, None) from None
+            raise _error(f"cannot read {path}: {detail}", *origin) from None
+
+    def _line(
+        self,
+        line: str,
+        path: str,
+        lineno: int,
+        *,
+        constraint: bool,
+        chain: tuple[str, ...],
+    ) -> None:
+        """A requirement line adds one requirement; an option line applies in order."""
+        args, options_text = break_args_options(line)
+        options = parse_options(options_text)
+        if args:
+            check_requirement_options(options)
+            found = InputRequirement(
+                requirement=parse_requirement(args.strip()), source=f"{path}:{lineno}"
+            )
+            (self.constraints if constraint else self.requirements).append(found)
+            return
+        check_option_line(options, line)
+        for name, value in options:
+            if name in (REQUIREMENT, CONSTRAINT):
+                # -c switches to constraints; -r keeps the including file's kind (the
+                # lockgen rule: pip itself reads a -r inside a -c file as requirements).
+                nested = constraint or name == CONSTRAINT
+                include = _Include(chain, (path, lineno))
+                self._include(path, value, nested, include)
+            elif name == "--find-links":
+                self._find_links(path, value)
+            else:
+                self._apply(name, value)
+
+    def _find_links(self, path: str, value: str) -> None:
+        """A location; a relative path is relative to the file, as ``-r`` includes are.
+
+        URLs and ``~/...`` paths are kept as written (the home directory is expanded
+        only when the location is read, so the input digest stays portable).
+
+        (pip tries the file's directory first and falls back to the current one;
+        lockgen takes only the file's, so a lock does not depend on where it ran.)
+        """
+        kept = url_kind(value) is not None or value.startswith("~")  # "~": home
+        location = value if kept else _nested_path(path, value)
+        if location not in self.find_links:
+            self.find_links.append(location)
+
+    def _include(
+        self, path: str, value: str, constraint: bool, include: _Include
+    ) -> None:
+        """Read the file ``value`` written in ``path``, refusing cycles and URLs."""
+        if url_kind(value) is not None:
+            raise LineError(
+                f"requirements files at URLs are not supported yet: {value}"
+            )
+        target = _nested_path(path, value)
+        key = _cycle_key(target)
+        if key in include.chain:
+            cycle = " -> ".join([*include.chain, key])
+            raise LineError(f"{target} recursively includes itself ({cycle})")
+        if len(include.chain) >= _MAX_DEPTH:
+            raise LineError(f"{target}: includes nested more than {_MAX_DEPTH} deep")
+        self.read_file(target, constraint=constraint, include=include)
+
+    def _apply(self, name: str, value: str) -> None:
+        """One index or format option; unsupported ones were refused already."""
+        if name == "--index-url":
+            self.index_url = value
+        elif name == "--extra-index-url":
+            if value not in self.extra_index_urls:
+                self.extra_index_urls.append(value)
+        elif name == "--pre":
+            self.pre = True
+        elif name == "--no-index":
+            self.no_index = True
+        elif name == "--only-binary":
+            _mutual_excludes(value, self.only_binary, self.no_binary)
+        else:
+            _mutual_excludes(value, self.no_binary, self.only_binary)

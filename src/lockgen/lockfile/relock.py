@@ -1,0 +1,234 @@
+"""What an existing lock says about the next run: pure functions of its parsed TOML.
+
+A lock records a digest of the normalised inputs it was made from and a digest of its
+own text (``body``); when a new run's inputs digest matches and the text still hashes
+to ``body``, the lock is as lockgen wrote it for these inputs, so the run makes no
+request and writes nothing. Any edit of the lock (a URL, a hash, a deleted package)
+breaks ``body`` and the lock is resolved again. ``--check`` goes further and resolves
+anyway, comparing the bytes. Otherwise the pins become preferences and the hashes are
+reused for unchanged file URLs, so re-locking changes only what it must and
+downloads nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from lockgen import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from packaging.utils import NormalizedName
+
+    from lockgen.core.environment import Target
+    from lockgen.core.requirements import RequirementsInput
+
+__all__ = [
+    "EDITED",
+    "first_difference",
+    "inputs_digest",
+    "known_hashes",
+    "pinned_versions",
+    "seal",
+    "stale_reason",
+]
+
+#: Bump when what lockgen writes for the same inputs changes (invalidates no-op runs).
+_LOCK_FORMAT = 3
+
+#: :func:`stale_reason`'s reason for a lock whose text no longer hashes to ``body``.
+EDITED = "it was edited since lockgen wrote it"
+
+#: ``[tool.lockgen]``'s line for the lock's own digest, with its value left out: the
+#: digest is the sha256 of the text with this line in place of the recorded one.
+_BODY_BLANK = '\nbody = ""\n'
+
+
+def inputs_digest(
+    inputs: RequirementsInput,
+    target: Target,
+    indexes: list[str],
+    *,
+    find_links: Sequence[str] = (),
+    no_index: bool = False,
+) -> str:
+    """A digest of everything that decides the lock's content, normalised.
+
+    Order of requirement lines, comments and spelling do not matter; credentials are
+    not included (the URLs are credential-free). Find-links locations count as
+    written (relative paths stay relative, so the digest does not depend on where the
+    project is checked out); what a location holds does not count, as a new upload
+    to an index does not. Without find-links or ``--no-index`` the digest is what it
+    was before they existed, so older locks stay up to date.
+    """
+    control = inputs.format_control
+    fields: dict[str, Any] = {
+        "format": _LOCK_FORMAT,
+        "lockgen": __version__,
+        "requirements": sorted(str(r.requirement) for r in inputs.requirements),
+        "constraints": sorted(str(c.requirement) for c in inputs.constraints),
+        "indexes": indexes,
+        "pre": inputs.pre,
+        "only-binary": sorted(control.only_binary),
+        "no-binary": sorted(control.no_binary),
+        "markers": target.markers,
+        "tags": [str(t) for t in target.tags],
+    }
+    if find_links:
+        fields["find-links"] = list(find_links)
+    if no_index:
+        fields["no-index"] = True
+    blob = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+def seal(text: str) -> str:
+    """``text`` (rendered with ``body = ""`` in ``[tool.lockgen]``) with its digest
+    filled in, so that any later edit of the file is seen by :func:`stale_reason`."""
+    if text.count(_BODY_BLANK) != 1:  # lockgen renders the placeholder exactly once
+        raise AssertionError("the lock text has no single body placeholder")
+    digest = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    return text.replace(_BODY_BLANK, f'\nbody = "{digest}"\n')
+
+
+def _sealed(text: str, recorded: object) -> bool:
+    """Whether ``text`` is exactly what :func:`seal` returned for digest ``recorded``."""
+    if not isinstance(recorded, str):
+        return False
+    line = f'\nbody = "{recorded}"\n'
+    if text.count(line) != 1:
+        return False
+    blank = text.replace(line, _BODY_BLANK)
+    return recorded == "sha256:" + hashlib.sha256(blank.encode()).hexdigest()
+
+
+def stale_reason(
+    existing: tuple[str, dict[str, Any]] | None, digest: str, output: str
+) -> str | None:
+    """Why the existing lock is not the one lockgen wrote for these inputs; ``None``
+    if it is (the inputs digest matches and the text is unedited)."""
+    if output == "-":
+        return "the lock goes to stdout"
+    if existing is None:
+        return "it does not exist or is not readable TOML"
+    text, data = existing
+    tool = data.get("tool")
+    tool = tool.get("lockgen") if isinstance(tool, dict) else None
+    if not isinstance(tool, dict) or tool.get("inputs") is None:
+        return "it records no lockgen input digest"
+    if tool["inputs"] != digest:
+        return "the inputs or options changed since it was written"
+    if not _sealed(text, tool.get("body")):
+        return EDITED
+    return None
+
+
+def first_difference(old: Any, new: Any) -> str | None:
+    """Where two parsed locks first differ, as ``package NAME: FIELD`` when a package
+    does (``None`` if they are equal): the one-line reason ``--check`` gives. Names
+    and keys from the old lock are untrusted: control characters are escaped."""
+    found = _difference(old, new, "")
+    if found is None:
+        return None
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in found)
+
+
+def _difference(old: Any, new: Any, where: str) -> str | None:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in [*new, *(k for k in old if k not in new)]:
+            if key not in old or key not in new:
+                missing = "missing" if key not in old else "unexpected"
+                return f"{_join(where, str(key))} is {missing}"
+            found = _difference(old[key], new[key], _join(where, str(key)))
+            if found is not None:
+                return found
+        return None
+    if where == "packages" and isinstance(old, list) and isinstance(new, list):
+        return _package_difference(old, new)
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
+            found = _difference(a, b, f"{where}[{i}]")
+            if found is not None:
+                return found
+        return None
+    return None if old == new and type(old) is type(new) else f"{where} differs"
+
+
+def _package_difference(old: list[Any], new: list[Any]) -> str | None:
+    """Packages are compared by name, so a deleted one is named, not its neighbours."""
+
+    def by_name(packages: list[Any]) -> dict[str, Any]:
+        return {str(p.get("name")): p for p in packages if isinstance(p, dict)} | {
+            f"<entry {i}>": p for i, p in enumerate(packages) if not isinstance(p, dict)
+        }
+
+    before, after = by_name(old), by_name(new)
+    for name in [*after, *(n for n in before if n not in after)]:
+        if name not in before:
+            return f"package {name} is missing"
+        if name not in after:
+            return f"package {name} is not in the resolution"
+        found = _difference(before[name], after[name], "")
+        if found is not None:
+            return f"package {name}: {found}"
+    return None if len(old) == len(new) else "packages differ"
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def pinned_versions(data: dict[str, Any]) -> dict[NormalizedName, Version]:
+    """The existing lock's versions, to prefer when they still fit (entries of the
+    wrong shape are skipped: the lock is untrusted and resolving does not need them)."""
+    pins: dict[NormalizedName, Version] = {}
+    for package in _packages(data):
+        name, version = package.get("name"), package.get("version")
+        if not isinstance(name, str) or not isinstance(version, str):
+            continue
+        try:
+            pins[canonicalize_name(name)] = Version(version)
+        except InvalidVersion:
+            continue
+    return pins
+
+
+def _packages(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The lock's ``[[packages]]`` tables; anything else in their place is ignored."""
+    packages = data.get("packages")
+    if not isinstance(packages, list):
+        return []
+    return [p for p in packages if isinstance(p, dict)]
+
+
+def known_hashes(data: dict[str, Any]) -> dict[str, tuple[str, int | None]]:
+    """URL -> (sha256, size or ``None``) from the previous lock: an index's files never
+    change, so re-locking against an index without hashes need not download them
+    again. ``size`` is optional in PEP 751, so an entry without one still counts.
+
+    ``file://`` URLs are left out: a local file (a find-links directory's) can be
+    replaced under the same name, and hashing it again costs no download."""
+    known: dict[str, tuple[str, int | None]] = {}
+    for package in _packages(data):
+        wheels, sdist = package.get("wheels"), package.get("sdist")
+        artifacts = [*(wheels if isinstance(wheels, list) else []), sdist]
+        for artifact in artifacts:
+            if not isinstance(artifact, dict):
+                continue
+            url, size, hashes = (artifact.get(k) for k in ("url", "size", "hashes"))
+            sha256 = hashes.get("sha256") if isinstance(hashes, dict) else None
+            if size is not None and (type(size) is not int or size < 0):
+                continue
+            if (
+                isinstance(url, str)
+                and not url.startswith("file:")
+                and isinstance(sha256, str)
+            ):
+                known[url] = (sha256, size)
+    return known

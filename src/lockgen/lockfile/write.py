@@ -1,0 +1,201 @@
+"""Pins to a PEP 751 lock: build a ``packaging.pylock.Pylock``, validate it, render TOML.
+
+packaging owns the schema (one model for writing, reading and install-time selection);
+this module only decides what goes in. Output is deterministic: packages sorted by
+name, wheels by file name, no timestamps beyond the index's upload times, and nothing
+that depends on how a fetch went (which read won a race, what the cache held), so the
+same inputs and index state give the same bytes.
+
+``size`` is optional in PEP 751 and recorded only when it costs nothing: the index
+lists it, the file was downloaded anyway (no sha256 on the index), or reading the
+locked metadata went through the file (a range read's ``Content-Range`` total, a
+whole download). A file is never downloaded to learn its size.
+
+A file found in a local find-links location is written as a ``path`` relative to the
+lock's directory when it lies inside that directory (a wheelhouse committed beside the
+lock stays portable); otherwise as its absolute ``file://`` URL, which is what pip and
+uv write for every find-links file.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import tomli
+import tomli_w
+from packaging.markers import Marker
+from packaging.pylock import (
+    Package,
+    PackageSdist,
+    PackageWheel,
+    Pylock,
+    PylockValidationError,
+)
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from lockgen.core.errors import LockFileError
+from lockgen.core.urls import local_file
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from pathlib import Path
+
+    from lockgen.core.environment import Target
+    from lockgen.core.models import CoreMetadata, DistFile
+    from lockgen.resolver.resolve import Pin
+
+__all__ = ["build_lock", "dumps", "loads"]
+
+CREATED_BY = "lockgen"
+
+
+def build_lock(
+    pins: Sequence[Pin],
+    target: Target,
+    sha256_of: Callable[[DistFile], tuple[str, int | None]],
+    *,
+    tool: Mapping[str, Any] | None = None,
+    lock_dir: Path | None = None,
+) -> Pylock:
+    """The lock for ``pins`` resolved for ``target`` (:func:`dumps` validates it).
+
+    ``sha256_of`` gives the sha256 (and size, if known) of a file the index lists
+    without a sha256. ``tool`` becomes the top-level ``[tool.lockgen]`` table (the
+    input digest); ``lock_dir`` is where the lock goes (``None``: stdout), for
+    relative paths.
+    """
+    lock = Pylock(
+        lock_version=Version("1.0"),
+        environments=[Marker(target.environment_marker())],
+        requires_python=SpecifierSet(target.requires_python()),
+        extras=[],
+        dependency_groups=[],
+        default_groups=[],
+        created_by=CREATED_BY,
+        packages=[_package(pin, sha256_of, lock_dir) for pin in pins],
+        tool={"lockgen": dict(tool)} if tool else None,
+    )
+    return lock
+
+
+#: C1 controls as TOML escapes. tomli_w escapes C0 and DEL, as TOML requires, but
+#: TOML lets C1 stand raw in a string, and U+009B starts a terminal sequence by
+#: itself: escaped, a lock from a hostile index is inert under ``cat`` and ``-o -``.
+_C1_ESCAPES = {code: f"\\u{code:04x}" for code in range(0x80, 0xA0)}
+
+
+def dumps(lock: Pylock) -> str:
+    """The TOML text of ``lock``, validated by packaging on the way out; no control
+    character but tab and newline stands raw in it (tomli_w writes only basic
+    strings, where a ``\\uXXXX`` escape means the character itself)."""
+    data = lock.to_dict()
+    try:
+        Pylock.from_dict(data)
+    except PylockValidationError as exc:  # a bug in lockgen, not in the input
+        raise LockFileError(
+            "pylock.toml", f"lockgen built an invalid lock: {exc}"
+        ) from exc
+    return tomli_w.dumps(dict(data)).translate(_C1_ESCAPES)
+
+
+def loads(text: str, path: str) -> Pylock:
+    """Parse and validate a lock's text (any PEP 751 writer's); errors name ``path``."""
+    try:
+        data = tomli.loads(text)
+    except (tomli.TOMLDecodeError, RecursionError) as exc:  # nesting bombs: Recursion
+        raise LockFileError(path, f"not valid TOML: {_one_line(exc)}") from exc
+    try:
+        return Pylock.from_dict(data)
+    except PylockValidationError as exc:
+        raise LockFileError(
+            path, f"not a valid PEP 751 lock: {_one_line(exc)}"
+        ) from exc
+
+
+def _one_line(exc: Exception) -> str:
+    """packaging's parse errors draw a caret under the text on extra lines; an error
+    is one line, so keep the words and drop the drawing."""
+    parts = (line.strip(" ^") for line in str(exc).splitlines())
+    return " ".join(part for part in parts if part)
+
+
+def _package(
+    pin: Pin,
+    sha256_of: Callable[[DistFile], tuple[str, int | None]],
+    lock_dir: Path | None,
+) -> Package:
+    """One ``[[packages]]`` entry.
+
+    ``[packages.tool.lockgen]`` records the file the dependency metadata was read from,
+    the sha256 of the exact bytes and its Requires-Dist: a range read is covered by no
+    hash, so ``hydrate`` compares the real wheel's METADATA with this record and can
+    say which dependency lines differ. How the bytes were fetched is not recorded: it
+    can depend on timing and on the cache, and the lock must not. ``index`` is the
+    index that listed the files, if one did (find-links files have none).
+    """
+    metadata = pin.metadata
+    wheels = [
+        PackageWheel(**_artifact_fields(d, sha256_of, metadata, lock_dir))
+        for d in pin.files
+        if d.filename.endswith(".whl")
+    ]
+    sdists = [
+        PackageSdist(**_artifact_fields(d, sha256_of, metadata, lock_dir))
+        for d in pin.files
+        if not d.filename.endswith(".whl")
+    ]
+    return Package(
+        name=pin.name,
+        version=pin.version,
+        requires_python=metadata.requires_python,
+        dependencies=[{"name": name} for name in pin.dependencies],
+        index=next((d.index for d in pin.files if d.index), None),
+        sdist=sdists[0] if sdists else None,
+        wheels=wheels or None,
+        tool={
+            "lockgen": {
+                "metadata-file": metadata.filename,
+                "metadata-sha256": metadata.sha256,
+                "requires-dist": [str(r) for r in metadata.requires_dist],
+            }
+        },
+    )
+
+
+def _artifact_fields(
+    dist: DistFile,
+    sha256_of: Callable[[DistFile], tuple[str, int | None]],
+    metadata: CoreMetadata,
+    lock_dir: Path | None,
+) -> dict[str, Any]:
+    """A file's table: its size only when known for free (see the module docstring)."""
+    sha256, size = dist.sha256, dist.size
+    if sha256 is None:
+        sha256, downloaded = sha256_of(dist)
+        size = downloaded if size is None else size
+    if size is None and dist.filename == metadata.filename:
+        size = metadata.artifact_size
+    path = _relative_path(dist, lock_dir)
+    basename = posixpath.basename(path or urlsplit(dist.url).path)
+    return {
+        "name": None if basename == dist.filename else dist.filename,
+        "upload_time": dist.upload_time,
+        "url": None if path else dist.url,
+        "path": path,
+        "size": size,
+        "hashes": {"sha256": sha256},
+    }
+
+
+def _relative_path(dist: DistFile, lock_dir: Path | None) -> str | None:
+    """A local find-links file's path relative to ``lock_dir``, if it lies inside."""
+    local = local_file(dist)
+    if local is None or lock_dir is None:
+        return None
+    try:
+        return local.resolve().relative_to(lock_dir.resolve()).as_posix()
+    except ValueError:
+        return None
