@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 __all__ = [
     "BodyTooLargeError",
     "HashMismatchError",
-    "check_digest",
     "HydrateError",
     "IndexPageError",
     "InsecureRedirectError",
@@ -179,27 +178,6 @@ class HashMismatchError(LockgenError, ValueError):
             f"{self.filename}: hash mismatch "
             f"(expected {self.expected}, got {self.actual})"
         )
-
-
-def check_digest(
-    filename: str,
-    *,
-    expected_sha256: str | None,
-    expected_size: int | None,
-    sha256: str,
-    size: int,
-) -> None:
-    """Raise HashMismatchError unless the bytes seen match what was promised.
-
-    Size first: it is the cheaper, clearer message for a truncated body. ``None``
-    means the promise did not include that part.
-    """
-    if expected_size is not None and size != expected_size:
-        raise HashMismatchError(
-            filename, expected=f"{expected_size} bytes", actual=f"{size} bytes"
-        )
-    if expected_sha256 is not None and sha256 != expected_sha256:
-        raise HashMismatchError(filename, expected=expected_sha256, actual=sha256)
 
 
 class ResolutionError(LockgenError):

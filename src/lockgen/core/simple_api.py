@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from lockgen.core.errors import IndexPageError
+from lockgen.core.hashing import is_sha256
 from lockgen.core.models import DistFile
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ _JSON_TYPES = frozenset(
     {"application/vnd.pypi.simple.v1+json", "application/vnd.pypi.simple.latest+json"}
 )
 _HTML_TYPES = frozenset({"application/vnd.pypi.simple.v1+html", "text/html"})
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 _UPLOAD_TIME = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
     r"(?:\.([0-9]{1,6})[0-9]*)?Z"
@@ -130,7 +130,7 @@ def _plain(href: str) -> bool:
 
 def _sha256(value: str, where: str, page: _Page) -> str:
     digest = value.lower()
-    if not _SHA256.fullmatch(digest):
+    if not is_sha256(digest):
         raise page.error(f"{where}: invalid sha256 {value!r}")
     return digest
 

@@ -27,6 +27,7 @@ from packaging.markers import UndefinedComparison, UndefinedEnvironmentName
 from packaging.pylock import PackageSdist, PackageWheel, PylockSelectError
 
 from lockgen.core.errors import LockFileError
+from lockgen.core.hashing import is_sha256
 from lockgen.core.models import Artifact, DistKind, MetadataRecord, parse_filename
 
 if TYPE_CHECKING:
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 
 __all__ = ["plan"]
 
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 #: What a wheel or sdist file name may contain: no separators, no control characters,
 #: no ``:`` (an NTFS stream), and no leading dot (no hidden files, no ``..``).
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+!-]*")
@@ -131,7 +131,7 @@ def _artifact(
 ) -> Artifact:
     filename = _checked_filename(package, entry)
     sha256 = entry.hashes.get("sha256")
-    if sha256 is None or not _SHA256.fullmatch(sha256):
+    if sha256 is None or not is_sha256(sha256):
         raise _UnsafeEntryError(package.name, f"{filename} has no valid sha256 hash")
     path = _checked_path(package.name, entry.path, lock_dir) if entry.path else None
     url = None

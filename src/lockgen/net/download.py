@@ -12,7 +12,6 @@ is deleted and the failure reported; lockgen never tries another file.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import time
@@ -25,11 +24,10 @@ from lockgen.core.errors import (
     LockgenError,
     NetworkError,
     TooSlowError,
-    check_digest,
 )
+from lockgen.core.hashing import CHUNK, Hasher, check_digest, hash_file
 from lockgen.core.urls import is_local
 from lockgen.net.range_reader import parse_content_range
-from lockgen.store.cache import hash_file
 
 if TYPE_CHECKING:
     import threading
@@ -46,7 +44,6 @@ _ATTEMPTS = 4
 _BACKOFF = 0.25
 #: Opening NAME.part does not follow a symlink (where the platform can say so).
 _NOFOLLOW: int = getattr(os, "O_NOFOLLOW", 0)
-_CHUNK = 256 * 1024
 
 
 class CancelledError(LockgenError):
@@ -79,13 +76,11 @@ class _Sink:
         on_bytes: Callable[[int], None],
         cancelled: threading.Event,
     ) -> None:
-        self.sha = hashlib.sha256()
-        self.size = 0
+        self.hashed = Hasher()
         if resume:
             with os.fdopen(os.open(part, os.O_RDONLY | _NOFOLLOW), "rb") as fh:
-                while chunk := fh.read(_CHUNK):
-                    self.sha.update(chunk)
-                    self.size += len(chunk)
+                while chunk := fh.read(CHUNK):
+                    self.hashed.update(chunk)
         # never through a link planted at NAME.part: it would write elsewhere
         flags = os.O_WRONLY | os.O_CREAT | _NOFOLLOW
         flags |= os.O_APPEND if resume else os.O_TRUNC
@@ -101,8 +96,7 @@ class _Sink:
                 if self._cancelled.is_set():
                     raise CancelledError("interrupted")
                 self._fh.write(chunk)
-                self.sha.update(chunk)
-                self.size += len(chunk)
+                self.hashed.update(chunk)
                 arrived += len(chunk)
                 self._on_bytes(len(chunk))
         finally:
@@ -234,8 +228,8 @@ def _verify(sink: _Sink, part: Path, artifact: Artifact) -> None:
             artifact.filename,
             expected_sha256=artifact.sha256,
             expected_size=artifact.size,
-            sha256=sink.sha.hexdigest(),
-            size=sink.size,
+            sha256=sink.hashed.sha256,
+            size=sink.hashed.size,
         )
     except HashMismatchError:
         part.unlink()
@@ -253,7 +247,7 @@ def _copy_local(
         raise LockgenError(f"{artifact.filename}: {artifact.path} does not exist")
     sink = _Sink(part, resume=False, on_bytes=on_bytes, cancelled=cancelled)
     with artifact.path.open("rb") as src:
-        return sink, sink.take(iter(lambda: src.read(_CHUNK), b""))
+        return sink, sink.take(iter(lambda: src.read(CHUNK), b""))
 
 
 def _download(

@@ -24,12 +24,12 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from lockgen.core.errors import LockgenError
+from lockgen.core.hashing import hash_file
 from lockgen.core.link_scope import confine
 from lockgen.core.models import DistFile, DistKind, MetadataSource, parse_filename
 from lockgen.core.simple_api import parse_project_page, strip_credentials
 from lockgen.core.wheel_metadata import check_static_sdist_metadata, read_sdist_metadata
 from lockgen.core.wheel_zip import read_wheel_metadata_from_file
-from lockgen.store.cache import hash_file
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

@@ -44,8 +44,8 @@ from lockgen.core.errors import (
     NetworkError,
     ProjectNotFoundError,
     RangeUnsupportedError,
-    check_digest,
 )
+from lockgen.core.hashing import check_digest, copy_hashing
 from lockgen.core.limits import PAGE_LIMIT
 from lockgen.core.link_scope import confine
 from lockgen.core.models import DistKind, MetadataSource, parse_filename
@@ -459,9 +459,9 @@ class IndexClient:
                     dist.url, {"Accept-Encoding": "identity"}
                 ) as own:
                     own.raise_for_status()
-                    digest, size = _copy_hashing(own, sink, dist)
+                    digest, size = _copy_listed(own, sink, dist)
             else:
-                digest, size = _copy_hashing(response, sink, dist)
+                digest, size = _copy_listed(response, sink, dist)
             _verify(dist, digest, size)
             if keep:
                 self._keep(sink.kept, digest)
@@ -547,15 +547,10 @@ def _parse_local_metadata(path: Path, dist: DistFile) -> CoreMetadata:
     return parse_core_metadata(data, dist.filename, source)
 
 
-def _copy_hashing(response: Response, sink: Spill, dist: DistFile) -> tuple[str, int]:
-    sha = hashlib.sha256()
-    size = 0
+def _copy_listed(response: Response, sink: Spill, dist: DistFile) -> tuple[str, int]:
+    """Copy the body into ``sink``, never past the size the index listed."""
     what = f"{dist.filename} (its listed size)"
-    for chunk in response.iter_bytes(limit=dist.size, what=what):
-        sha.update(chunk)
-        sink.write(chunk)
-        size += len(chunk)
-    return sha.hexdigest(), size
+    return copy_hashing(response.iter_bytes(limit=dist.size, what=what), sink.write)
 
 
 def _verify(dist: DistFile, digest: str, size: int) -> None:

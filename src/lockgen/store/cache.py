@@ -64,19 +64,19 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
+from lockgen.core.hashing import hash_file, is_sha256
 from lockgen.core.limits import METADATA_LIMIT, PAGE_LIMIT
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-__all__ = ["CachedMetadata", "CachedPage", "Cache", "default_cache_dir", "hash_file"]
+__all__ = ["CachedMetadata", "CachedPage", "Cache", "default_cache_dir"]
 
 _T = TypeVar("_T")
 
 _VERSION = "v1"
 _MAGIC = b"lockgen-cache v1\n"
 _KINDS = ("pages", "metadata", "artifacts", "hashes")
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 _METADATA_KEY = re.compile(r"(file|pep658|url)-([0-9a-f]{64})")
 _STALE_TEMP_SECONDS = 3600
 #: An entry's header line (URLs, validators) is never longer than this; ``_store``
@@ -166,14 +166,14 @@ class Cache:
         verified download), true for every index listing that hash; ``None`` for a
         value that is not a sha256."""
         hex_ = sha256.lower()
-        return f"file-{hex_}" if _HEX64.fullmatch(hex_) else None
+        return f"file-{hex_}" if is_sha256(hex_) else None
 
     @staticmethod
     def pep658_metadata_key(sha256: str) -> str | None:
         """``pep658-<hex>``: a PEP 658 file whose bytes hash to ``sha256``, checked again
         on every read; ``None`` for a value that is not a sha256."""
         hex_ = sha256.lower()
-        return f"pep658-{hex_}" if _HEX64.fullmatch(hex_) else None
+        return f"pep658-{hex_}" if is_sha256(hex_) else None
 
     @staticmethod
     def url_metadata_key(url: str, sha256: str | None) -> str:
@@ -232,7 +232,7 @@ class Cache:
                 raise _BadEntryError("entry is for another URL")
             sha256 = _get_str(header, "artifact_sha256")
             size = header.get("artifact_size")
-            if not _HEX64.fullmatch(sha256):
+            if not is_sha256(sha256):
                 raise _BadEntryError("artifact_sha256 is not a sha256")
             if type(size) is not int or size < 0:
                 raise _BadEntryError("artifact_size is not a size")
@@ -247,7 +247,7 @@ class Cache:
 
         Nothing is stored for a URL that is not ``http(s)`` or carries credentials.
         """
-        if not _rememberable(url) or not _HEX64.fullmatch(sha256) or size < 0:
+        if not _rememberable(url) or not is_sha256(sha256) or size < 0:
             return
         header: dict[str, object] = {
             "url": url,
@@ -263,7 +263,7 @@ class Cache:
         Its content is not checked here: callers hash it while reading it and call
         :meth:`discard_artifact` if the hash differs.
         """
-        if not _HEX64.fullmatch(sha256):
+        if not is_sha256(sha256):
             return None
         path = self._artifact_file(sha256)
         try:
@@ -306,7 +306,7 @@ class Cache:
 
     def discard_artifact(self, sha256: str) -> None:
         """Forget a stored file a reader found corrupt (missing is fine)."""
-        if _HEX64.fullmatch(sha256):
+        if is_sha256(sha256):
             _unlink_quietly(self._artifact_file(sha256))
 
     def temp_file(self) -> tuple[IO[bytes], Path]:
@@ -433,17 +433,6 @@ class Cache:
             _unlink_quietly(temp)
 
 
-def hash_file(path: Path) -> tuple[str, int]:
-    """sha256 and size of a file on disk, read in 1 MiB chunks."""
-    sha = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            sha.update(chunk)
-            size += len(chunk)
-    return sha.hexdigest(), size
-
-
 def default_cache_dir(environ: Mapping[str, str], platform: str = sys.platform) -> Path:
     """Where the cache lives unless the user says otherwise: the platform's convention.
 
@@ -550,7 +539,7 @@ def _digest(data: bytes) -> str:
 
 
 def _checked_hex(sha256: str) -> str:
-    if not _HEX64.fullmatch(sha256):
+    if not is_sha256(sha256):
         raise ValueError(f"not a lowercase hex sha256: {sha256!r}")
     return sha256
 
