@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from click.testing import Result
 
 from lockgen.store.cache import Cache
 from tests.conftest import ServerFactory
+from tests.support.cli import isolated_env, lockgen_command
 from tests.support.index_server import IndexServer
 from tests.support.wheels import Dist, make_sdist, make_wheel
 
@@ -175,14 +175,10 @@ def test_two_processes_lock_into_one_cache(
 ) -> None:
     server = make_server(_dists(), pep658=False, delay=0.005)
     (tmp_path / "r.in").write_text("app\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    env["PIP_CONFIG_FILE"] = os.devnull
+    env = isolated_env()
     procs = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "lockgen",
+            lockgen_command(
                 "lock",
                 "r.in",
                 "-q",
@@ -190,7 +186,7 @@ def test_two_processes_lock_into_one_cache(
                 server.index_url,
                 "-o",
                 f"pylock.p{i}.toml",
-            ],
+            ),
             cwd=tmp_path,
             env=env,
             stderr=subprocess.PIPE,

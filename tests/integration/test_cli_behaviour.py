@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any, Literal
 
 import pytest
 import tomli
@@ -14,6 +14,8 @@ from click.testing import Result
 
 from lockgen import __version__
 from tests.conftest import ServerFactory
+from tests.support.cli import isolated_env, lockgen_command
+from tests.support.index_server import IndexServer
 from tests.support.wheels import make_sdist, make_wheel
 
 Run = Callable[..., Result]
@@ -24,7 +26,7 @@ def _pins(path: Path) -> dict[str, str]:
     return {p["name"]: p["version"] for p in data["packages"]}
 
 
-def _simple(server_factory: ServerFactory, **options: object):  # type: ignore[no-untyped-def]
+def _simple(server_factory: ServerFactory, **options: object) -> IndexServer:
     return server_factory(
         [
             make_wheel("app", "1.0", requires_dist=["lib>=1"]),
@@ -43,7 +45,7 @@ def test_version(lockgen: Run) -> None:
 
 def test_python_dash_m(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "lockgen", "--version"],
+        lockgen_command("--version"),
         capture_output=True,
         text=True,
         check=True,
@@ -91,11 +93,12 @@ def test_pre_and_format_control_options(
     server.add(make_sdist("lib", "1.0"))
     out = tmp_path / "pylock.toml"
 
-    def lock(requirement: str, *options: str) -> dict:
+    def lock(requirement: str, *options: str) -> dict[str, Any]:
         (tmp_path / "r.in").write_text(requirement + "\n")
         result = lockgen("lock", "r.in", "-i", server.index_url, *options)
         assert result.exit_code == 0, result.output
-        return tomli.loads(out.read_text())["packages"][0]
+        package: dict[str, Any] = tomli.loads(out.read_text())["packages"][0]
+        return package
 
     assert lock("lib", "--pre")["version"] == "2.0b1"
     assert lock("lib")["version"] == "1.5"
@@ -173,7 +176,7 @@ def test_stdout_on_a_full_disk_is_one_line(args: list[str], tmp_path: Path) -> N
     """A full disk behind stdout is an error line and status 1, not a traceback."""
     with Path("/dev/full").open("w") as full:
         done = subprocess.run(
-            [sys.executable, "-m", "lockgen", *args, "--cache-dir", str(tmp_path)],
+            lockgen_command(*args, "--cache-dir", str(tmp_path)),
             stdout=full,
             stderr=subprocess.PIPE,
             text=True,
@@ -185,27 +188,36 @@ def test_stdout_on_a_full_disk_is_one_line(args: list[str], tmp_path: Path) -> N
     ]
 
 
+#: Where a child's stream goes: as ``subprocess.run`` takes it, or closed.
+Stream = int | IO[Any] | Literal["closed"] | None
+
+
 def _cli(
-    args: list[str], cwd: Path, **streams: object
+    args: list[str], cwd: Path, *, stdout: Stream = None, stderr: Stream = None
 ) -> subprocess.CompletedProcess[bytes]:
     """``python -m lockgen ARGS`` with pip's configuration off and the given streams
     (a stream set to ``"closed"`` is closed in the child before it starts)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    env["PIP_CONFIG_FILE"] = os.devnull
-    closed = [
-        fd
-        for fd, name in ((1, "stdout"), (2, "stderr"))
-        if streams.get(name) == "closed"
-    ]
-    kwargs = {k: v for k, v in streams.items() if v != "closed"}
+    closed = [fd for fd, stream in ((1, stdout), (2, stderr)) if stream == "closed"]
+
+    def close_streams() -> None:
+        for fd in closed:
+            os.close(fd)
+
     return subprocess.run(
-        [sys.executable, "-m", "lockgen", *args],
+        lockgen_command(*args),
         cwd=cwd,
-        env=env,
-        preexec_fn=lambda: [os.close(fd) for fd in closed] and None,
+        env=isolated_env(),
+        preexec_fn=close_streams,
         check=False,
-        **kwargs,  # type: ignore[call-overload]
+        stdout=_inherited(stdout),
+        stderr=_inherited(stderr),
     )
+
+
+def _inherited(stream: Stream) -> int | IO[Any] | None:
+    """What ``subprocess.run`` gets for ``stream``: a closed one is inherited, then
+    closed in the child."""
+    return None if isinstance(stream, str) else stream
 
 
 def test_closed_stdout_is_one_line(tmp_path: Path) -> None:
@@ -230,7 +242,7 @@ def test_unwritable_stderr_still_writes_the_lock(
     server = make_server([make_wheel("app", "1.0")])
     (tmp_path / "r.in").write_text("app\n")
     with Path("/dev/full").open("w") as full:
-        stream = "closed" if stderr == "closed" else full
+        stream: Stream = "closed" if stderr == "closed" else full
         done = _cli(
             ["lock", "r.in", "-i", server.index_url, "--cache-dir", "c"],
             tmp_path,
@@ -250,23 +262,10 @@ def test_reader_gone_ends_quietly(make_server: ServerFactory, tmp_path: Path) ->
     dists = [make_wheel(f"p{i}", "1.0") for i in range(40)]
     server = make_server(dists)
     (tmp_path / "r.in").write_text("".join(f"p{i}\n" for i in range(40)))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    env["PIP_CONFIG_FILE"] = os.devnull
     lock = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lockgen",
-            "lock",
-            "r.in",
-            "-q",
-            "-i",
-            server.index_url,
-            "-o",
-            "-",
-        ],
+        lockgen_command("lock", "r.in", "-q", "-i", server.index_url, "-o", "-"),
         cwd=tmp_path,
-        env=env,
+        env=isolated_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

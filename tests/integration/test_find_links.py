@@ -372,8 +372,8 @@ class TestHydrate:
         args = ["-o", "pylock.outside.toml"]
         _ok(lockgen("lock", "r.in", "--no-index", "-f", str(outside), *args))
         by_name = {d.filename: d for d in dists}
-        for lock, dest in (("pylock.toml", "wh"), ("pylock.outside.toml", "wh2")):
-            _ok(lockgen("hydrate", lock, "-d", dest, "--all", "--allow-file-urls"))
+        for lock_file, dest in (("pylock.toml", "wh"), ("pylock.outside.toml", "wh2")):
+            _ok(lockgen("hydrate", lock_file, "-d", dest, "--all", "--allow-file-urls"))
             fetched = sorted((tmp_path / dest).iterdir())
             assert [p.name for p in fetched] == sorted(by_name)
             for path in fetched:

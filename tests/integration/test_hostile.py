@@ -10,18 +10,19 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
 from lockgen.core.errors import NetworkError, TooSlowError
 from lockgen.core.models import Artifact, DistKind
 from lockgen.net.download import fetch
 from lockgen.net.transport import HttpClient
 from tests.conftest import ServerFactory
+from tests.support.cli import isolated_env, lockgen_command
 from tests.support.index_server import BOMB_SIZE, IndexServer
 from tests.support.wheels import Dist, make_wheel
 
@@ -40,14 +41,11 @@ class _Run:
 
 def _run(cwd: Path, *args: str) -> _Run:
     """``python -m lockgen ARGS`` in ``cwd``; its exit code, stderr and peak RSS."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    env["PIP_CONFIG_FILE"] = os.devnull
-    env["LOCKGEN_CACHE_DIR"] = str(cwd / "cache")
     with (cwd / "stderr").open("w+b") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "lockgen", *args],
+            lockgen_command(*args),
             cwd=cwd,
-            env=env,
+            env=isolated_env(LOCKGEN_CACHE_DIR=str(cwd / "cache")),
             stdout=subprocess.DEVNULL,
             stderr=err,
         )
@@ -268,7 +266,7 @@ def test_hydrate_reports_a_trickled_file_once_and_keeps_its_part(
     server = make_server([dist])
     server.hostile[f"/files/{dist.filename}"] = "trickle"
     artifact = Artifact(
-        package="app",  # type: ignore[arg-type]
+        package=canonicalize_name("app"),
         filename=dist.filename,
         kind=DistKind.WHEEL,
         url=f"{server.url}/files/{dist.filename}",
@@ -328,13 +326,10 @@ def test_ctrl_c_during_a_silent_read_ends_the_run(
         args = ["lock", "r.in", "-i", server.index_url, "--python-version", "3.11"]
     server.hostile[path] = "silent"
     server.clear_log()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    env["PIP_CONFIG_FILE"] = os.devnull
-    env["LOCKGEN_CACHE_DIR"] = str(tmp_path / "cache")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lockgen", *args],
+        lockgen_command(*args),
         cwd=tmp_path,
-        env=env,
+        env=isolated_env(LOCKGEN_CACHE_DIR=str(tmp_path / "cache")),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -391,7 +386,7 @@ def test_hydrate_reports_a_file_gone_silent_once(
     server = make_server([dist])
     server.slow[dist.filename] = 60.0  # the body never starts within the test
     artifact = Artifact(
-        package="app",  # type: ignore[arg-type]
+        package=canonicalize_name("app"),
         filename=dist.filename,
         kind=DistKind.WHEEL,
         url=f"{server.url}/files/{dist.filename}",

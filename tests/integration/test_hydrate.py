@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import tomli
 import tomli_w
 from click.testing import Result
+from packaging.utils import canonicalize_name
 
 from lockgen.core.models import Artifact, DistKind
 from lockgen.net.download import CancelledError, fetch
 from lockgen.net.transport import HttpClient
 from tests.conftest import ServerFactory
-from tests.support.index_server import IndexServer
+from tests.support.cli import isolated_env, lockgen_command
+from tests.support.index_server import IndexServer, RequestRecord
 from tests.support.wheels import Dist, make_sdist, make_wheel
 
 Run = Callable[..., Result]
@@ -68,7 +70,7 @@ def _hydrate(lockgen: Run, *args: str) -> Result:
     )
 
 
-def _file_gets(server: IndexServer) -> list:
+def _file_gets(server: IndexServer) -> list[RequestRecord]:
     return [r for r in server.requests if r.path.startswith("/files/")]
 
 
@@ -292,7 +294,7 @@ class TestFaults:
         dist = make_wheel("cancel", "1.0", padding=1_000_000)
         server = make_server([dist])
         artifact = Artifact(
-            package="cancel",  # type: ignore[arg-type]
+            package=canonicalize_name("cancel"),
             filename=dist.filename,
             kind=DistKind.WHEEL,
             url=f"{server.url}/files/{dist.filename}",
@@ -317,7 +319,8 @@ class TestFaults:
 
 
 class TestUntrustedLock:
-    def _edit(self, tmp_path: Path, change: Callable[[dict], None]) -> None:
+    @staticmethod
+    def _edit(tmp_path: Path, change: Callable[[dict[str, Any]], object]) -> None:
         lock = tomli.loads((tmp_path / "pylock.toml").read_text())
         change(lock)
         (tmp_path / "pylock.toml").write_text(tomli_w.dumps(lock))
@@ -354,7 +357,7 @@ class TestUntrustedLock:
         make_server: ServerFactory,
         lockgen: Run,
         tmp_path: Path,
-        change: Callable[[dict], object],
+        change: Callable[[dict[str, Any]], object],
         message: str,
     ) -> None:
         server = _locked(make_server, lockgen, tmp_path, [make_wheel("solo", "1.0")])
@@ -382,7 +385,7 @@ class TestUntrustedLock:
     ) -> None:
         _locked(make_server, lockgen, tmp_path, [make_wheel("solo", "1.0")])
 
-        def duplicate(lock: dict) -> None:
+        def duplicate(lock: dict[str, Any]) -> None:
             wheels = lock["packages"][0]["wheels"]
             wheels.append(dict(wheels[0]))
 
@@ -431,14 +434,16 @@ class TestMetadataCheck:
         ]
         _locked(make_server, lockgen, tmp_path, dists, pep658=False)
 
-        def lie(lock: dict) -> None:  # as if a server had fed the resolver other bytes
+        def lie(
+            lock: dict[str, Any],
+        ) -> None:  # as if a server had fed the resolver other bytes
             tool = next(p for p in lock["packages"] if p["name"] == "meta")["tool"][
                 "lockgen"
             ]
             tool["metadata-sha256"] = "0" * 64
             tool["requires-dist"] = ["dep>=2"]
 
-        TestUntrustedLock._edit(None, tmp_path, lie)  # type: ignore[arg-type]
+        TestUntrustedLock._edit(tmp_path, lie)
         result = _hydrate(lockgen)
         assert result.exit_code == 1
         assert "package meta" in result.stderr
@@ -483,12 +488,7 @@ class TestOutput:
         subprocess.run(
             [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True
         )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-        env.update(
-            PIP_CONFIG_FILE=os.devnull,
-            PIP_DISABLE_PIP_VERSION_CHECK="1",
-            PIP_NO_CACHE_DIR="1",
-        )
+        env = isolated_env(PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_CACHE_DIR="1")
         python = venv / "bin" / "python"
         install = subprocess.run(
             [
@@ -540,12 +540,10 @@ def test_interrupted_run_leaves_no_final_file_and_next_run_resumes(
     dist = make_wheel("slowpoke", "1.0", padding=1_500_000)
     server = _locked(make_server, lockgen, tmp_path, [dist])
     server.slow[dist.filename] = 0.05  # ~90 chunks of 16 KiB: several seconds
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    env["PIP_CONFIG_FILE"] = os.devnull
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lockgen", "hydrate", "pylock.toml", "-d", "wh", "-q"],
+        lockgen_command("hydrate", "pylock.toml", "-d", "wh", "-q"),
         cwd=tmp_path,
-        env=env,
+        env=isolated_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -5,29 +5,30 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Literal
 
 import pytest
 import tomli
 from click.testing import Result
 
 from tests.conftest import ServerFactory
-from tests.support.index_server import IndexServer
+from tests.support.index_server import IndexServer, RequestRecord
 from tests.support.lockcheck import check_lock
 from tests.support.wheels import Dist, make_sdist, make_wheel, write_static_index
 
 Run = Callable[..., Result]
 
 
-def _lock(tmp_path: Path, name: str = "pylock.toml") -> dict:
+def _lock(tmp_path: Path, name: str = "pylock.toml") -> dict[str, Any]:
     # every lock we write must pass packaging.pylock and schemas/pylock.schema.json
     return check_lock(tmp_path / name)
 
 
-def _packages(lock: dict) -> dict[str, dict]:
+def _packages(lock: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {p["name"]: p for p in lock["packages"]}
 
 
-def _file_gets(server: IndexServer) -> list:
+def _file_gets(server: IndexServer) -> list[RequestRecord]:
     return [r for r in server.requests if r.path.startswith("/files/")]
 
 
@@ -145,7 +146,11 @@ class TestRangeMetadata:
 
     @pytest.mark.parametrize("compression", ["stored", "deflate"])
     def test_zip64_and_compression(
-        self, make_server: ServerFactory, lockgen: Run, tmp_path: Path, compression: str
+        self,
+        make_server: ServerFactory,
+        lockgen: Run,
+        tmp_path: Path,
+        compression: Literal["stored", "deflate"],
     ) -> None:
         wheel = make_wheel(
             "zz", "1.0", zip64=True, compression=compression, requires_dist=["dep"]

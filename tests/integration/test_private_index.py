@@ -11,6 +11,7 @@ import os
 import ssl
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
@@ -58,7 +59,7 @@ def _no_secret_on_disk(folder: Path, secret: str) -> None:
             assert secret.encode() not in path.read_bytes(), path
 
 
-def _locked_ok(result: Result, tmp_path: Path) -> dict:
+def _locked_ok(result: Result, tmp_path: Path) -> dict[str, Any]:
     assert result.exit_code == 0, result.output
     return check_lock(tmp_path / "pylock.toml")
 

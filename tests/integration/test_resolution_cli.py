@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from click.testing import Result
 
@@ -15,7 +16,7 @@ from tests.support.wheels import make_sdist, make_wheel
 Run = Callable[..., Result]
 
 
-def _pins(tmp_path: Path) -> dict[str, dict]:
+def _pins(tmp_path: Path) -> dict[str, dict[str, Any]]:
     return {p["name"]: p for p in check_lock(tmp_path / "pylock.toml")["packages"]}
 
 

@@ -8,16 +8,17 @@ import pty
 import re
 import select
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import tomli
 import tomli_w
 
 from tests.conftest import ServerFactory
+from tests.support.cli import isolated_env, lockgen_command
 from tests.support.index_server import IndexServer
 from tests.support.wheels import make_wheel
 
@@ -25,12 +26,10 @@ from tests.support.wheels import make_wheel
 def _run_on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
     """Run lockgen with stderr on a pseudo-terminal; returns (status, what it showed)."""
     master, slave = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    env["PIP_CONFIG_FILE"] = os.devnull
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lockgen", *args],
+        lockgen_command(*args),
         cwd=cwd,
-        env=env,
+        env=isolated_env(),
         stdout=subprocess.DEVNULL,
         stderr=slave,
     )
@@ -86,12 +85,10 @@ _CONTROL_BYTES = frozenset(b"\x1b\x9b\x07\r\b")
 
 def _run(args: list[str], cwd: Path) -> tuple[int, bytes]:
     """Run lockgen with stdout and stderr on pipes; (status, both, as bytes)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    env["PIP_CONFIG_FILE"] = os.devnull
     done = subprocess.run(
-        [sys.executable, "-m", "lockgen", *args],
+        lockgen_command(*args),
         cwd=cwd,
-        env=env,
+        env=isolated_env(),
         capture_output=True,
         check=False,
     )
@@ -161,7 +158,9 @@ def test_index_data_is_shown_inert(
     assert shown.format(url=server.url) in output.decode()
 
 
-def _locked(make_server: ServerFactory, tmp_path: Path) -> tuple[IndexServer, dict]:
+def _locked(
+    make_server: ServerFactory, tmp_path: Path
+) -> tuple[IndexServer, dict[str, Any]]:
     server = make_server([make_wheel("app", "1.0", requires_dist=["dep"])])
     server.add(make_wheel("dep", "1.0"))
     (tmp_path / "r.in").write_text("app\n")
@@ -170,12 +169,12 @@ def _locked(make_server: ServerFactory, tmp_path: Path) -> tuple[IndexServer, di
     return server, tomli.loads((tmp_path / "pylock.toml").read_text())
 
 
-def _hostile_url(lock: dict) -> None:
+def _hostile_url(lock: dict[str, Any]) -> None:
     wheel = lock["packages"][0]["wheels"][0]
     wheel["url"] = wheel["url"].replace("/files/", f"/gone{HOSTILE}/")
 
 
-def _hostile_record(lock: dict) -> None:
+def _hostile_record(lock: dict[str, Any]) -> None:
     record = lock["packages"][0]["tool"]["lockgen"]
     record["metadata-sha256"] = "0" * 64
     record["requires-dist"] = ["dep" + HOSTILE]
@@ -192,7 +191,7 @@ def _hostile_record(lock: dict) -> None:
 def test_lock_file_data_is_shown_inert_by_hydrate(
     make_server: ServerFactory,
     tmp_path: Path,
-    edit: Callable[[dict], None],
+    edit: Callable[[dict[str, Any]], None],
     shown: str,
 ) -> None:
     server, lock = _locked(make_server, tmp_path)

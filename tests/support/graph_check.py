@@ -282,14 +282,22 @@ def _simpler_roots(graph: Graph) -> Iterator[Graph]:
             yield replace(graph, roots=(*roots[:i], _name(root), *roots[i + 1 :]))
 
 
+def _with_lines(release: Release, field: str, lines: tuple[str, ...]) -> Release:
+    """``release`` with its ``requires`` or ``rebuilt`` lines replaced (typed, unlike
+    ``replace(release, **{field: lines})``)."""
+    if field == "requires":
+        return replace(release, requires=lines)
+    return replace(release, rebuilt=lines)
+
+
 def _simpler_releases(release: Release) -> Iterator[Release]:
     for field in ("requires", "rebuilt"):
         lines: tuple[str, ...] = getattr(release, field) or ()
         for i, line in enumerate(lines):
-            yield replace(release, **{field: lines[:i] + lines[i + 1 :]})
+            yield _with_lines(release, field, lines[:i] + lines[i + 1 :])
             if line != _name(line):
                 bare = (*lines[:i], _name(line), *lines[i + 1 :])
-                yield replace(release, **{field: bare})
+                yield _with_lines(release, field, bare)
     if release.rebuilt is not None:
         yield replace(release, rebuilt=None)
     if release.requires_python is not None:

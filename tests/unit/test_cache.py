@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,7 @@ def sha(data: bytes) -> str:
 
 
 def make_page(url: str = URL, **changes: object) -> CachedPage:
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "url": url,
         "final_url": url,
         "content_type": "application/vnd.pypi.simple.v1+json",
@@ -44,7 +45,7 @@ def make_page(url: str = URL, **changes: object) -> CachedPage:
         "body": b'{"meta": {"api-version": "1.1"}, "files": []}',
     }
     fields.update(changes)
-    return CachedPage(**fields)  # type: ignore[arg-type]
+    return CachedPage(**fields)
 
 
 def page_file(root: Path, url: str = URL) -> Path:

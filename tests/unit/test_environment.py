@@ -441,7 +441,7 @@ class TestTargetValue:
     def test_is_frozen(self) -> None:
         target = make_target("3.11", "win32")
         with pytest.raises(dataclasses.FrozenInstanceError):
-            target.tags = ()  # type: ignore[misc]
+            target.tags = ()  # type: ignore[misc]  # the assignment is what is tested
 
     def test_built_by_hand(self) -> None:
         target = Target(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,7 @@ def _package(
     version: str | None = "1.0",
     *,
     wheels: list[dict[str, Any]] | None = None,
-    sdist: dict[str, Any] | None = None,
+    sdist: Mapping[str, Any] | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
     package: dict[str, Any] = {"name": name, **fields}
@@ -86,6 +87,12 @@ def _package(
     if sdist is not None:
         package["sdist"] = sdist
     return package
+
+
+def _requires_python(spec: str) -> dict[str, Any]:
+    """A package's ``requires-python`` field, as ``_package(**...)`` takes it (the key
+    is no identifier)."""
+    return {"requires-python": spec}
 
 
 def _lock(*packages: dict[str, Any], **fields: Any) -> Pylock:
@@ -195,7 +202,7 @@ class TestAllFiles:
                 "winonly",
                 wheels=[_wheel("winonly", "1.0", WIN)],
                 marker='sys_platform == "win32"',
-                **{"requires-python": ">=3.99"},
+                **_requires_python(">=3.99"),
             ),
             **{"requires-python": ">=3.99"},
         )
@@ -285,7 +292,7 @@ class TestSelectionErrors:
             _package(
                 "newpy",
                 wheels=[_wheel("newpy", "1.0")],
-                **{"requires-python": ">=3.13"},
+                **_requires_python(">=3.13"),
             )
         )
         message = _refused(lock)

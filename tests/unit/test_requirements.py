@@ -21,6 +21,7 @@ from lockgen.core.requirements import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from collections.abc import Set as AbstractSet
 
 DATA = Path(__file__).parent.parent / "data" / "requirements"
 
@@ -607,7 +608,7 @@ class TestFormatControl:
         ],
     )
     def test_mutual_excludes(
-        self, lines: list[str], only: set[str], no: set[str]
+        self, lines: list[str], only: AbstractSet[str], no: AbstractSet[str]
     ) -> None:
         control = parse("\n".join(lines)).format_control
         assert (control.only_binary, control.no_binary) == (only, no)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name
 from resolvelib import BaseReporter
 
 from lockgen.core.errors import ResolutionError
@@ -23,7 +23,7 @@ SCENARIOS = load_scenarios()
 
 def _policy(scenario: Scenario) -> Policy:
     target = scenario_target(scenario)
-    constraints: dict = {}
+    constraints: dict[NormalizedName, list[Req]] = {}
     for req in root_requirements(
         (Requirement(c) for c in scenario.constraints), target.environment()
     ):

@@ -113,7 +113,8 @@ def _top(lock: dict[str, Any]) -> dict[str, Any]:
 
 
 def _lockgen_top(lock: dict[str, Any]) -> dict[str, Any]:
-    return lock["tool"]["lockgen"]  # type: ignore[no-any-return]
+    tool: dict[str, Any] = lock["tool"]["lockgen"]
+    return tool
 
 
 def _pkg(lock: dict[str, Any]) -> dict[str, Any]:

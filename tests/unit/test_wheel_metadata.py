@@ -386,7 +386,7 @@ class TestWheelErrors:
         # Structural damage anywhere must end in bytes or MetadataError, never in
         # IndexError / struct.error / zlib.error.
         data = build_wheel(extra=(("foo/ünï.txt", b"u"),))
-        outcomes = set()
+        outcomes: set[bool | str] = set()
         for at in range(len(data)):
             for byte in (0x00, 0xFF):
                 broken = data[:at] + bytes([byte]) + data[at + 1 :]
