@@ -228,7 +228,6 @@ class HttpClient:
         retries: int = 3,
         backoff: float = 0.25,
         timeout: float = 30.0,
-        on_request: Callable[[str, int, str | None], None] | None = None,
         network: Network | None = None,
         credentials: Credentials | None = None,
     ) -> None:
@@ -256,7 +255,6 @@ class HttpClient:
         self._proxied_lock = threading.Lock()
         self._credentials = credentials or Credentials(self._network)
         self.stats = TransferStats()
-        self._on_request = on_request
         self._timeout = timeout
 
     @contextmanager
@@ -285,8 +283,6 @@ class HttpClient:
             self.stats.add(requests=1)
         else:
             response = self._http_response(url, headers)
-        if self._on_request is not None:
-            self._on_request(url, response.status, headers.get("Range"))
         return response
 
     def _http_response(self, url: str, headers: dict[str, str]) -> Response:
