@@ -28,6 +28,7 @@ from lockgen.app.hydrate import HydrateOptions, _plan
 from lockgen.core.environment import make_target
 from lockgen.core.errors import LockgenError
 from lockgen.core.models import CoreMetadata, DistFile, MetadataSource
+from lockgen.lockfile.read import read_lock
 from lockgen.lockfile.relock import (
     first_difference,
     known_hashes,
@@ -231,11 +232,16 @@ _LOCKS = (
 
 
 def _read_for_lock(data: dict[str, Any]) -> None:
-    """What ``lockgen lock`` reads from an existing lock (none of it may raise)."""
+    """What ``lockgen lock`` reads from an existing lock (none of it may raise; a
+    lock that is not PEP 751 gives no preferences and no hashes, and a reason)."""
     text = tomli_w.dumps(data)
-    stale_reason((text, data), _DIGEST, "pylock.toml")
-    pinned_versions(data)
-    known_hashes(data)
+    existing = read_lock(text, "pylock.toml")  # tomli_w wrote it: TOML
+    stale_reason(existing, _DIGEST, "pylock.toml")
+    if existing.lock is None:
+        assert existing.problem is not None and "\n" not in existing.problem
+    else:
+        pinned_versions(existing.lock)
+        known_hashes(existing.lock)
     for difference in (first_difference(data, _BASE), first_difference(_BASE, data)):
         assert difference is None or difference.isprintable()
 
