@@ -15,6 +15,7 @@ import pytest
 import tomli
 from click.testing import Result
 
+from lockgen.lockfile.relock import seal
 from tests.conftest import ServerFactory
 from tests.support.index_server import IndexServer
 from tests.support.wheels import make_wheel
@@ -142,3 +143,28 @@ def test_hydrate_ignores_a_wrong_lockgen_table(
     result = lockgen("hydrate", "pylock.toml", "-d", "wh", "--all")
     assert result.exit_code == 0, result.stderr
     assert [p.name for p in (tmp_path / "wh").iterdir()] == ["app-1.0-py3-none-any.whl"]
+
+
+def test_a_forged_seal_does_not_make_a_broken_lock_up_to_date(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    """The body digest is no secret: recomputed over a lock that is not PEP 751, it
+    must not pass as up to date. ``--check`` fails without a request, naming the
+    reason; a plain ``lock`` writes a good lock again."""
+    server = _server(make_server)
+    good = _locked(lockgen, server, tmp_path)
+    body = tomli.loads(good)["tool"]["lockgen"]["body"]
+    broken = _packages_x(good).replace(f'body = "{body}"', 'body = ""')
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(seal(broken))
+    server.clear_log()
+    check = _lock(lockgen, server, "--check")
+    assert check.exit_code == 1
+    assert check.stderr == (
+        "error: pylock.toml is out of date: it is not a valid PEP 751 lock: "
+        "Unexpected type str (expected Sequence) in 'packages'\n"
+    )
+    assert server.requests == []
+    result = _lock(lockgen, server)
+    assert result.exit_code == 0, result.stderr
+    assert lock.read_text() == good
