@@ -26,7 +26,7 @@ from packaging.version import Version
 
 from lockgen.app.hydrate import HydrateOptions, _plan
 from lockgen.core.environment import make_target
-from lockgen.core.errors import LockgenError
+from lockgen.core.errors import LockFileError, LockgenError
 from lockgen.core.models import CoreMetadata, DistFile, MetadataSource
 from lockgen.lockfile.read import read_lock
 from lockgen.lockfile.relock import (
@@ -237,11 +237,13 @@ def _read_for_lock(data: dict[str, Any]) -> None:
     text = tomli_w.dumps(data)
     existing = read_lock(text, "pylock.toml")  # tomli_w wrote it: TOML
     stale_reason(existing, _DIGEST, "pylock.toml")
-    if existing.lock is None:
-        assert existing.problem is not None and "\n" not in existing.problem
+    try:
+        lock = existing.validated()
+    except LockFileError as exc:
+        assert existing.lock is None and "\n" not in str(exc)
     else:
-        pinned_versions(existing.lock)
-        known_hashes(existing.lock)
+        pinned_versions(lock)
+        known_hashes(lock)
     for difference in (first_difference(data, _BASE), first_difference(_BASE, data)):
         assert difference is None or difference.isprintable()
 

@@ -209,7 +209,7 @@ def _unchanged(
     return LockResult(
         text=existing.text,
         output=options.output,
-        packages=len(existing.validated().packages),
+        packages=existing.packages,
         requests=requests,
         bytes=nbytes,
         unchanged=True,

@@ -1,13 +1,15 @@
-"""The one lock reader: a lock's text to its parsed TOML, ``Pylock`` and lockgen's tables.
+"""The one lock reader: a lock's text to its TOML, lockgen's entries and a ``Pylock``.
 
 A lock is untrusted input (it arrives in pull requests), and both use cases read one:
 ``lock`` (the no-op check, ``--check``, preferences, known hashes) and ``hydrate``.
 Both go through :func:`read_lock`, so they agree on what a usable lock is: TOML that
 ``packaging.pylock`` accepts as PEP 751. Text that is not TOML is a
 :class:`LockFileError` naming the file and the reason, in one line. TOML that is not
-PEP 751 still reads, with the reason kept: ``lock --check`` can then name the first
-difference from what lockgen would write, while :meth:`LockDocument.validated` (all
-``hydrate`` and a re-lock's preferences use) raises that reason.
+PEP 751 still reads: :attr:`LockDocument.lock` is then ``None`` (a re-lock takes no
+preferences or hashes from it, ``--check`` still names its first difference from
+what lockgen would write) and :meth:`LockDocument.validated`, all ``hydrate`` uses,
+raises the reason. Validation waits for its first use: a no-op run trusts the body
+seal and reads only ``[tool.lockgen]``, as fast as before the reader existed.
 
 PEP 751 leaves ``[tool.lockgen]`` and ``[packages.tool.lockgen]`` untyped, so this is
 also the one place that types lockgen's own entries (the inputs digest, the body seal,
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import tomli
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["LockDocument", "metadata_record", "read_lock"]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True)
 class LockDocument:
     """A lock file's TOML, read; its PEP 751 lock if it is one.
 
@@ -45,40 +48,51 @@ class LockDocument:
     path: str
     text: str
     data: Mapping[str, Any]
-    #: the validated lock; ``None`` when the TOML is not PEP 751 (``problem`` says why)
-    lock: Pylock | None
-    problem: str | None
     #: ``[tool.lockgen] inputs``: the digest of the inputs lockgen wrote it from
     inputs: str | None
     #: ``[tool.lockgen] body``: the digest of the text with this value left empty
     body: str | None
 
+    @property
+    def lock(self) -> Pylock | None:
+        """The validated lock; ``None`` when the TOML is not PEP 751."""
+        outcome = self._validation
+        return outcome if isinstance(outcome, Pylock) else None
+
     def validated(self) -> Pylock:
-        """The PEP 751 lock; a LockFileError naming the file if it is not one."""
-        if self.lock is None:
-            raise LockFileError(self.path, f"not a valid PEP 751 lock: {self.problem}")
-        return self.lock
+        """The validated lock; a LockFileError naming the file if it is not PEP 751."""
+        outcome = self._validation
+        if isinstance(outcome, str):
+            raise LockFileError(self.path, f"not a valid PEP 751 lock: {outcome}")
+        return outcome
+
+    @property
+    def packages(self) -> int:
+        """How many ``[[packages]]`` it lists, counted without validating it."""
+        packages = self.data.get("packages")
+        return len(packages) if isinstance(packages, list) else 0
+
+    @cached_property
+    def _validation(self) -> Pylock | str:
+        """The lock, or why it is not PEP 751 (one line); computed once, when asked."""
+        try:
+            return Pylock.from_dict(self.data)
+        except PylockValidationError as exc:
+            return _one_line(exc)
 
 
 def read_lock(text: str, path: str) -> LockDocument:
-    """Parse a lock's text (any PEP 751 writer's) and validate it; errors name
-    ``path``. Only text that is not TOML raises (see the module docstring)."""
+    """Parse a lock's text (any PEP 751 writer's); errors name ``path``. Only text
+    that is not TOML raises (see the module docstring)."""
     try:
         data = tomli.loads(text)
     except (tomli.TOMLDecodeError, RecursionError) as exc:  # nesting bombs: Recursion
         raise LockFileError(path, f"not valid TOML: {_one_line(exc)}") from exc
-    lock, problem = None, None
-    try:
-        lock = Pylock.from_dict(data)
-    except PylockValidationError as exc:
-        problem = _one_line(exc)
     tool = _lockgen_table(data.get("tool"))
     return LockDocument(
         path=path,
         text=text,
         data=data,
-        lock=lock,
-        problem=problem,
         inputs=_string(tool, "inputs"),
         body=_string(tool, "body"),
     )

@@ -111,7 +111,7 @@ def _sealed(text: str, recorded: str | None) -> bool:
 
 def stale_reason(existing: LockDocument | None, digest: str, output: str) -> str | None:
     """Why the existing lock is not the one lockgen wrote for these inputs; ``None``
-    if it is (the inputs digest matches, the text is unedited and it is PEP 751)."""
+    if it is (the inputs digest matches and the text is unedited)."""
     if output == "-":
         return "the lock goes to stdout"
     if existing is None:
@@ -122,8 +122,6 @@ def stale_reason(existing: LockDocument | None, digest: str, output: str) -> str
         return "the inputs or options changed since it was written"
     if not _sealed(existing.text, existing.body):
         return EDITED
-    if existing.lock is None:  # sealed, so forged: the seal is no secret
-        return f"it is not a valid PEP 751 lock: {existing.problem}"
     return None
 
 
