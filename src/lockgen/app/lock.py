@@ -500,8 +500,8 @@ def _index_urls(
 
 
 def _existing(output: str) -> LockDocument | None:
-    """The current lock, if there is a readable one (whether it is valid PEP 751 is
-    for ``stale_reason`` to say)."""
+    """The current lock, if there is a readable one (its ``lock`` is ``None`` when
+    it is not PEP 751: a re-lock then takes no pins or hashes from it)."""
     if output == "-":
         return None
     try:
