@@ -142,3 +142,17 @@ def test_hydrate_ignores_a_wrong_lockgen_table(
     result = lockgen("hydrate", "pylock.toml", "-d", "wh", "--all")
     assert result.exit_code == 0, result.stderr
     assert [p.name for p in (tmp_path / "wh").iterdir()] == ["app-1.0-py3-none-any.whl"]
+
+
+def test_a_lock_that_is_not_pep751_gives_no_preferences(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    """``lock`` reads an existing lock as ``hydrate`` does: one packaging refuses is
+    no lock, so its pins are not kept even where an entry looks right."""
+    server = _server(make_server)
+    good = _locked(lockgen, server, tmp_path)
+    server.add(make_wheel("app", "2.0"))
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(good.replace('created-by = "lockgen"', "created-by = 7"))
+    assert _lock(lockgen, server).exit_code == 0
+    assert tomli.loads(lock.read_text())["packages"][0]["version"] == "2.0"

@@ -26,8 +26,9 @@ from packaging.version import Version
 
 from lockgen.app.hydrate import HydrateOptions, _plan
 from lockgen.core.environment import make_target
-from lockgen.core.errors import LockgenError
+from lockgen.core.errors import LockFileError, LockgenError
 from lockgen.core.models import CoreMetadata, DistFile, MetadataSource
+from lockgen.lockfile.read import read_lock
 from lockgen.lockfile.relock import (
     first_difference,
     known_hashes,
@@ -231,11 +232,18 @@ _LOCKS = (
 
 
 def _read_for_lock(data: dict[str, Any]) -> None:
-    """What ``lockgen lock`` reads from an existing lock (none of it may raise)."""
+    """What ``lockgen lock`` reads from an existing lock (none of it may raise; a
+    lock that is not PEP 751 gives no preferences and no hashes, and a reason)."""
     text = tomli_w.dumps(data)
-    stale_reason((text, data), _DIGEST, "pylock.toml")
-    pinned_versions(data)
-    known_hashes(data)
+    existing = read_lock(text, "pylock.toml")  # tomli_w wrote it: TOML
+    stale_reason(existing, _DIGEST, "pylock.toml")
+    try:
+        lock = existing.validated()
+    except LockFileError as exc:
+        assert existing.lock is None and "\n" not in str(exc)
+    else:
+        pinned_versions(lock)
+        known_hashes(lock)
     for difference in (first_difference(data, _BASE), first_difference(_BASE, data)):
         assert difference is None or difference.isprintable()
 

@@ -21,8 +21,8 @@ from lockgen.core.models import Artifact, DistKind
 from lockgen.core.simple_api import strip_credentials
 from lockgen.core.wheel_zip import read_wheel_metadata_from_file
 from lockgen.lockfile.plan import plan
+from lockgen.lockfile.read import read_lock
 from lockgen.lockfile.verify import metadata_difference
-from lockgen.lockfile.write import loads
 from lockgen.net.access import Network
 from lockgen.net.credentials import Credentials
 from lockgen.net.download import Fetched, fetch
@@ -175,7 +175,7 @@ def _plan(options: HydrateOptions) -> tuple[list[Artifact], list[str]]:
         raise LockFileError(
             str(options.lock_path), f"not UTF-8 text (byte {exc.start})"
         ) from exc
-    lock = loads(text, str(options.lock_path))
+    lock = read_lock(text, str(options.lock_path)).validated()
     target = (
         None
         if options.all_files

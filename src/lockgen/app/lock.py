@@ -23,11 +23,10 @@ import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-import tomli
 from packaging.requirements import InvalidRequirement, Requirement
 from resolvelib import BaseReporter
 
@@ -36,6 +35,7 @@ from lockgen.core.environment import make_target
 from lockgen.core.errors import LockFileError, LockgenError
 from lockgen.core.requirements import parse_requirements
 from lockgen.core.simple_api import strip_credentials
+from lockgen.lockfile.read import LockDocument, read_lock
 from lockgen.lockfile.relock import (
     EDITED,
     first_difference,
@@ -160,12 +160,11 @@ def run_lock(
     ):
         assert existing is not None
         return _unchanged(options, existing, requests=0, nbytes=0)
-    preferences = (
-        {} if options.upgrade or existing is None else pinned_versions(existing[1])
-    )
+    usable = None if existing is None else existing.lock
+    preferences = {} if options.upgrade or usable is None else pinned_versions(usable)
     # A lock edited since lockgen wrote it for these very inputs may carry a swapped
     # hash; re-locking must not launder it into a freshly sealed lock.
-    known = {} if existing is None or reason == EDITED else known_hashes(existing[1])
+    known = {} if usable is None or reason == EDITED else known_hashes(usable)
     lock = _resolve(options, inputs, preferences, known, progress, environ)
     if options.output != "-":
         write_atomically(Path(options.output), lock.text)
@@ -175,7 +174,7 @@ def run_lock(
 def _check(
     options: LockOptions,
     inputs: _Inputs,
-    existing: tuple[str, dict[str, Any]] | None,
+    existing: LockDocument | None,
     reason: str | None,
     progress: Progress,
     environ: Mapping[str, str],
@@ -186,12 +185,13 @@ def _check(
     resolved again (its pins as preferences, as a re-lock would) and the texts
     compared. The lock's own hashes are not reused: they are what is being checked.
     """
-    if existing is None or (reason is not None and reason != EDITED):
+    if existing is None or reason not in (None, EDITED):
         raise OutOfDateError(f"{options.output} is out of date: {reason}")
-    text, data = existing
-    fresh = _resolve(options, inputs, pinned_versions(data), {}, progress, environ)
-    if fresh.text != text:
-        difference = first_difference(data, tomli.loads(fresh.text))
+    preferences = {} if existing.lock is None else pinned_versions(existing.lock)
+    fresh = _resolve(options, inputs, preferences, {}, progress, environ)
+    if fresh.text != existing.text:
+        new = read_lock(fresh.text, options.output).data
+        difference = first_difference(existing.data, new)
         raise OutOfDateError(
             f"{options.output} is not what lockgen would write now: "
             f"{difference or 'its formatting differs'}"
@@ -201,17 +201,15 @@ def _check(
 
 def _unchanged(
     options: LockOptions,
-    existing: tuple[str, dict[str, Any]],
+    existing: LockDocument,
     *,
     requests: int,
     nbytes: int,
 ) -> LockResult:
-    text, data = existing
-    packages = data.get("packages")
     return LockResult(
-        text=text,
+        text=existing.text,
         output=options.output,
-        packages=len(packages) if isinstance(packages, list) else 0,
+        packages=existing.packages,
         requests=requests,
         bytes=nbytes,
         unchanged=True,
@@ -501,14 +499,14 @@ def _index_urls(
     ]
 
 
-def _existing(output: str) -> tuple[str, dict[str, Any]] | None:
-    """The current lock's text and data, if there is a readable one."""
+def _existing(output: str) -> LockDocument | None:
+    """The current lock, if there is a readable one (its ``lock`` is ``None`` when
+    it is not PEP 751: a re-lock then takes no pins or hashes from it)."""
     if output == "-":
         return None
     try:
-        text = Path(output).read_text(encoding="utf-8")
-        return text, tomli.loads(text)
-    except (OSError, UnicodeDecodeError, tomli.TOMLDecodeError, RecursionError):
+        return read_lock(Path(output).read_text(encoding="utf-8"), output)
+    except (OSError, UnicodeDecodeError, LockFileError):
         return None  # not a lock lockgen can read: resolve and write a new one
 
 

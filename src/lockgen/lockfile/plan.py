@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -28,7 +28,8 @@ from packaging.pylock import PackageSdist, PackageWheel, PylockSelectError
 
 from lockgen.core.errors import LockFileError
 from lockgen.core.hashing import is_sha256
-from lockgen.core.models import Artifact, DistKind, MetadataRecord, parse_filename
+from lockgen.core.models import Artifact, DistKind, parse_filename
+from lockgen.lockfile.read import metadata_record
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterator
@@ -148,7 +149,7 @@ def _artifact(
         path=path,
         size=entry.size,
         sha256=sha256,
-        metadata=_record(package) if parsed.kind is DistKind.WHEEL else None,
+        metadata=metadata_record(package) if parsed.kind is DistKind.WHEEL else None,
     )
 
 
@@ -236,29 +237,6 @@ def _is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _record(package: Package) -> MetadataRecord | None:
-    """lockgen's own record of the metadata it resolved with, if this lock has one."""
-    tool: Any = (package.tool or {}).get("lockgen")
-    if not isinstance(tool, dict):
-        return None
-    filename, sha256 = tool.get("metadata-file"), tool.get("metadata-sha256")
-    requires = tool.get("requires-dist", [])
-    if not (
-        isinstance(filename, str)
-        and isinstance(sha256, str)
-        and isinstance(requires, list)
-    ):
-        return None
-    return MetadataRecord(
-        filename=filename,
-        sha256=sha256,
-        requires_dist=tuple(str(r) for r in requires),
-        requires_python=str(package.requires_python)
-        if package.requires_python
-        else None,
-    )
 
 
 @dataclass(frozen=True, slots=True)

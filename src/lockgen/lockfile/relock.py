@@ -1,4 +1,4 @@
-"""What an existing lock says about the next run: pure functions of its parsed TOML.
+"""What an existing lock says about the next run: pure functions of the read lock.
 
 A lock records a digest of the normalised inputs it was made from and a digest of its
 own text (``body``); when a new run's inputs digest matches and the text still hashes
@@ -7,7 +7,8 @@ request and writes nothing. Any edit of the lock (a URL, a hash, a deleted packa
 breaks ``body`` and the lock is resolved again. ``--check`` goes further and resolves
 anyway, comparing the bytes. Otherwise the pins become preferences and the hashes are
 reused for unchanged file URLs, so re-locking changes only what it must and
-downloads nothing twice.
+downloads nothing twice. The lock arrives read (:mod:`lockgen.lockfile.read`);
+preferences and hashes come only from one that is valid PEP 751.
 """
 
 from __future__ import annotations
@@ -16,18 +17,18 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
-
 from lockgen import __version__
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from packaging.pylock import Pylock
     from packaging.utils import NormalizedName
+    from packaging.version import Version
 
     from lockgen.core.environment import Target
     from lockgen.core.requirements import RequirementsInput
+    from lockgen.lockfile.read import LockDocument
 
 __all__ = [
     "EDITED",
@@ -97,9 +98,9 @@ def seal(text: str) -> str:
     return text.replace(_BODY_BLANK, f'\nbody = "{digest}"\n')
 
 
-def _sealed(text: str, recorded: object) -> bool:
+def _sealed(text: str, recorded: str | None) -> bool:
     """Whether ``text`` is exactly what :func:`seal` returned for digest ``recorded``."""
-    if not isinstance(recorded, str):
+    if recorded is None:
         return False
     line = f'\nbody = "{recorded}"\n'
     if text.count(line) != 1:
@@ -108,23 +109,18 @@ def _sealed(text: str, recorded: object) -> bool:
     return recorded == "sha256:" + hashlib.sha256(blank.encode()).hexdigest()
 
 
-def stale_reason(
-    existing: tuple[str, dict[str, Any]] | None, digest: str, output: str
-) -> str | None:
+def stale_reason(existing: LockDocument | None, digest: str, output: str) -> str | None:
     """Why the existing lock is not the one lockgen wrote for these inputs; ``None``
     if it is (the inputs digest matches and the text is unedited)."""
     if output == "-":
         return "the lock goes to stdout"
     if existing is None:
         return "it does not exist or is not readable TOML"
-    text, data = existing
-    tool = data.get("tool")
-    tool = tool.get("lockgen") if isinstance(tool, dict) else None
-    if not isinstance(tool, dict) or tool.get("inputs") is None:
+    if existing.inputs is None:
         return "it records no lockgen input digest"
-    if tool["inputs"] != digest:
+    if existing.inputs != digest:
         return "the inputs or options changed since it was written"
-    if not _sealed(text, tool.get("body")):
+    if not _sealed(existing.text, existing.body):
         return EDITED
     return None
 
@@ -184,30 +180,13 @@ def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
-def pinned_versions(data: dict[str, Any]) -> dict[NormalizedName, Version]:
-    """The existing lock's versions, to prefer when they still fit (entries of the
-    wrong shape are skipped: the lock is untrusted and resolving does not need them)."""
-    pins: dict[NormalizedName, Version] = {}
-    for package in _packages(data):
-        name, version = package.get("name"), package.get("version")
-        if not isinstance(name, str) or not isinstance(version, str):
-            continue
-        try:
-            pins[canonicalize_name(name)] = Version(version)
-        except InvalidVersion:
-            continue
-    return pins
+def pinned_versions(lock: Pylock) -> dict[NormalizedName, Version]:
+    """The existing lock's versions, to prefer when they still fit (PEP 751 makes a
+    package's version optional; resolving does not need the ones left out)."""
+    return {p.name: p.version for p in lock.packages if p.version is not None}
 
 
-def _packages(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The lock's ``[[packages]]`` tables; anything else in their place is ignored."""
-    packages = data.get("packages")
-    if not isinstance(packages, list):
-        return []
-    return [p for p in packages if isinstance(p, dict)]
-
-
-def known_hashes(data: dict[str, Any]) -> dict[str, tuple[str, int | None]]:
+def known_hashes(lock: Pylock) -> dict[str, tuple[str, int | None]]:
     """URL -> (sha256, size or ``None``) from the previous lock: an index's files never
     change, so re-locking against an index without hashes need not download them
     again. ``size`` is optional in PEP 751, so an entry without one still counts.
@@ -215,20 +194,14 @@ def known_hashes(data: dict[str, Any]) -> dict[str, tuple[str, int | None]]:
     ``file://`` URLs are left out: a local file (a find-links directory's) can be
     replaced under the same name, and hashing it again costs no download."""
     known: dict[str, tuple[str, int | None]] = {}
-    for package in _packages(data):
-        wheels, sdist = package.get("wheels"), package.get("sdist")
-        artifacts = [*(wheels if isinstance(wheels, list) else []), sdist]
-        for artifact in artifacts:
-            if not isinstance(artifact, dict):
+    for package in lock.packages:
+        for artifact in [*(package.wheels or ()), package.sdist]:
+            if artifact is None or artifact.url is None:
                 continue
-            url, size, hashes = (artifact.get(k) for k in ("url", "size", "hashes"))
-            sha256 = hashes.get("sha256") if isinstance(hashes, dict) else None
-            if size is not None and (type(size) is not int or size < 0):
+            sha256 = artifact.hashes.get("sha256")
+            size = artifact.size
+            if sha256 is None or (size is not None and size < 0):
                 continue
-            if (
-                isinstance(url, str)
-                and not url.startswith("file:")
-                and isinstance(sha256, str)
-            ):
-                known[url] = (sha256, size)
+            if not artifact.url.startswith("file:"):
+                known[artifact.url] = (sha256, size)
     return known

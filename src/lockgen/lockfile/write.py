@@ -23,7 +23,6 @@ import posixpath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import tomli
 import tomli_w
 from packaging.markers import Marker
 from packaging.pylock import (
@@ -47,7 +46,7 @@ if TYPE_CHECKING:
     from lockgen.core.models import CoreMetadata, DistFile
     from lockgen.resolver.resolve import Pin
 
-__all__ = ["build_lock", "dumps", "loads"]
+__all__ = ["build_lock", "dumps"]
 
 CREATED_BY = "lockgen"
 
@@ -99,27 +98,6 @@ def dumps(lock: Pylock) -> str:
             "pylock.toml", f"lockgen built an invalid lock: {exc}"
         ) from exc
     return tomli_w.dumps(dict(data)).translate(_C1_ESCAPES)
-
-
-def loads(text: str, path: str) -> Pylock:
-    """Parse and validate a lock's text (any PEP 751 writer's); errors name ``path``."""
-    try:
-        data = tomli.loads(text)
-    except (tomli.TOMLDecodeError, RecursionError) as exc:  # nesting bombs: Recursion
-        raise LockFileError(path, f"not valid TOML: {_one_line(exc)}") from exc
-    try:
-        return Pylock.from_dict(data)
-    except PylockValidationError as exc:
-        raise LockFileError(
-            path, f"not a valid PEP 751 lock: {_one_line(exc)}"
-        ) from exc
-
-
-def _one_line(exc: Exception) -> str:
-    """packaging's parse errors draw a caret under the text on extra lines; an error
-    is one line, so keep the words and drop the drawing."""
-    parts = (line.strip(" ^") for line in str(exc).splitlines())
-    return " ".join(part for part in parts if part)
 
 
 def _package(
