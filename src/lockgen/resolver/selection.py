@@ -25,7 +25,7 @@ import operator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 
 from lockgen.core.models import DistKind, parse_filename
 from lockgen.core.singleflight import SingleFlight
@@ -161,7 +161,7 @@ class Selector:
 
     def python_ok(self, specifier: SpecifierSet) -> bool:
         """Whether the target's Python satisfies ``specifier``."""
-        return specifier.contains(self.target.python_version, prereleases=True)
+        return self.target.supports_python(specifier)
 
     def _rank(self, parsed: ParsedFilename, dist: DistFile) -> int | None:
         """Lower is better; wheels by tag preference, then the sdist; None if unusable."""
@@ -186,10 +186,7 @@ class Selector:
         a handful of values."""
         known = self._requires_python.get(value)
         if known is None:
-            try:
-                known = self.python_ok(SpecifierSet(value))
-            except InvalidSpecifier:
-                known = False
+            known = self.target.supports_python(value)
             self._requires_python[value] = known
         return known
 
