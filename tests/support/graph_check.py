@@ -20,7 +20,7 @@ from resolvelib import BaseReporter
 
 from lockgen.core.environment import make_target
 from lockgen.core.errors import ResolutionError
-from lockgen.core.requirements import FormatControl
+from lockgen.core.req_options import FormatControl
 from lockgen.resolver.resolve import Pin, resolve
 from lockgen.resolver.selection import Policy
 from lockgen.resolver.values import Candidate, Req, root_requirements

@@ -8,7 +8,7 @@ from packaging.utils import canonicalize_name
 from resolvelib import BaseReporter
 
 from lockgen.core.errors import ResolutionError
-from lockgen.core.requirements import FormatControl
+from lockgen.core.req_options import FormatControl
 from lockgen.resolver.resolve import resolve
 from lockgen.resolver.selection import Policy
 from lockgen.resolver.values import Candidate, Req, root_requirements

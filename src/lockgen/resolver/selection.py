@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     from lockgen.core.environment import Target
     from lockgen.core.models import CoreMetadata, DistFile, ParsedFilename
-    from lockgen.core.requirements import FormatControl
+    from lockgen.core.req_options import FormatControl
     from lockgen.resolver.repository import Repository
     from lockgen.resolver.values import Req
 
