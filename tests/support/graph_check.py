@@ -20,9 +20,10 @@ from resolvelib import BaseReporter
 
 from lockgen.core.environment import make_target
 from lockgen.core.errors import ResolutionError
-from lockgen.core.requirements import FormatControl
-from lockgen.resolver.provider import Candidate, Policy, Req, root_requirements
+from lockgen.core.req_options import FormatControl
 from lockgen.resolver.resolve import Pin, resolve
+from lockgen.resolver.selection import Policy
+from lockgen.resolver.values import Candidate, Req, root_requirements
 from tests.support.graphs import PYTHON, Graph, Release
 from tests.support.scenarios import PLATFORM
 

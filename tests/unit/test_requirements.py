@@ -12,8 +12,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from lockgen.core.errors import RequirementsFileError
+from lockgen.core.req_options import FormatControl
 from lockgen.core.requirements import (
-    FormatControl,
     RequirementsInput,
     parse_requirements,
     redact_url,

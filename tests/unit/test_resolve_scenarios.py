@@ -8,9 +8,10 @@ from packaging.utils import NormalizedName, canonicalize_name
 from resolvelib import BaseReporter
 
 from lockgen.core.errors import ResolutionError
-from lockgen.core.requirements import FormatControl
-from lockgen.resolver.provider import Candidate, Policy, Req, root_requirements
+from lockgen.core.req_options import FormatControl
 from lockgen.resolver.resolve import resolve
+from lockgen.resolver.selection import Policy
+from lockgen.resolver.values import Candidate, Req, root_requirements
 from tests.support.scenarios import (
     FakeRepository,
     Scenario,

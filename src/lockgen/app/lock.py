@@ -46,7 +46,8 @@ from lockgen.lockfile.relock import (
     stale_reason,
 )
 from lockgen.net.access import Network
-from lockgen.resolver.provider import Policy, Req, Selector, root_requirements
+from lockgen.resolver.selection import Policy, Selector
+from lockgen.resolver.values import Req, root_requirements
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -59,8 +60,8 @@ if TYPE_CHECKING:
     from lockgen.core.requirements import InputRequirement, RequirementsInput
     from lockgen.net.index import IndexClient
     from lockgen.net.transport import HttpClient
-    from lockgen.resolver.provider import Candidate
     from lockgen.resolver.resolve import Pin
+    from lockgen.resolver.values import Candidate
 
 __all__ = ["LockOptions", "LockResult", "OutOfDateError", "Progress", "run_lock"]
 

@@ -1,10 +1,9 @@
-"""One requirements line's syntax: logical lines, options, kinds lockgen cannot take."""
+"""One requirements line's syntax: logical lines, and the kinds of requirement lockgen
+cannot take. Option lines are :mod:`lockgen.core.req_options`'."""
 
 from __future__ import annotations
 
 import re
-import shlex
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -13,14 +12,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
 __all__ = [
-    "CONSTRAINT",
-    "REQUIREMENT",
     "LineError",
     "break_args_options",
-    "check_option_line",
-    "check_requirement_options",
     "logical_lines",
-    "parse_options",
     "parse_requirement",
     "url_kind",
 ]
@@ -39,61 +33,9 @@ _ARCHIVE_EXTENSIONS = (
     ".tar.xz", ".txz", ".tlz", ".tar.lz", ".tar.lzma",
 )  # fmt: skip
 
-REQUIREMENT = "--requirement"
-CONSTRAINT = "--constraint"
-_EDITABLE = "--editable"
-_PER_REQUIREMENT = frozenset({"--hash", "--config-settings"})
-_SUPPORTED = frozenset({
-    REQUIREMENT, CONSTRAINT, "--index-url", "--extra-index-url", "--pre",
-    "--only-binary", "--no-binary", "--find-links", "--no-index",
-})  # fmt: skip
-
 
 class LineError(Exception):
     """A problem with the current line; the reader adds the file and line number."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Option:
-    name: str  # the long spelling, used in messages and for dispatch
-    takes_value: bool
-
-
-def _option_table() -> dict[str, _Option]:
-    """Every option pip accepts in a requirements file, by each of its spellings.
-
-    lockgen must know pip's whole set, not just what it supports, so that it can tell
-    "not supported" from "unknown" and resolve abbreviations exactly as optparse does.
-    """
-    specs: tuple[tuple[tuple[str, ...], bool], ...] = (
-        (("-i", "--index-url", "--pypi-url"), True),
-        (("--extra-index-url",), True),
-        (("-r", REQUIREMENT), True),
-        (("-c", CONSTRAINT), True),
-        (("--pre",), False),
-        (("--only-binary",), True),
-        (("--no-binary",), True),
-        (("-e", _EDITABLE), True),
-        (("--hash",), True),
-        (("-C", "--config-settings"), True),
-        (("--no-index",), False),
-        (("-f", "--find-links"), True),
-        (("--prefer-binary",), False),
-        (("--require-hashes",), False),
-        (("--no-require-hashes",), False),
-        (("--all-releases",), True),
-        (("--only-final",), True),
-        (("--trusted-host",), True),
-        (("--use-feature",), True),
-    )
-    table: dict[str, _Option] = {}
-    for spellings, takes_value in specs:
-        option = _Option(next(s for s in spellings if s.startswith("--")), takes_value)
-        table.update(dict.fromkeys(spellings, option))
-    return table
-
-
-_OPTIONS = _option_table()
 
 
 # ---- logical lines ----------------------------------------------------------------
@@ -139,98 +81,6 @@ def break_args_options(line: str) -> tuple[str, str]:
         if token.startswith("-"):
             return " ".join(tokens[:i]), " ".join(tokens[i:])
     return line, ""
-
-
-# ---- options ----------------------------------------------------------------------
-
-
-def parse_options(text: str) -> list[tuple[str, str]]:
-    """(long name, value) pairs in order; flags get an empty value."""
-    try:
-        args = shlex.split(text)
-    except ValueError as exc:
-        raise LineError(f"cannot split options ({exc}): {text}") from None
-    parsed: list[tuple[str, str]] = []
-    while args:
-        parsed.append(_next_option(args))
-    return parsed
-
-
-def _next_option(args: list[str]) -> tuple[str, str]:
-    """Consume one option and its value, with optparse's spellings.
-
-    ``--opt=value``, ``--opt value``, ``-ovalue`` and ``-o value``; pip ignores stray
-    arguments, lockgen reports them so nothing written is silently dropped.
-    """
-    arg = args.pop(0)
-    if arg in ("-", "--") or not arg.startswith("-"):
-        raise LineError(f"unexpected argument {arg!r}")
-    if arg.startswith("--"):
-        spelled, eq, attached = arg.partition("=")
-        option = _long_option(spelled)
-        if eq and not option.takes_value:
-            raise LineError(f"option {option.name} does not take a value")
-        value = attached if eq else None
-    else:
-        option = _short_option(arg[:2])
-        value = arg[2:] or None
-    if not option.takes_value:
-        return option.name, ""
-    if value is None:
-        if not args:
-            raise LineError(f"option {option.name} requires a value")
-        value = args.pop(0)
-    return option.name, value
-
-
-def _short_option(spelled: str) -> _Option:
-    if spelled not in _OPTIONS:
-        raise LineError(f"unknown option {spelled}")
-    return _OPTIONS[spelled]
-
-
-def _long_option(spelled: str) -> _Option:
-    """Exact spelling or a unique prefix of one, as optparse accepts."""
-    if spelled in _OPTIONS:
-        return _OPTIONS[spelled]
-    matches = {o for s, o in _OPTIONS.items() if s.startswith(spelled) and s[1] == "-"}
-    if len(matches) == 1:
-        return matches.pop()
-    if not matches:
-        raise LineError(f"unknown option {spelled}")
-    names = ", ".join(sorted(o.name for o in matches))
-    raise LineError(f"ambiguous option {spelled} (could be {names})")
-
-
-def check_option_line(options: list[tuple[str, str]], line: str) -> None:
-    """Reject options lockgen cannot honour before any of the line takes effect."""
-    names = [name for name, _ in options]
-    if _EDITABLE in names:
-        raise LineError(f"editable requirements are not supported yet: {line}")
-    for name in names:
-        if name in _PER_REQUIREMENT:
-            raise LineError(f"per-requirement options are not supported yet: {name}")
-        if name not in _SUPPORTED:
-            raise LineError(f"option {name} is not supported")
-    includes = [n for n in names if n in (REQUIREMENT, CONSTRAINT)]
-    if includes and len(names) > 1:
-        # pip reads only the first include of such a line and drops the rest.
-        raise LineError(f"option {includes[0]} must be alone on its line")
-
-
-def check_requirement_options(options: list[tuple[str, str]]) -> None:
-    """Options after a requirement: pip scopes --hash/-C to it and ignores the rest."""
-    names = [name for name, _ in options]
-    per_requirement = [n for n in names if n in _PER_REQUIREMENT]
-    if per_requirement:
-        raise LineError(
-            f"per-requirement options are not supported yet: {per_requirement[0]}"
-        )
-    if names:
-        raise LineError(
-            f"option {names[0]} must be on a line of its own "
-            "(pip ignores it after a requirement)"
-        )
 
 
 # ---- requirement lines ------------------------------------------------------------

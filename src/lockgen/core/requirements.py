@@ -1,4 +1,9 @@
-"""Requirements files read as pip reads them, so locks match ``pip install -r``."""
+"""Requirements files read as pip reads them, so locks match ``pip install -r``.
+
+This module reads files and follows their includes (``-r``/``-c``, cycles, depth,
+relative paths) and gathers what they ask for; one line's syntax is
+:mod:`lockgen.core._reqsyntax`'s and its options :mod:`lockgen.core.req_options`'.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +13,23 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from packaging.utils import canonicalize_name
-
 from lockgen.core._reqsyntax import (
-    CONSTRAINT,
-    REQUIREMENT,
     LineError,
     break_args_options,
-    check_option_line,
-    check_requirement_options,
     logical_lines,
-    parse_options,
     parse_requirement,
     url_kind,
 )
 from lockgen.core.errors import RequirementsFileError
+from lockgen.core.req_options import (
+    CONSTRAINT,
+    REQUIREMENT,
+    FormatControl,
+    check_option_line,
+    check_requirement_options,
+    mutual_excludes,
+    parse_options,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -30,7 +37,6 @@ if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
 __all__ = [
-    "FormatControl",
     "InputRequirement",
     "RequirementsInput",
     "parse_requirements",
@@ -52,35 +58,6 @@ class InputRequirement:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class FormatControl:
-    """pip's ``--only-binary``/``--no-binary`` sets, answering which kinds may be used."""
-
-    only_binary: frozenset[str] = frozenset()
-    no_binary: frozenset[str] = frozenset()
-
-    def allows_wheel(self, name: str) -> bool:
-        """Whether a wheel of ``name`` may be used."""
-        return self._allowed(name)[0]
-
-    def allows_sdist(self, name: str) -> bool:
-        """Whether an sdist of ``name`` may be used."""
-        return self._allowed(name)[1]
-
-    def _allowed(self, name: str) -> tuple[bool, bool]:
-        """(wheel, sdist) by pip's precedence: a named project beats ``:all:``."""
-        key = canonicalize_name(name)
-        if key in self.only_binary:
-            return True, False
-        if key in self.no_binary:
-            return False, True
-        if ":all:" in self.only_binary:
-            return True, False
-        if ":all:" in self.no_binary:
-            return False, True
-        return True, True
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
 class RequirementsInput:
     """Everything the files asked for: requirements, constraints and index options."""
 
@@ -89,7 +66,7 @@ class RequirementsInput:
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
     pre: bool = False
-    format_control: FormatControl = FormatControl()
+    format_control: FormatControl = field(default_factory=FormatControl)
     find_links: tuple[str, ...] = ()
     no_index: bool = False
 
@@ -116,30 +93,6 @@ def parse_requirements(
     for path in requirement_files:
         reader.read_file(path, constraint=False)
     return reader.result()
-
-
-# ---- option application -----------------------------------------------------------
-
-
-def _mutual_excludes(value: str, target: set[str], other: set[str]) -> None:
-    """pip's FormatControl.handle_mutual_excludes, on plain sets."""
-    if value.startswith("-"):
-        raise LineError("--no-binary / --only-binary option requires 1 argument")
-    new = value.split(",")
-    while ":all:" in new:
-        other.clear()
-        target.clear()
-        target.add(":all:")
-        del new[: new.index(":all:") + 1]
-        if ":none:" not in new:  # ":all:" already covers any later name
-            return
-    for name in new:
-        if name == ":none:":
-            target.clear()
-            continue
-        key = canonicalize_name(name)
-        other.discard(key)
-        target.add(key)
 
 
 # ---- files ------------------------------------------------------------------------
@@ -305,6 +258,6 @@ class _Reader:
         elif name == "--no-index":
             self.no_index = True
         elif name == "--only-binary":
-            _mutual_excludes(value, self.only_binary, self.no_binary)
+            mutual_excludes(value, self.only_binary, self.no_binary)
         else:
-            _mutual_excludes(value, self.no_binary, self.only_binary)
+            mutual_excludes(value, self.no_binary, self.only_binary)

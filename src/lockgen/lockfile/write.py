@@ -37,6 +37,7 @@ from packaging.version import Version
 
 from lockgen.core.errors import LockFileError
 from lockgen.core.urls import local_file
+from lockgen.resolver.selection import is_wheel
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -118,12 +119,12 @@ def _package(
     wheels = [
         PackageWheel(**_artifact_fields(d, sha256_of, metadata, lock_dir))
         for d in pin.files
-        if d.filename.endswith(".whl")
+        if is_wheel(d)
     ]
     sdists = [
         PackageSdist(**_artifact_fields(d, sha256_of, metadata, lock_dir))
         for d in pin.files
-        if not d.filename.endswith(".whl")
+        if not is_wheel(d)
     ]
     return Package(
         name=pin.name,

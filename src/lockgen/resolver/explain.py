@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lockgen.resolver.explain_target import sdist_only, unfit
-from lockgen.resolver.provider import PYTHON, UNUSABLE
+from lockgen.resolver.values import PYTHON, UNUSABLE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -34,8 +34,10 @@ if TYPE_CHECKING:
     from packaging.version import Version
     from resolvelib.structs import RequirementInformation
 
-    from lockgen.resolver.provider import Candidate, LockgenProvider, Policy, Req
+    from lockgen.resolver.provider import LockgenProvider
     from lockgen.resolver.repository import Repository
+    from lockgen.resolver.selection import Policy
+    from lockgen.resolver.values import Candidate, Req
 
 __all__ = ["explain"]
 
@@ -51,9 +53,9 @@ def explain(
     causes: Iterable[RequirementInformation[Req, Candidate]],
     provider: LockgenProvider,
     repository: Repository,
-    policy: Policy,
 ) -> list[str]:
     """The lines of a conflict's explanation, most direct first, without repeats."""
+    policy = provider.selector.policy
     edges = _expand(causes, provider)
     names = sorted({req.name for req, _ in edges if req.name not in _PSEUDO})
     lines = [_user_line(req) for req, parent in edges if parent is None]
@@ -72,15 +74,13 @@ def explain(
 def _asked_parents(edges: Sequence[_Edge], provider: LockgenProvider) -> list[Req]:
     """Your requirements on the projects whose releases failed, so a conflict
     among one project's own releases still says what you asked for."""
-    asked: list[Req] = []
-    for _, parent in edges:
-        if parent is not None:
-            asked += [
-                req
-                for req, by in provider.required_by.get(parent.identifier, {})
-                if by is None
-            ]
-    return asked
+    return [
+        req
+        for _, parent in edges
+        if parent is not None
+        for req, by in provider.required_by.get(parent.identifier, {})
+        if by is None
+    ]
 
 
 def _asked_projects(
@@ -274,10 +274,9 @@ def _python_lines(
     for (identifier, reason), parents in groups.items():
         versions = sorted({p.version for p in parents})
         who = _versions(identifier, versions, provider.offered.get(identifier, set()))
+        verb = "cannot be used:"
         if reason.startswith("Python "):
             verb = "requires" if len(versions) == 1 else "require"
-        else:
-            verb = "cannot be used:"
         lines.append(f"{who} {verb} {reason}")
     return lines
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 
 from lockgen.core.models import DistKind, parse_filename
 
@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
     from lockgen.core.environment import Target
     from lockgen.core.models import DistFile, ParsedFilename
-    from lockgen.resolver.provider import Candidate, LockgenProvider
+    from lockgen.resolver.provider import LockgenProvider
     from lockgen.resolver.repository import Repository
+    from lockgen.resolver.values import Candidate
 
 __all__ = ["sdist_only", "unfit"]
 
@@ -117,9 +118,8 @@ def _why(
     """The newest matching release's files, and what about them the target refuses."""
     selector = provider.selector
     target = selector.target
-    control = selector.policy.format_control
     python = [d.requires_python for d in files if d.requires_python]
-    if python and not any(_python_ok(provider, spec) for spec in python):
+    if python and not any(selector.file_python_ok(spec) for spec in python):
         return (
             f"{name} {version} requires Python {python[0]}; "
             f"the target is Python {target.python_version}"
@@ -133,9 +133,9 @@ def _why(
         if parsed is not None:
             (wheels if parsed.kind is DistKind.WHEEL else sdists).append(parsed)
     have = _wheels_for(wheels, target) if wheels else "it has no wheels"
-    if sdists and not control.allows_sdist(name):
+    if sdists and not selector.allows_kind(sdists[0]):
         have += "; its sdist is excluded by --only-binary"
-    elif wheels and not control.allows_wheel(name):
+    elif wheels and not selector.allows_kind(wheels[0]):
         have += "; its wheels are excluded by --no-binary"
     elif not sdists:
         have += "; it has no sdist"
@@ -194,10 +194,3 @@ def _natural(tag: str) -> tuple[str, int, str]:
     letters = tag.rstrip("0123456789")
     digits = tag[len(letters) :]
     return (letters, int(digits) if digits else -1, tag)
-
-
-def _python_ok(provider: LockgenProvider, spec: str) -> bool:
-    try:
-        return provider.selector.python_ok(SpecifierSet(spec))
-    except InvalidSpecifier:
-        return False

@@ -19,7 +19,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from lockgen.resolver.provider import PYTHON, UNUSABLE
+from lockgen.resolver.values import PYTHON, UNUSABLE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
     from lockgen.core.models import DistFile
-    from lockgen.resolver.provider import Req, Selector
     from lockgen.resolver.repository import Repository
+    from lockgen.resolver.selection import Selector
+    from lockgen.resolver.values import Req
 
 __all__ = ["Prefetcher"]
 

@@ -15,17 +15,10 @@ from resolvelib import BaseReporter
 from resolvelib.resolvers import Resolution, ResolutionImpossible, ResolutionTooDeep
 
 from lockgen.core.errors import ResolutionError
-from lockgen.core.models import DistKind, parse_filename
 from lockgen.resolver.explain import explain
-from lockgen.resolver.provider import (
-    Candidate,
-    LockgenProvider,
-    Lookahead,
-    Policy,
-    Req,
-    Selector,
-)
+from lockgen.resolver.provider import LockgenProvider
 from lockgen.resolver.search import Exhausted, NoSolution, search
+from lockgen.resolver.selection import Selector
 from lockgen.resolver.watch import REPINS, Final, Stuck, Watch
 
 if TYPE_CHECKING:
@@ -37,7 +30,10 @@ if TYPE_CHECKING:
 
     from lockgen.core.environment import Target
     from lockgen.core.models import CoreMetadata, DistFile
+    from lockgen.resolver.provider import Lookahead
     from lockgen.resolver.repository import Repository
+    from lockgen.resolver.selection import Policy
+    from lockgen.resolver.values import Candidate, Req
 
 __all__ = ["Pin", "resolve"]
 
@@ -85,7 +81,7 @@ def resolve(
         repository, selector or Selector(target, policy), lookahead
     )
     provider.note_roots(roots)
-    run = _Run(roots, provider, repository, policy, reporter or BaseReporter())
+    run = _Run(roots, provider, repository, reporter or BaseReporter())
     try:
         found = _closure(run.mapping(), roots, provider)
     except _UnsoundError:
@@ -93,7 +89,7 @@ def resolve(
         # project that candidate asked for, and answer with pins that break it;
         # the complete search answers instead (its own answer is checked too)
         found = _closure(run.searched_instead(), roots, provider)
-    return _pins(found, provider, repository, policy)
+    return _pins(found, provider, repository)
 
 
 @dataclass(frozen=True)
@@ -103,7 +99,6 @@ class _Run:
     roots: Sequence[Req]
     provider: LockgenProvider
     repository: Repository
-    policy: Policy
     reporter: BaseReporter[Req, Candidate, str]
 
     def mapping(self) -> Mapping[str, Candidate]:
@@ -187,7 +182,7 @@ class _Run:
     def _error(
         self, causes: Collection[RequirementInformation[Req, Candidate]], *first: str
     ) -> ResolutionError:
-        lines = explain(causes, self.provider, self.repository, self.policy)
+        lines = explain(causes, self.provider, self.repository)
         return ResolutionError([*first, *lines])
 
 
@@ -242,50 +237,14 @@ def _pins(
     found: Mapping[NormalizedName, tuple[Candidate, set[NormalizedName]]],
     provider: LockgenProvider,
     repository: Repository,
-    policy: Policy,
 ) -> list[Pin]:
     return [
         Pin(
             name=name,
             version=pin.version,
-            files=_lock_files(repository, name, pin.version, policy),
+            files=provider.selector.lock_files(repository, name, pin.version),
             metadata=provider.metadata[(name, pin.version)],
             dependencies=tuple(sorted(deps)),
         )
         for name, (pin, deps) in sorted(found.items())
     ]
-
-
-def _lock_files(
-    repository: Repository, name: NormalizedName, version: Version, policy: Policy
-) -> tuple[DistFile, ...]:
-    """Every wheel of the version plus one sdist, as the format control allows.
-
-    Yanked files only when the version has nothing else (it was pinned with ``==``).
-    """
-    control = policy.format_control
-    files: list[DistFile] = []
-    for dist in repository.list_files(name):
-        parsed = parse_filename(dist.filename)
-        if parsed is None or parsed.name != name or parsed.version != version:
-            continue
-        wheel = parsed.kind is DistKind.WHEEL
-        if control.allows_wheel(name) if wheel else control.allows_sdist(name):
-            files.append(dist)
-    live = [d for d in files if not d.yanked] or files
-    wheels = sorted((d for d in live if d.filename.endswith(".whl")), key=_by_name)
-    sdists = sorted((d for d in live if _is_sdist(d)), key=_sdist_preference)
-    return (*wheels, *sdists[:1])
-
-
-def _by_name(dist: DistFile) -> str:
-    return dist.filename
-
-
-def _is_sdist(dist: DistFile) -> bool:
-    parsed = parse_filename(dist.filename)
-    return parsed is not None and parsed.kind is DistKind.SDIST
-
-
-def _sdist_preference(dist: DistFile) -> tuple[bool, str]:
-    return (not dist.filename.endswith(".tar.gz"), dist.filename)

@@ -20,7 +20,8 @@ from resolvelib.structs import RequirementInformation
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from lockgen.resolver.provider import Candidate, LockgenProvider, Req
+    from lockgen.resolver.provider import LockgenProvider
+    from lockgen.resolver.values import Candidate, Req
 
 __all__ = ["Exhausted", "NoSolution", "search"]
 

@@ -18,7 +18,7 @@ from resolvelib import BaseReporter
 from resolvelib.resolvers import ResolutionImpossible
 from resolvelib.structs import RequirementInformation
 
-from lockgen.resolver.provider import PYTHON, UNUSABLE, Candidate, Req
+from lockgen.resolver.values import PYTHON, UNUSABLE, Candidate, Req
 
 if TYPE_CHECKING:
     from collections.abc import Collection
