@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import TYPE_CHECKING
@@ -23,6 +22,7 @@ from lockgen.core._reqsyntax import (
     url_kind,
 )
 from lockgen.core.errors import RequirementsFileError
+from lockgen.core.urls import redact_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -34,11 +34,7 @@ __all__ = [
     "InputRequirement",
     "RequirementsInput",
     "parse_requirements",
-    "redact_url",
 ]
-
-# Greedy up to the last "@" of the authority, as urllib.parse splits userinfo.
-_USERINFO_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
 
 _MAX_DEPTH = 100
 
@@ -92,11 +88,6 @@ class RequirementsInput:
     format_control: FormatControl = FormatControl()
     find_links: tuple[str, ...] = ()
     no_index: bool = False
-
-
-def redact_url(text: str) -> str:
-    """Replace the userinfo of every URL in ``text`` by ``****``: messages leak no secrets."""
-    return _USERINFO_RE.sub(r"\1****@", text)
 
 
 def parse_requirements(

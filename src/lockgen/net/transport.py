@@ -41,8 +41,7 @@ from lockgen.core.errors import (
     NetworkError,
     TooSlowError,
 )
-from lockgen.core.simple_api import strip_credentials
-from lockgen.core.urls import is_local
+from lockgen.core.urls import is_local, strip_credentials
 from lockgen.net.access import Network, Origin, proxy_for, split_proxy
 from lockgen.net.credentials import Credentials
 
