@@ -98,6 +98,8 @@ class CachedPage:
     etag: str | None
     last_modified: str | None
     body: bytes
+    #: The index answered 404: it does not have the project (a negative entry).
+    missing: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -137,6 +139,9 @@ class Cache:
                 etag=_get_optional_str(header, "etag"),
                 last_modified=_get_optional_str(header, "last_modified"),
                 body=body,
+                # older lockgens wrote a missing project as this fake content type
+                missing=header.get("missing") is True
+                or header.get("content_type") == "application/x-lockgen-not-found",
             )
 
         return _load(self._page_path(url), build, PAGE_LIMIT)
@@ -154,6 +159,7 @@ class Cache:
             "content_type": page.content_type,
             "etag": page.etag,
             "last_modified": page.last_modified,
+            "missing": page.missing,
         }
         self._store(self._page_path(page.url), header, page.body)
 
