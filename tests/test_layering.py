@@ -32,7 +32,15 @@ ALLOWED = {
 }
 PURE = ("core", "resolver", "lockfile")
 #: The only modules that may import these libraries.
-LIBRARY_OWNERS = {"urllib3": {"net/transport.py"}, "click": {"cli/main.py"}}
+LIBRARY_OWNERS = {
+    "urllib3": {
+        "net/transport.py",
+        "net/http_response.py",
+        "net/http_retry.py",
+        "net/http_pools.py",
+    },
+    "click": {"cli/main.py"},
+}
 
 
 def _modules() -> list[Path]:

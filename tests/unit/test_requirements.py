@@ -16,8 +16,8 @@ from lockgen.core.req_options import FormatControl
 from lockgen.core.requirements import (
     RequirementsInput,
     parse_requirements,
-    redact_url,
 )
+from lockgen.core.urls import redact_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from lockgen.core.errors import IndexPageError
-from lockgen.core.simple_api import ACCEPT, parse_project_page, strip_credentials
+from lockgen.core.simple_api import ACCEPT, parse_project_page
 
 if TYPE_CHECKING:
     from lockgen.core.models import DistFile
@@ -473,34 +473,6 @@ class TestContentType:
 
     def test_utf8_bom_is_tolerated(self) -> None:
         assert len(parse(b"\xef\xbb\xbf" + json_page(jfile()))) == 1
-
-
-class TestStripCredentials:
-    @pytest.mark.parametrize(
-        ("url", "expected"),
-        [
-            ("https://h/x", ("https://h/x", None)),
-            ("https://u:p@h/x", ("https://h/x", ("u", "p"))),
-            ("https://token@h/x", ("https://h/x", ("token", ""))),
-            ("https://u:p%40ss%3Aw@h/x", ("https://h/x", ("u", "p@ss:w"))),
-            (
-                "https://us%20er:p@h:8443/x?q=1#f",
-                ("https://h:8443/x?q=1#f", ("us er", "p")),
-            ),
-            ("https://u:p@w@h/x", ("https://h/x", ("u", "p@w"))),
-            ("https://u:p@[::1]:8080/", ("https://[::1]:8080/", ("u", "p"))),
-            ("https://h/a%2Fb/x@y", ("https://h/a%2Fb/x@y", None)),
-            ("/relative/path", ("/relative/path", None)),
-        ],
-    )
-    def test_cases(
-        self, url: str, expected: tuple[str, tuple[str, str] | None]
-    ) -> None:
-        assert strip_credentials(url) == expected
-
-    def test_rest_of_url_is_untouched(self) -> None:
-        url = "HTTPS://u:p@Host.Example/a%2fb?x=%20#"
-        assert strip_credentials(url)[0] == "HTTPS://Host.Example/a%2fb?x=%20#"
 
 
 def test_json_nested_too_deeply_is_a_page_error() -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from lockgen.core.environment import make_target
 from lockgen.core.errors import LockFileError, LockgenError, MetadataError
 from lockgen.core.models import Artifact, DistKind
-from lockgen.core.simple_api import strip_credentials
+from lockgen.core.urls import strip_credentials
 from lockgen.core.wheel_zip import read_wheel_metadata_from_file
 from lockgen.lockfile.plan import plan
 from lockgen.lockfile.read import read_lock

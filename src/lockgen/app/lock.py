@@ -34,7 +34,7 @@ from lockgen.app.pipconfig import builtin_index_url, read_pip_settings
 from lockgen.core.environment import make_target
 from lockgen.core.errors import LockFileError, LockgenError
 from lockgen.core.requirements import parse_requirements
-from lockgen.core.simple_api import strip_credentials
+from lockgen.core.urls import strip_credentials
 from lockgen.lockfile.read import LockDocument, read_lock
 from lockgen.lockfile.relock import (
     EDITED,

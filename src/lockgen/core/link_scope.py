@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from lockgen.core.simple_api import strip_credentials
+from lockgen.core.urls import strip_credentials
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable

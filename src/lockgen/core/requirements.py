@@ -8,7 +8,6 @@ relative paths) and gathers what they ask for; one line's syntax is
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import TYPE_CHECKING
@@ -30,6 +29,7 @@ from lockgen.core.req_options import (
     mutual_excludes,
     parse_options,
 )
+from lockgen.core.urls import redact_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -40,11 +40,7 @@ __all__ = [
     "InputRequirement",
     "RequirementsInput",
     "parse_requirements",
-    "redact_url",
 ]
-
-# Greedy up to the last "@" of the authority, as urllib.parse splits userinfo.
-_USERINFO_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
 
 _MAX_DEPTH = 100
 
@@ -69,11 +65,6 @@ class RequirementsInput:
     format_control: FormatControl = field(default_factory=FormatControl)
     find_links: tuple[str, ...] = ()
     no_index: bool = False
-
-
-def redact_url(text: str) -> str:
-    """Replace the userinfo of every URL in ``text`` by ``****``: messages leak no secrets."""
-    return _USERINFO_RE.sub(r"\1****@", text)
 
 
 def parse_requirements(

@@ -1,17 +1,77 @@
-"""What a URL means for where its bytes come from: the one place that says which URLs
-are local files (read in place, usable offline, never cached)."""
+"""The rules for URLs, their credentials and local files, in one place.
+
+Every layer asks the same questions of a URL: what it is without its credentials
+(the form that may reach a lock, a cache or a message), whether it carries any,
+whether its bytes come from this machine (read in place, usable offline, never
+cached), and whether it is a plain http(s) URL whose identity a cache may key on.
+Each question has one answer here, so no two modules can disagree about a secret.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 from urllib.request import url2pathname
 
 if TYPE_CHECKING:
     from lockgen.core.models import DistFile
 
-__all__ = ["is_local", "local_file"]
+__all__ = [
+    "has_userinfo",
+    "is_local",
+    "is_plain_http",
+    "local_file",
+    "local_path",
+    "redact_url",
+    "strip_credentials",
+]
+
+#: Greedy up to the last "@" of the authority, as urllib.parse splits userinfo.
+_USERINFO_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
+
+
+def strip_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """Split userinfo out of a URL so it can go to an auth header, never to a lock.
+
+    Only the userinfo is removed; the rest of the URL keeps its spelling and
+    percent-encoding. A user without a password gets ``""`` as the password.
+    """
+    netloc = urlsplit(url).netloc
+    userinfo, at, hostport = netloc.rpartition("@")
+    if not at:
+        return url, None
+    user, _, password = userinfo.partition(":")
+    start = url.find("//") + 2
+    if url[start : start + len(netloc)] == netloc:
+        bare = url[:start] + hostport + url[start + len(netloc) :]
+    else:  # urlsplit dropped characters; fall back to a rebuilt URL
+        bare = urlunsplit(urlsplit(url)._replace(netloc=hostport))
+    return bare, (unquote(user), unquote(password))
+
+
+def redact_url(text: str) -> str:
+    """Replace the userinfo of every URL in ``text`` by ``****``: messages leak no secrets."""
+    return _USERINFO_RE.sub(r"\1****@", text)
+
+
+def has_userinfo(url: str) -> bool:
+    """Whether ``url`` carries credentials (an unparsable URL is treated as if so)."""
+    try:
+        return "@" in urlsplit(url).netloc
+    except ValueError:
+        return True
+
+
+def is_plain_http(url: str) -> bool:
+    """Whether ``url`` is ``http(s)`` with no credentials in it: a URL that names the
+    same bytes for everyone, so what they hashed to may be remembered by URL."""
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return False
+    return scheme in ("http", "https") and not has_userinfo(url)
 
 
 def is_local(url: str) -> bool:
@@ -19,9 +79,14 @@ def is_local(url: str) -> bool:
     return url.startswith("file:")
 
 
+def local_path(url: str) -> Path:
+    """The path a ``file:`` URL names (percent-escapes decoded once)."""
+    return Path(url2pathname(urlsplit(url).path))
+
+
 def local_file(dist: DistFile) -> Path | None:
     """The file on disk behind a find-links entry, or ``None`` (remote, or an index's:
     an index's ``file://`` files are read through the index, like remote ones)."""
     if dist.index or not is_local(dist.url):
         return None
-    return Path(url2pathname(urlsplit(dist.url).path))
+    return local_path(dist.url)

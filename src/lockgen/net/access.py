@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 from lockgen.core.errors import LockgenError
-from lockgen.core.simple_api import strip_credentials
+from lockgen.core.urls import strip_credentials
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

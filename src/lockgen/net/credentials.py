@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from lockgen.core.errors import LockgenError
-from lockgen.core.simple_api import strip_credentials
+from lockgen.core.urls import strip_credentials
 from lockgen.net.access import Network, Origin, Secret
 
 if TYPE_CHECKING:

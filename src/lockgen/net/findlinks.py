@@ -20,14 +20,13 @@ import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from lockgen.core.errors import LockgenError
 from lockgen.core.hashing import hash_file
 from lockgen.core.link_scope import confine
 from lockgen.core.models import DistFile, DistKind, MetadataSource, parse_filename
-from lockgen.core.simple_api import parse_project_page, strip_credentials
+from lockgen.core.simple_api import parse_project_page
+from lockgen.core.urls import local_path, strip_credentials
 from lockgen.core.wheel_metadata import check_static_sdist_metadata, read_sdist_metadata
 from lockgen.core.wheel_zip import read_wheel_metadata_from_file
 
@@ -97,7 +96,7 @@ class FindLinks:
         if location.startswith(_REMOTE):
             return self._remote_page(location)
         if location.startswith("file:"):
-            path = Path(url2pathname(urlsplit(location).path))
+            path = local_path(location)
         elif "://" in location:
             raise FindLinksError(
                 f"find-links location {location}: only a path, a file:// URL or an "

@@ -62,10 +62,10 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeVar
-from urllib.parse import urlsplit
 
 from lockgen.core.hashing import hash_file, is_sha256
 from lockgen.core.limits import METADATA_LIMIT, PAGE_LIMIT
+from lockgen.core.urls import has_userinfo, is_plain_http
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -98,6 +98,8 @@ class CachedPage:
     etag: str | None
     last_modified: str | None
     body: bytes
+    #: The index answered 404: it does not have the project (a negative entry).
+    missing: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -124,7 +126,7 @@ class Cache:
     # -- index pages -----------------------------------------------------------------
     def get_page(self, url: str) -> CachedPage | None:
         """The stored page for ``url``, or ``None`` if absent or bad (then deleted)."""
-        if _has_userinfo(url):
+        if has_userinfo(url):
             return None
 
         def build(header: dict[str, object], body: bytes) -> CachedPage:
@@ -137,6 +139,9 @@ class Cache:
                 etag=_get_optional_str(header, "etag"),
                 last_modified=_get_optional_str(header, "last_modified"),
                 body=body,
+                # older lockgens wrote a missing project as this fake content type
+                missing=header.get("missing") is True
+                or header.get("content_type") == "application/x-lockgen-not-found",
             )
 
         return _load(self._page_path(url), build, PAGE_LIMIT)
@@ -146,7 +151,7 @@ class Cache:
 
         A page whose URLs carry credentials is not stored, so no secret reaches disk.
         """
-        if _has_userinfo(page.url) or _has_userinfo(page.final_url):
+        if has_userinfo(page.url) or has_userinfo(page.final_url):
             return
         header: dict[str, object] = {
             "url": page.url,
@@ -154,6 +159,7 @@ class Cache:
             "content_type": page.content_type,
             "etag": page.etag,
             "last_modified": page.last_modified,
+            "missing": page.missing,
         }
         self._store(self._page_path(page.url), header, page.body)
 
@@ -224,7 +230,7 @@ class Cache:
     # -- hashes of unhashed files --------------------------------------------------------
     def get_url_hash(self, url: str) -> tuple[str, int] | None:
         """The ``(sha256, size)`` recorded for ``url``, or ``None`` if absent or bad."""
-        if not _rememberable(url):
+        if not is_plain_http(url):
             return None
 
         def build(header: dict[str, object], payload: bytes) -> tuple[str, int]:
@@ -247,7 +253,7 @@ class Cache:
 
         Nothing is stored for a URL that is not ``http(s)`` or carries credentials.
         """
-        if not _rememberable(url) or not is_sha256(sha256) or size < 0:
+        if not is_plain_http(url) or not is_sha256(sha256) or size < 0:
             return
         header: dict[str, object] = {
             "url": url,
@@ -542,23 +548,6 @@ def _checked_hex(sha256: str) -> str:
     if not is_sha256(sha256):
         raise ValueError(f"not a lowercase hex sha256: {sha256!r}")
     return sha256
-
-
-def _has_userinfo(url: str) -> bool:
-    """Whether ``url`` carries credentials (an unparsable URL is treated as if so)."""
-    try:
-        return "@" in urlsplit(url).netloc
-    except ValueError:
-        return True
-
-
-def _rememberable(url: str) -> bool:
-    """Whether a URL's hash may be recorded: ``http(s)``, and no credentials in it."""
-    try:
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return False
-    return scheme in ("http", "https") and not _has_userinfo(url)
 
 
 def _unlink_quietly(path: Path) -> None:

@@ -1,0 +1,21 @@
+"""How a run uses the cache, shared by everything that reads an index through it."""
+
+from __future__ import annotations
+
+import enum
+
+from lockgen.core.errors import LockgenError
+
+__all__ = ["CacheMode", "OfflineError"]
+
+
+class CacheMode(enum.Enum):
+    """How the cache is used: normally, refetching pages, or never going online."""
+
+    NORMAL = "normal"
+    REFRESH = "refresh"
+    OFFLINE = "offline"
+
+
+class OfflineError(LockgenError):
+    """``--offline`` and something needed is neither cached nor a local file."""

@@ -1,0 +1,158 @@
+"""Project pages of the indexes, in order, with a negative cache.
+
+A project's files come from the first index that has it, so a public index can
+never shadow a private project. A page may name only the files
+:mod:`lockgen.core.link_scope` allows; others are skipped before anything reads
+them. With a :class:`~lockgen.store.cache.Cache`, pages are revalidated (a 304
+costs one small request), and an index's 404 is cached too, as a page marked
+``missing``, so a warm or ``--offline`` run knows which index lacks a project
+without asking again.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from lockgen.core.errors import LockgenError, ProjectNotFoundError
+from lockgen.core.limits import PAGE_LIMIT
+from lockgen.core.link_scope import confine
+from lockgen.core.simple_api import ACCEPT, parse_project_page
+from lockgen.core.urls import is_local
+from lockgen.net.cache_mode import CacheMode, OfflineError
+from lockgen.store.cache import CachedPage
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from packaging.utils import NormalizedName
+
+    from lockgen.core.models import DistFile
+    from lockgen.net.transport import HttpClient, Response
+    from lockgen.store.cache import Cache
+
+__all__ = ["MAX_MISSING", "ProjectPages"]
+
+_PAGE_HEADERS = {"Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
+#: How many distinct projects may be missing from every index before the run stops:
+#: a lock meets a few (dependencies of versions it backtracks over); hundreds mean a
+#: wrong index or metadata naming projects by the thousand, each a request.
+MAX_MISSING = 500
+
+
+class ProjectPages:
+    """The indexes' project pages, fetched (and revalidated) through the cache."""
+
+    def __init__(
+        self,
+        client: HttpClient,
+        indexes: Sequence[str],
+        *,
+        cache: Cache | None,
+        mode: CacheMode,
+        on_event: Callable[[str], None],
+    ) -> None:
+        self._client = client
+        self.indexes = tuple(indexes)
+        self._cache = cache
+        self._mode = mode
+        self._event = on_event
+        self._missing: set[NormalizedName] = set()
+        self._lock = threading.Lock()
+        self._asked: dict[str, int] = {}  # index -> projects it did not have
+        self._served: set[str] = set()  # indexes that had at least one project
+
+    def files(self, name: NormalizedName) -> tuple[DistFile, ...]:
+        """The files of ``name`` on the first index that has it, those it may name."""
+        for index in self.indexes:
+            page = self.page(f"{index}{name}/")
+            with self._lock:
+                if page is None:
+                    self._asked[index] = self._asked.get(index, 0) + 1
+                else:
+                    self._served.add(index)
+            if page is not None:
+                files = parse_project_page(
+                    page.body, page.content_type, page.final_url, index_url=index
+                )
+                return tuple(confine(files, index, on_skip=self._event))
+        with self._lock:
+            self._missing.add(name)
+            if len(self._missing) > MAX_MISSING:
+                raise LockgenError(
+                    f"more than {MAX_MISSING} projects are on no index (the last: "
+                    f"{name}); check the index URLs, or what requires them"
+                )
+        raise ProjectNotFoundError(name, self.indexes)
+
+    def unused_indexes(self) -> list[tuple[str, int]]:
+        """Indexes that had none of the projects asked of them while another index
+        had some, with how many they were asked: most often a mistyped URL (a wrong
+        path answers 404 to everything), which would otherwise go unnoticed as the
+        projects quietly came from the other indexes."""
+        with self._lock:
+            if not self._served:
+                return []
+            return [
+                (index, self._asked[index])
+                for index in self.indexes
+                if index not in self._served and self._asked.get(index)
+            ]
+
+    def page(self, url: str) -> CachedPage | None:
+        """The page at ``url`` (``None``: not on this index), revalidating the cache."""
+        cached = self._cached_page(url)
+        if self._mode is CacheMode.OFFLINE and not is_local(url):
+            if cached is None:
+                raise OfflineError(f"offline, and the index page {url} is not cached")
+            return None if cached.missing else cached
+        headers = dict(_PAGE_HEADERS)
+        if cached is not None and not cached.missing:
+            if cached.etag:
+                headers["If-None-Match"] = cached.etag
+            if cached.last_modified:
+                headers["If-Modified-Since"] = cached.last_modified
+        response = self._client.get(url, headers, limit=PAGE_LIMIT, what="a page")
+        if response.status == 304 and cached is not None:
+            return cached
+        if response.status == 404:
+            self._store(_missing_page(url, response))
+            return None
+        response.raise_for_status()
+        return self._store(_page(url, response))
+
+    def _cached_page(self, url: str) -> CachedPage | None:
+        if self._cache is None or self._mode is CacheMode.REFRESH or is_local(url):
+            return None
+        return self._cache.get_page(url)
+
+    def _store(self, page: CachedPage) -> CachedPage:
+        if self._cache is not None and not is_local(page.url):
+            self._cache.put_page(page)
+        return page
+
+
+def _page(url: str, response: Response) -> CachedPage:
+    """The page ``response`` brings, with its validators for next time."""
+    return CachedPage(
+        url=url,
+        final_url=response.url,
+        content_type=response.headers.get("content-type", ""),
+        etag=response.headers.get("etag"),
+        last_modified=response.headers.get("last-modified"),
+        body=response.read(PAGE_LIMIT, "a page"),
+    )
+
+
+def _missing_page(url: str, response: Response) -> CachedPage:
+    """The negative entry for a 404: the index does not have the project (a 304 to
+    its validators would prove nothing, so none are kept)."""
+    return CachedPage(
+        url=url,
+        final_url=response.url,
+        content_type="",
+        etag=None,
+        last_modified=None,
+        body=b"",
+        missing=True,
+    )
