@@ -32,7 +32,17 @@ ALLOWED = {
 }
 PURE = ("core", "resolver", "lockfile")
 #: The only modules that may import these libraries.
-LIBRARY_OWNERS = {"urllib3": {"net/transport.py"}, "click": {"cli/main.py"}}
+LIBRARY_OWNERS = {
+    "urllib3": {"net/transport.py"},
+    "click": {
+        "cli/main.py",
+        "cli/options.py",
+        "cli/output.py",
+        "cli/lock_command.py",
+        "cli/hydrate_command.py",
+        "cli/cache_command.py",
+    },
+}
 
 
 def _modules() -> list[Path]:
