@@ -341,12 +341,13 @@ def _single_lock(lock_path: Path, package: Locked, workdir: Path) -> Path:
 def hydrate_once(lock_path: Path, workdir: Path) -> float:
     """In-process ``run_hydrate`` of a one-package lock, cold (new dir and cache)."""
     from lockgen.app.hydrate import HydrateOptions, run_hydrate
+    from lockgen.app.services import Services
+    from lockgen.store.cache import Cache
 
     dest, cache = workdir / "in-process", _empty_cache(workdir)
-    os.environ["LOCKGEN_CACHE_DIR"] = str(cache)
     options = HydrateOptions(lock_path=lock_path, dest=dest)
     started = time.perf_counter()
-    report = run_hydrate(options, _Silent())
+    report = run_hydrate(options, _Silent(), Services(cache=Cache(cache)))
     wall = time.perf_counter() - started
     assert not report.failures and report.count("fetched") == 1, report.to_json()
     shutil.rmtree(dest)

@@ -19,7 +19,10 @@ from tests.support.wheels import Dist
 def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the machine's pip configuration (files or ``PIP_*`` settings), a
     configured index, a shared cache, its ~/.netrc, proxies or CA settings: each test
-    starts with its own empty cache directory and an empty home."""
+    starts with its own empty cache directory and an empty home. A failed request is
+    retried at once (lockgen's internal ``_LOCKGEN_RETRY_BACKOFF``): the retries are
+    what tests count, the sleeps between them only cost time."""
+    monkeypatch.setenv("_LOCKGEN_RETRY_BACKOFF", "0")
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "no-xdg"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))

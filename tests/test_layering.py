@@ -39,7 +39,14 @@ LIBRARY_OWNERS = {
         "net/http_retry.py",
         "net/http_pools.py",
     },
-    "click": {"cli/main.py"},
+    "click": {
+        "cli/main.py",
+        "cli/options.py",
+        "cli/output.py",
+        "cli/lock_command.py",
+        "cli/hydrate_command.py",
+        "cli/cache_command.py",
+    },
 }
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from lockgen.app.lock import write_atomically
+from lockgen.app.atomic import write_atomically
 from lockgen.core.errors import LockFileError
 from tests.conftest import ServerFactory
 from tests.support.wheels import make_wheel

@@ -258,8 +258,7 @@ def _read_for_hydrate(text: str, lock_path: Path) -> None:
         HydrateOptions(
             lock_path=lock_path,
             dest=dest,
-            python_version="3.11",
-            platform="linux_x86_64",
+            target=make_target("3.11", "linux_x86_64"),
         ),
     ):
         try:

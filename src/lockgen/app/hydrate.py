@@ -9,13 +9,12 @@ the gap left by range-read metadata at lock time.
 
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from lockgen.core.environment import make_target
+from lockgen.core.environment import current_target
 from lockgen.core.errors import LockFileError, LockgenError, MetadataError
 from lockgen.core.models import Artifact, DistKind
 from lockgen.core.urls import strip_credentials
@@ -23,17 +22,18 @@ from lockgen.core.wheel_zip import read_wheel_metadata_from_file
 from lockgen.lockfile.plan import plan
 from lockgen.lockfile.read import read_lock
 from lockgen.lockfile.verify import metadata_difference
-from lockgen.net.access import Network
-from lockgen.net.credentials import Credentials
 from lockgen.net.download import Fetched, fetch
-from lockgen.net.transport import HttpClient
-from lockgen.store.cache import Cache, default_cache_dir
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
     from packaging.pylock import Pylock
+
+    from lockgen.app.services import Services
+    from lockgen.core.environment import Target
+    from lockgen.net.transport import HttpClient
+    from lockgen.store.cache import Cache
 
 __all__ = ["HydrateOptions", "HydrateProgress", "HydrateReport", "run_hydrate"]
 
@@ -57,8 +57,8 @@ class HydrateOptions:
 
     lock_path: Path
     dest: Path
-    python_version: str | None = None
-    platform: str | None = None
+    #: ``None``: the running interpreter (unless ``all_files``)
+    target: Target | None = None
     extras: Sequence[str] = ()
     groups: Sequence[str] | None = None
     all_files: bool = False
@@ -66,10 +66,7 @@ class HydrateOptions:
     allow_http: bool = False
     allow_file_urls: bool = False
     verify_metadata: bool = True
-    cache_dir: Path | None = None
-    no_cache: bool = False
     offline: bool = False
-    network: Network = field(default_factory=Network)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,8 +123,13 @@ class HydrateReport:
         }
 
 
-def run_hydrate(options: HydrateOptions, progress: HydrateProgress) -> HydrateReport:
-    """Fetch what the lock selects; failures are in the report, not raised."""
+def run_hydrate(
+    options: HydrateOptions, progress: HydrateProgress, services: Services
+) -> HydrateReport:
+    """Fetch what the lock selects; failures are in the report, not raised.
+
+    The client, cache and retry backoff come from ``services``: the caller's.
+    """
     artifacts, indexes = _plan(options)
     try:
         options.dest.mkdir(parents=True, exist_ok=True)
@@ -137,16 +139,8 @@ def run_hydrate(options: HydrateOptions, progress: HydrateProgress) -> HydrateRe
         raise LockgenError(f"cannot create {options.dest}: {exc.strerror}") from exc
     progress.start(len(artifacts), sum(a.size or 0 for a in artifacts))
     report = HydrateReport(dest=options.dest)
-    client = HttpClient(
-        maxsize=options.jobs,
-        network=options.network,
-        credentials=Credentials(options.network, indexes),
-    )
-    cache = (
-        None
-        if options.no_cache
-        else Cache(options.cache_dir or default_cache_dir(os.environ))
-    )
+    client = services.open_client(maxsize=options.jobs, indexes=indexes)
+    cache = services.cache
     cancelled = threading.Event()
     with ThreadPoolExecutor(max_workers=options.jobs) as pool:
         futures = [
@@ -176,11 +170,7 @@ def _plan(options: HydrateOptions) -> tuple[list[Artifact], list[str]]:
             str(options.lock_path), f"not UTF-8 text (byte {exc.start})"
         ) from exc
     lock = read_lock(text, str(options.lock_path)).validated()
-    target = (
-        None
-        if options.all_files
-        else make_target(options.python_version, options.platform)
-    )
+    target = None if options.all_files else (options.target or current_target())
     artifacts = plan(
         lock,
         options.lock_path.absolute(),

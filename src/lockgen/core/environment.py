@@ -61,6 +61,20 @@ class Target:
         object.__setattr__(self, "_environment", dict(self.markers))
         object.__setattr__(self, "_ranks", ranks)
 
+    @classmethod
+    def current(cls) -> Target:
+        """The running interpreter, exactly as packaging sees it."""
+        return current_target()
+
+    @classmethod
+    def from_spec(
+        cls, *, python_version: str | None = None, platform: str | None = None
+    ) -> Target:
+        """CPython ``X.Y[.Z]`` on a ``--platform`` spelling (``manylinux_2_17_x86_64``,
+        ``win_amd64``...); either left out is the running one's. Raises
+        :class:`~lockgen.core.errors.InvalidTargetError`."""
+        return make_target(python_version, platform)
+
     def environment(self) -> dict[str, str]:
         """The marker environment for ``Marker.evaluate``; shared, so copy to change it."""
         return self._environment

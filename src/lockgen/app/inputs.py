@@ -1,0 +1,238 @@
+"""A lock's inputs, gathered and normalised before any request: the requirements, the
+target, the index and find-links locations and the digest that says whether an
+existing lock is up to date.
+
+Two front doors share one normalisation: the command line's (requirements files,
+index options, pip's configuration, read from the ``environ`` its caller passes) and
+the API's (requirement strings and index URLs as given). Either way a lock made from
+the same requirements and indexes records the same inputs digest.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from lockgen.app.pipconfig import builtin_index_url, read_pip_settings
+from lockgen.core._reqsyntax import LineError, parse_requirement
+from lockgen.core.environment import current_target
+from lockgen.core.errors import LockgenError
+from lockgen.core.requirements import (
+    InputRequirement,
+    RequirementsInput,
+    parse_requirements,
+)
+from lockgen.core.urls import strip_credentials
+from lockgen.lockfile.relock import inputs_digest
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+
+    from packaging.requirements import Requirement
+
+    from lockgen.app.lock import LockOptions
+    from lockgen.core.environment import Target
+
+__all__ = ["Inputs", "from_files", "from_values"]
+
+_COMMAND_LINE = "<command line>"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Inputs:
+    """Everything a lock depends on, parsed and normalised, before any request."""
+
+    requirements: RequirementsInput
+    target: Target
+    indexes: list[str]
+    find_links: list[str]
+    #: index and find-links URLs as the user wrote them: credentials included
+    given_indexes: list[str]
+    digest: str
+
+
+def from_files(
+    options: LockOptions, read_text: Callable[[str], str], environ: Mapping[str, str]
+) -> Inputs:
+    """The command line's inputs: its files and options, then pip's configuration."""
+    requirements = _read_requirements(options, read_text, environ)
+    no_index = options.no_index or requirements.no_index
+    urls = [] if no_index else _index_urls(options, requirements, environ)
+    # command-line paths are relative to the current directory; the files' are
+    # already joined to their file's directory
+    written = [p if "://" in p else os.path.normpath(p) for p in options.find_links]
+    return _normalised(
+        requirements,
+        options.target or current_target(),
+        urls,
+        [*written, *requirements.find_links],
+        no_index=no_index,
+    )
+
+
+def from_values(
+    requirements: Iterable[str | Requirement],
+    constraints: Iterable[str | Requirement],
+    indexes: Sequence[str],
+    target: Target,
+) -> Inputs:
+    """The API's inputs: requirement strings (or objects) and index URLs, as given."""
+    if isinstance(indexes, str):
+        raise TypeError("indexes is a sequence of URLs, not one string")
+    if not indexes:
+        raise LockgenError("no index given: pass indexes=[URL, ...]")
+    if "" in indexes:
+        raise LockgenError("an index URL given is empty")
+    given = RequirementsInput(
+        requirements=_requirements(requirements, "requirement"),
+        constraints=_requirements(constraints, "constraint"),
+    )
+    return _normalised(given, target, list(indexes), [], no_index=False)
+
+
+def _requirements(
+    values: Iterable[str | Requirement], what: str
+) -> tuple[InputRequirement, ...]:
+    """Each value checked as a requirements file line is, named by its position."""
+    if isinstance(values, str):
+        raise TypeError(f"{what}s is a sequence of requirements, not one string")
+    parsed = []
+    for number, value in enumerate(values, 1):
+        source = f"{what} {number}"
+        try:
+            requirement = parse_requirement(str(value))
+        except LineError as exc:
+            raise LockgenError(f"{source}: {exc}") from None
+        parsed.append(InputRequirement(requirement=requirement, source=source))
+    return tuple(parsed)
+
+
+def _normalised(
+    requirements: RequirementsInput,
+    target: Target,
+    index_urls: Sequence[str],
+    find_links: Sequence[str],
+    *,
+    no_index: bool,
+) -> Inputs:
+    indexes, found, given = _locations(index_urls, find_links)
+    digest = inputs_digest(
+        requirements, target, indexes, find_links=found, no_index=no_index
+    )
+    return Inputs(
+        requirements=requirements,
+        target=target,
+        indexes=indexes,
+        find_links=found,
+        given_indexes=given,
+        digest=digest,
+    )
+
+
+def _read_requirements(
+    options: LockOptions, read_text: Callable[[str], str], environ: Mapping[str, str]
+) -> RequirementsInput:
+    """Parse the files; command-line format options count as a last, extra file."""
+    lines = [f"--only-binary {v}" for v in options.only_binary]
+    lines += [f"--no-binary {v}" for v in options.no_binary]
+    lines += ["--pre"] if options.pre else []
+
+    def read(path: str) -> str:
+        return "\n".join(lines) if path == _COMMAND_LINE else read_text(path)
+
+    files = [*options.requirement_files, *([_COMMAND_LINE] if lines else [])]
+    return parse_requirements(
+        files, options.constraint_files, read_text=read, environ=environ
+    )
+
+
+def _locations(
+    index_urls: Sequence[str], find_links: Sequence[str]
+) -> tuple[list[str], list[str], list[str]]:
+    """Index URLs in search order and find-links locations, credential-free, and
+    every URL as given (its credentials go to the client, never to the lock)."""
+    given: list[str] = []
+    indexes: list[str] = []
+    for url in index_urls:
+        _check_userinfo(url)
+        given.append(url)
+        clean = _checked_index(strip_credentials(url)[0])
+        clean = clean if clean.endswith("/") else clean + "/"
+        if clean not in indexes:
+            indexes.append(clean)
+    found: list[str] = []
+    for location in find_links:
+        clean = strip_credentials(location)[0]
+        if "://" in location:
+            _check_userinfo(location)
+            given.append(location)
+        if clean not in found:
+            found.append(clean)
+    return indexes, found, given
+
+
+def _check_userinfo(url: str) -> None:
+    """Refuse, without echoing it, an index or find-links URL whose password holds
+    an unencoded ``#``, ``/`` or ``?``: URL parsing ends the host there, so the
+    secret would become the host, path or fragment and reach requests and messages.
+    """
+    _, sep, rest = url.partition("://")
+    before_at, at, _ = rest.partition("@")
+    if sep and at and ":" in before_at and any(c in before_at for c in "#/?"):
+        raise LockgenError(
+            "an index URL's credentials contain '#', '/' or '?': percent-encode them "
+            "(%23, %2F, %3F); the URL is not shown because it holds a secret"
+        )
+
+
+def _checked_index(url: str) -> str:
+    """``url`` if it can be an index: http(s) with a host, or a file:// folder that
+    exists (a mistyped one would silently hand every project to the next index)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise LockgenError(f"index URL {url!r} is not a valid URL: {exc}") from None
+    if parts.scheme in ("http", "https") and parts.hostname:
+        return url
+    if parts.scheme == "file":
+        folder = Path(url2pathname(parts.path))
+        if not folder.is_dir():
+            raise LockgenError(f"index {url} is not a folder on this machine")
+        return url
+    hint = (
+        f"; for a local folder use {Path(url).absolute().as_uri()}"
+        if (not parts.scheme and url.startswith(("/", ".")))
+        else ""
+    )
+    raise LockgenError(
+        f"index URL {url!r} must be http(s)://HOST/... or file:///FOLDER{hint}"
+    )
+
+
+def _index_urls(
+    options: LockOptions, inputs: RequirementsInput, environ: Mapping[str, str]
+) -> list[str]:
+    """The command line's, the files', then pip's configured ones (or its default):
+    pip's configured extra indexes are searched after the ones given here, as the
+    defaults they are."""
+    pip = read_pip_settings(environ)
+    if options.index_url == "" or "" in options.extra_index_urls:
+        # not "use the default": an unset variable in a CI script (-i "$INDEX")
+        raise LockgenError("an index URL given on the command line is empty")
+    first = (
+        options.index_url or inputs.index_url or pip.index_url or builtin_index_url()
+    )
+    if first is None:
+        raise LockgenError(
+            "no index configured and no pip to ask for its default: pass --index-url URL"
+        )
+    return [
+        first,
+        *options.extra_index_urls,
+        *inputs.extra_index_urls,
+        *pip.extra_index_urls,
+    ]

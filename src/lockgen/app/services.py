@@ -1,0 +1,50 @@
+"""What a use case is handed instead of building it: the network settings its HTTP
+client is made with, the cache, and the retry backoff.
+
+The command line builds these from its flags and the environment (the one place the
+environment is read); the public API from its arguments. A use case that built its own
+would read globals, and a build tool or a test could not choose a cache or turn the
+retry sleeps off. The client itself is made on demand (:meth:`Services.open_client`):
+its credentials are scoped to index URLs only known once the inputs are read, and an
+up-to-date lock must never load urllib3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lockgen.net.access import Network
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from lockgen.net.transport import HttpClient
+    from lockgen.store.cache import Cache
+
+__all__ = ["DEFAULT_BACKOFF", "Services"]
+
+#: Seconds before a failed request's first retry (then doubling, as urllib3 does).
+DEFAULT_BACKOFF = 0.25
+
+
+@dataclass(frozen=True, kw_only=True)
+class Services:
+    """The I/O of one run: network settings, the cache (``None``: none) and the
+    seconds a failed request's first retry waits (0 in lockgen's tests)."""
+
+    network: Network = field(default_factory=Network)
+    cache: Cache | None = None
+    backoff: float = DEFAULT_BACKOFF
+
+    def open_client(self, *, maxsize: int, indexes: Sequence[str]) -> HttpClient:
+        """One connection pool, holding the credentials of ``indexes`` (as given)."""
+        from lockgen.net.credentials import Credentials
+        from lockgen.net.transport import HttpClient
+
+        return HttpClient(
+            maxsize=maxsize,
+            network=self.network,
+            credentials=Credentials(self.network, indexes),
+            backoff=self.backoff,
+        )

@@ -1,0 +1,266 @@
+"""``lockgen lock``: its options, turned into a call of the lock use case, and the
+summary line. The use case (:func:`~lockgen.app.lock.run_lock`) does the work."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from lockgen.cli.options import (
+    EXTRA_HELP,
+    FIND_LINKS_HELP,
+    INDEX_HELP,
+    NO_INDEX_HELP,
+    QUIET,
+    cache_options,
+    jobs,
+    network_options,
+    services,
+    target,
+    target_options,
+)
+from lockgen.cli.output import (
+    emit,
+    fail,
+    progress_output,
+    prompt_interrupt,
+    say,
+    stderr_is_terminal,
+)
+from lockgen.cli.progress import LockDisplay, format_size
+from lockgen.core.errors import LockgenError
+
+if TYPE_CHECKING:
+    from lockgen.app.lock import LockOptions
+    from lockgen.app.services import Services
+
+__all__ = ["lock"]
+
+
+@click.command()
+@click.argument("requirements", nargs=-1, metavar="[REQUIREMENTS]...")
+@click.option(
+    "-c",
+    "--constraint",
+    "constraints",
+    multiple=True,
+    metavar="FILE",
+    help="Constrain versions with this file (repeatable).",
+)
+@click.option(
+    "-o",
+    "--output",
+    default="pylock.toml",
+    show_default=True,
+    metavar="PATH",
+    help="Where to write the lock ('-' for stdout).",
+)
+@click.option("-i", "--index-url", metavar="URL", help=INDEX_HELP)
+@click.option(
+    "--extra-index-url",
+    "extra_index_urls",
+    multiple=True,
+    metavar="URL",
+    help=EXTRA_HELP,
+)
+@click.option(
+    "-f",
+    "--find-links",
+    "find_links",
+    multiple=True,
+    metavar="PATH_OR_URL",
+    help=FIND_LINKS_HELP,
+)
+@click.option("--no-index", is_flag=True, help=NO_INDEX_HELP)
+@click.option("--pre", is_flag=True, help="Allow pre-releases.")
+@click.option(
+    "--only-binary",
+    multiple=True,
+    metavar="NAMES",
+    help="Use only wheels for these (comma-separated, :all:, :none:).",
+)
+@click.option(
+    "--no-binary",
+    multiple=True,
+    metavar="NAMES",
+    help="Use only sdists for these (comma-separated, :all:, :none:).",
+)
+@target_options
+@click.option(
+    "-U",
+    "--upgrade",
+    is_flag=True,
+    help="Ignore the existing lock's pins (they are preferences otherwise).",
+)
+@click.option(
+    "-P",
+    "--upgrade-package",
+    "upgrade_packages",
+    multiple=True,
+    metavar="NAME[==VER]",
+    help="Free this package's pin, or move it to VER (repeatable).",
+)
+@jobs("Requests in flight ahead of the resolver (1 = no prefetch).", 16)
+@click.option(
+    "--refresh", is_flag=True, help="Refetch index pages instead of revalidating them."
+)
+@cache_options
+@network_options
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Resolve again; exit 1 unless the lock is what lockgen would write now. "
+    "Writes nothing.",
+)
+@QUIET
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Say how each file's metadata was read."
+)
+def lock(
+    requirements: tuple[str, ...],
+    constraints: tuple[str, ...],
+    output: str,
+    index_url: str | None,
+    extra_index_urls: tuple[str, ...],
+    find_links: tuple[str, ...],
+    no_index: bool,
+    pre: bool,
+    only_binary: tuple[str, ...],
+    no_binary: tuple[str, ...],
+    python_version: str | None,
+    platform: str | None,
+    upgrade: bool,
+    upgrade_packages: tuple[str, ...],
+    jobs: int,
+    refresh: bool,
+    cache_dir: Path | None,
+    no_cache: bool,
+    offline: bool,
+    cert: str | None,
+    client_cert: str | None,
+    keyring_provider: str,
+    check: bool,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Resolve REQUIREMENTS files ('-' for stdin) and write a pylock.toml.
+
+    Without arguments, reads requirements.in from the current directory. An existing
+    lock's pins are kept where they still fit; when its recorded inputs match, nothing
+    is fetched and nothing is written.
+    """
+    from lockgen.app.lock import LockOptions
+
+    if not requirements:
+        if not Path("requirements.in").is_file():
+            raise click.UsageError(
+                "no requirements file given (and no requirements.in here)"
+            )
+        requirements = ("requirements.in",)
+    _check_output(output)
+    if check and output == "-":
+        raise click.UsageError("--check compares with a lock file; it cannot use -o -")
+    run_services = services(
+        cert=cert,
+        client_cert=client_cert,
+        keyring_provider=keyring_provider,
+        cache_dir=cache_dir,
+        no_cache=no_cache,
+    )
+    options = LockOptions(
+        requirement_files=requirements,
+        constraint_files=constraints,
+        output=output,
+        index_url=index_url,
+        extra_index_urls=extra_index_urls,
+        find_links=find_links,
+        no_index=no_index,
+        pre=pre,
+        only_binary=only_binary,
+        no_binary=no_binary,
+        upgrade=upgrade,
+        upgrade_packages=upgrade_packages,
+        check=check,
+        target=target(python_version, platform),
+        jobs=jobs,
+        refresh=refresh,
+        offline=offline,
+    )
+    _run(options, run_services, quiet=quiet, verbose=verbose)
+
+
+def _check_output(output: str) -> None:
+    from packaging.pylock import is_valid_pylock_path
+
+    if output != "-" and not is_valid_pylock_path(Path(output)):
+        raise click.BadParameter(
+            f"{Path(output).name!r} is not a lock file name PEP 751 tools recognise; "
+            "use pylock.toml or pylock.<name>.toml",
+            param_hint="'-o' / '--output'",
+        )
+
+
+def _run(
+    options: LockOptions, run_services: Services, *, quiet: bool, verbose: bool
+) -> None:
+    from lockgen.app.lock import run_lock
+    from lockgen.app.pipconfig import ignored_notes, read_pip_settings
+
+    if not quiet:
+        for note in ignored_notes(read_pip_settings(os.environ)):
+            say(note)
+    progress = LockDisplay(
+        progress_output,
+        live=not quiet and stderr_is_terminal(),
+        verbose=verbose and not quiet,
+    )
+    started = time.monotonic()
+    try:
+        with prompt_interrupt("interrupted"):
+            result = run_lock(
+                options,
+                progress=progress,
+                read_text=_read_text,
+                environ=os.environ,
+                services=run_services,
+            )
+    except LockgenError as exc:
+        progress.finish()
+        fail(str(exc))
+    except KeyboardInterrupt:
+        progress.finish()
+        fail("interrupted", status=130)
+    progress.finish()
+    if options.output == "-":
+        emit(result.text, nl=False)
+    for warning in result.warnings:  # even with -q, as pip's warnings
+        say(f"warning: {warning}")
+    if quiet:
+        return
+    elapsed = time.monotonic() - started
+    if result.unchanged:
+        say(
+            f"{result.output} is up to date ({_packages(result.packages)}); "
+            f"nothing to do ({elapsed:.2f}s)"
+        )
+        return
+    where = "stdout" if result.output == "-" else result.output
+    say(
+        f"Locked {_packages(result.packages)} into {where} in {elapsed:.2f}s "
+        f"({result.requests} requests, {format_size(result.bytes)})"
+    )
+
+
+def _packages(count: int) -> str:
+    return f"{count} package" if count == 1 else f"{count} packages"
+
+
+def _read_text(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    return Path(path).read_text(encoding="utf-8")
