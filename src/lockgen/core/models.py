@@ -37,6 +37,7 @@ __all__ = [
     "MetadataRecord",
     "MetadataSource",
     "ParsedFilename",
+    "is_wheel",
     "normalize",
     "parse_filename",
 ]
@@ -169,3 +170,9 @@ class Artifact:
     size: int | None
     sha256: str
     metadata: MetadataRecord | None
+
+
+def is_wheel(dist: DistFile) -> bool:
+    """Whether ``dist`` is a wheel (judged by parsing its name, not its suffix)."""
+    parsed = parse_filename(dist.filename)
+    return parsed is not None and parsed.kind is DistKind.WHEEL

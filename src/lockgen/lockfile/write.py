@@ -36,8 +36,8 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from lockgen.core.errors import LockFileError
+from lockgen.core.models import is_wheel
 from lockgen.core.urls import local_file
-from lockgen.resolver.selection import is_wheel
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence

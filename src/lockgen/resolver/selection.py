@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from lockgen.resolver.repository import Repository
     from lockgen.resolver.values import Req
 
-__all__ = ["Policy", "Selector", "is_wheel"]
+__all__ = ["Policy", "Selector"]
 
 
 class _Ranked(NamedTuple):
@@ -213,12 +213,6 @@ class Selector:
             (d for p, d in live if p.kind is DistKind.SDIST), key=_sdist_preference
         )
         return (*wheels, *sdists[:1])
-
-
-def is_wheel(dist: DistFile) -> bool:
-    """Whether ``dist`` is a wheel (judged by parsing its name, not its suffix)."""
-    parsed = parse_filename(dist.filename)
-    return parsed is not None and parsed.kind is DistKind.WHEEL
 
 
 def _sdist_preference(dist: DistFile) -> tuple[bool, str]:
