@@ -17,7 +17,8 @@ import tomli_w
 from click.testing import Result
 
 from lockgen.core.models import Artifact, DistKind
-from lockgen.net.download import CancelledError, fetch
+from lockgen.net.download import fetch
+from lockgen.net.part import CancelledError
 from lockgen.net.transport import HttpClient
 from tests.conftest import ServerFactory
 from tests.support.index_server import IndexServer

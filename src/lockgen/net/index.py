@@ -42,6 +42,7 @@ from lockgen.core.errors import (
     LockgenError,
     MetadataError,
     NetworkError,
+    OfflineError,
     ProjectNotFoundError,
     RangeUnsupportedError,
 )
@@ -82,7 +83,7 @@ if TYPE_CHECKING:
     from lockgen.core.models import CoreMetadata, DistFile
     from lockgen.net.transport import HttpClient, Response
 
-__all__ = ["CacheMode", "IndexClient", "OfflineError"]
+__all__ = ["CacheMode", "IndexClient"]
 
 _PAGE_HEADERS = {"Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
 #: How many distinct projects may be missing from every index before the run stops:
@@ -99,10 +100,6 @@ class CacheMode(enum.Enum):
     NORMAL = "normal"
     REFRESH = "refresh"
     OFFLINE = "offline"
-
-
-class OfflineError(LockgenError):
-    """``--offline`` and something needed is neither cached nor a local file."""
 
 
 class _Downloaded(NamedTuple):
