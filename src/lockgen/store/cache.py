@@ -242,7 +242,7 @@ class Cache(ArtifactStore):
 
     # -- maintenance -----------------------------------------------------------------
     def info(self) -> dict[str, tuple[int, int]]:
-        """``kind -> (entries, bytes on disk)`` for pages, metadata and artifacts."""
+        """``kind -> (entries, bytes on disk)`` for each kind of entry and the artifacts."""
         return maintenance.info(self._base)
 
     def clean(self) -> int:

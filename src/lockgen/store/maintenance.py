@@ -13,16 +13,16 @@ import time
 from contextlib import suppress
 from pathlib import Path
 
-__all__ = ["KINDS", "clean", "info"]
+__all__ = ["clean", "info"]
 
 #: The entry directories under ``ROOT/v1``, in the order ``cache info`` lists them.
-KINDS = ("pages", "metadata", "artifacts", "hashes")
+_KINDS = ("pages", "metadata", "artifacts", "hashes")
 _STALE_TEMP_SECONDS = 3600
 
 
 def info(base: Path) -> dict[str, tuple[int, int]]:
     """``kind -> (entries, bytes on disk)`` for each kind under ``base``."""
-    return {kind: _tally(base / kind) for kind in KINDS}
+    return {kind: _tally(base / kind) for kind in _KINDS}
 
 
 def clean(base: Path) -> int:
