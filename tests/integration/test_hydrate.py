@@ -18,7 +18,8 @@ from click.testing import Result
 from packaging.utils import canonicalize_name
 
 from lockgen.core.models import Artifact, DistKind
-from lockgen.net.download import CancelledError, fetch
+from lockgen.net.download import fetch
+from lockgen.net.part import CancelledError
 from lockgen.net.transport import HttpClient
 from tests.conftest import ServerFactory
 from tests.support.cli import isolated_env, lockgen_command

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from lockgen.store.cache import Cache, CachedMetadata, CachedPage, default_cache_dir
+from lockgen.store.files import copy_into
 
 URL = "https://pypi.example/simple/demo/"
 OTHER_URL = "https://pypi.example/simple/other/"
@@ -356,7 +357,7 @@ class TestBadEntries:
         assert not target.exists()
 
     def test_discard_spares_a_file_replaced_meanwhile(self, cache: Cache) -> None:
-        from lockgen.store.cache import _discard, _stamp
+        from lockgen.store.entry import _discard, _stamp
 
         cache.put_page(make_page(body=b"old"))
         path = page_file(cache.root)
@@ -392,7 +393,7 @@ class TestArtifacts:
         source.write_bytes(WHEEL)
         final = artifact_file(cache.root, WHEEL_SHA)
         final.parent.mkdir(parents=True)
-        cache._copy_into(source, final)
+        copy_into(cache.root / "v1" / "tmp", source, final)
         stored = cache.artifact_path(WHEEL_SHA)
         assert stored == final
         assert stored.stat().st_ino != source.stat().st_ino
@@ -438,10 +439,13 @@ class TestArtifacts:
         with fh:
             fh.write(WHEEL)
         assert temp.parent == cache.root / "v1" / "tmp"
-        final = cache.add_artifact_from_temp(temp, WHEEL_SHA)
-        assert final == cache.artifact_path(WHEEL_SHA)
+        cache.add_artifact(temp, WHEEL_SHA)  # how a kept download goes in (Spill)
+        final = cache.artifact_path(WHEEL_SHA)
+        assert final == artifact_file(cache.root, WHEEL_SHA)
         assert final.read_bytes() == WHEEL
-        assert not temp.exists()
+        assert final.stat().st_ino == temp.stat().st_ino  # a link, not a copy
+        temp.unlink()
+        assert temps(cache.root) == []
 
     def test_concurrent_adds_of_one_hash(self, cache: Cache, tmp_path: Path) -> None:
         sources = []
@@ -456,7 +460,9 @@ class TestArtifacts:
             for s in sources
         ]
         workers.append(
-            threading.Thread(target=cache._copy_into, args=(sources[0], final))
+            threading.Thread(
+                target=copy_into, args=(cache.root / "v1" / "tmp", sources[0], final)
+            )
         )
         for worker in workers:
             worker.start()

@@ -23,6 +23,7 @@ __all__ = [
     "LockgenError",
     "MetadataError",
     "NetworkError",
+    "OfflineError",
     "ProjectNotFoundError",
     "RangeUnsupportedError",
     "RequirementsFileError",
@@ -56,6 +57,11 @@ class UnsupportedError(LockgenError):
 
 class InvalidTargetError(LockgenError, ValueError):
     """A ``--python-version`` or ``--platform`` value lockgen cannot turn into a target."""
+
+
+class OfflineError(LockgenError):
+    """``--offline`` and something needed is neither cached nor a local file: the one
+    error for that, whether ``lock`` needed a page or METADATA or ``hydrate`` a file."""
 
 
 class NetworkError(LockgenError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from lockgen.core.errors import LockgenError
+from lockgen.core.errors import OfflineError
 
 __all__ = ["CacheMode", "OfflineError"]
 
@@ -15,7 +15,3 @@ class CacheMode(enum.Enum):
     NORMAL = "normal"
     REFRESH = "refresh"
     OFFLINE = "offline"
-
-
-class OfflineError(LockgenError):
-    """``--offline`` and something needed is neither cached nor a local file."""

@@ -6,48 +6,44 @@ So a final name only ever holds a verified file, whatever happens (mismatch, dro
 connection, Ctrl-C, kill). A ``.part`` left by an interrupted run or a dropped
 connection is resumed with a Range request (its bytes are hashed once to seed the
 digest) and restarted when the server will not resume. A mismatch is final: the file
-is deleted and the failure reported; lockgen never tries another file.
+is deleted and the failure reported; lockgen never tries another file. Offline, a
+file that is neither in the directory, in the cache nor a local one is an
+:class:`~lockgen.core.errors.OfflineError`, the error ``lock`` raises for the same.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import time
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from lockgen.core.errors import (
     BodyTooLargeError,
     HashMismatchError,
     LockgenError,
     NetworkError,
+    OfflineError,
     TooSlowError,
 )
-from lockgen.core.hashing import CHUNK, Hasher, check_digest, hash_file
+from lockgen.core.hashing import check_digest, hash_file
 from lockgen.core.urls import is_local
+from lockgen.net.part import PartSink, copy_local, link_from_cache
 from lockgen.net.range_reader import parse_content_range
 
 if TYPE_CHECKING:
     import threading
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable
     from pathlib import Path
 
     from lockgen.core.models import Artifact
     from lockgen.net.transport import HttpClient, Response
     from lockgen.store.cache import Cache
 
-__all__ = ["CancelledError", "Fetched", "fetch"]
+__all__ = ["Fetched", "fetch"]
 
 _ATTEMPTS = 4
 _BACKOFF = 0.25
-#: Opening NAME.part does not follow a symlink (where the platform can say so).
-_NOFOLLOW: int = getattr(os, "O_NOFOLLOW", 0)
-
-
-class CancelledError(LockgenError):
-    """The run was interrupted; the ``.part`` file is kept for the next run."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -63,45 +59,6 @@ class Fetched:
     path: Path
     status: str
     transferred: int
-
-
-class _Sink:
-    """Appends to the ``.part`` file while hashing and counting what it holds."""
-
-    def __init__(
-        self,
-        part: Path,
-        *,
-        resume: bool,
-        on_bytes: Callable[[int], None],
-        cancelled: threading.Event,
-    ) -> None:
-        self.hashed = Hasher()
-        if resume:
-            with os.fdopen(os.open(part, os.O_RDONLY | _NOFOLLOW), "rb") as fh:
-                while chunk := fh.read(CHUNK):
-                    self.hashed.update(chunk)
-        # never through a link planted at NAME.part: it would write elsewhere
-        flags = os.O_WRONLY | os.O_CREAT | _NOFOLLOW
-        flags |= os.O_APPEND if resume else os.O_TRUNC
-        self._fh: IO[bytes] = os.fdopen(os.open(part, flags, 0o666), "wb")
-        self._on_bytes = on_bytes
-        self._cancelled = cancelled
-
-    def take(self, chunks: Iterable[bytes]) -> int:
-        """Write ``chunks``; returns how many bytes arrived."""
-        arrived = 0
-        try:
-            for chunk in chunks:
-                if self._cancelled.is_set():
-                    raise CancelledError("interrupted")
-                self._fh.write(chunk)
-                self.hashed.update(chunk)
-                arrived += len(chunk)
-                self._on_bytes(len(chunk))
-        finally:
-            self._fh.close()
-        return arrived
 
 
 def fetch(
@@ -152,13 +109,13 @@ def _fetch(
             raise LockgenError(f"{path} is in the way and is not a regular file")
     if final.is_file() and _matches(final, artifact):
         return Fetched(artifact=artifact, path=final, status="cached", transferred=0)
-    if cache is not None and _from_cache(cache, artifact, part):
+    if cache is not None and link_from_cache(cache, artifact, part):
         part.replace(final)
         return Fetched(
             artifact=artifact, path=final, status="from-cache", transferred=0
         )
     if offline and not _is_local(artifact):
-        raise LockgenError(f"{artifact.filename}: offline, and it is not cached")
+        raise OfflineError(f"{artifact.filename}: offline, and it is not cached")
     transferred = _fetch_into(client, artifact, part, on_bytes, cancelled)
     part.replace(final)
     if cache is not None and not _is_local(artifact):
@@ -174,22 +131,6 @@ def _is_local(artifact: Artifact) -> bool:
     return artifact.path is not None or is_local(artifact.url or "")
 
 
-def _from_cache(cache: Cache, artifact: Artifact, part: Path) -> bool:
-    """Link (or copy) the cache's verified copy into ``part``; ``False`` if none."""
-    source = cache.verified_artifact(artifact.sha256)
-    if source is None:
-        return False
-    part.unlink(missing_ok=True)
-    try:
-        os.link(source, part)
-    except OSError:
-        try:
-            shutil.copyfile(source, part)
-        except OSError:
-            return False
-    return True
-
-
 def _fetch_into(
     client: HttpClient,
     artifact: Artifact,
@@ -199,7 +140,7 @@ def _fetch_into(
 ) -> int:
     """Download (or copy from a local path) into ``part`` and verify it there."""
     if artifact.path is not None:
-        sink, transferred = _copy_local(artifact, part, on_bytes, cancelled)
+        sink, transferred = copy_local(artifact, part, on_bytes, cancelled)
         _verify(sink, part, artifact)
     else:
         stale = part.exists()  # left by an earlier run: its bytes may not be a prefix
@@ -221,7 +162,7 @@ def _matches(path: Path, artifact: Artifact) -> bool:
     return hash_file(path)[0] == artifact.sha256
 
 
-def _verify(sink: _Sink, part: Path, artifact: Artifact) -> None:
+def _verify(sink: PartSink, part: Path, artifact: Artifact) -> None:
     """Check what the sink saw; a mismatching ``.part`` is deleted, never kept."""
     try:
         check_digest(
@@ -236,27 +177,13 @@ def _verify(sink: _Sink, part: Path, artifact: Artifact) -> None:
         raise
 
 
-def _copy_local(
-    artifact: Artifact,
-    part: Path,
-    on_bytes: Callable[[int], None],
-    cancelled: threading.Event,
-) -> tuple[_Sink, int]:
-    assert artifact.path is not None
-    if not artifact.path.is_file():
-        raise LockgenError(f"{artifact.filename}: {artifact.path} does not exist")
-    sink = _Sink(part, resume=False, on_bytes=on_bytes, cancelled=cancelled)
-    with artifact.path.open("rb") as src:
-        return sink, sink.take(iter(lambda: src.read(CHUNK), b""))
-
-
 def _download(
     client: HttpClient,
     artifact: Artifact,
     part: Path,
     on_bytes: Callable[[int], None],
     cancelled: threading.Event,
-) -> tuple[_Sink, int]:
+) -> tuple[PartSink, int]:
     """Stream the URL into ``part``, resuming after dropped connections.
 
     HTTP error statuses were already retried (with backoff) by the transport, so they
@@ -272,7 +199,7 @@ def _download(
         try:
             with client.stream(artifact.url, headers) as response:
                 resume = _accepts_resume(response, part, offset)
-                sink = _Sink(
+                sink = PartSink(
                     part, resume=resume, on_bytes=on_bytes, cancelled=cancelled
                 )
                 promised = None if artifact.size is None else artifact.size - offset

@@ -17,6 +17,7 @@ from contextlib import contextmanager, suppress
 from typing import IO, TYPE_CHECKING, Self
 
 from lockgen.core.errors import LockgenError
+from lockgen.core.hashing import CHUNK
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -29,7 +30,6 @@ __all__ = ["Spill"]
 
 #: Downloads larger than this go from memory to a file in TMPDIR (8 may run at once).
 _SPOOL_MAX = 4 * 1024 * 1024
-_CHUNK = 1024 * 1024
 
 
 class Spill:
@@ -99,7 +99,7 @@ class Spill:
         assert self._temp is not None
         try:
             with self._temp[1].open("rb") as written:
-                while chunk := written.read(_CHUNK):
+                while chunk := written.read(CHUNK):
                     self._to_spool(chunk)
         finally:
             self._drop_temp()

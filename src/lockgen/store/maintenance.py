@@ -1,0 +1,106 @@
+"""``lockgen cache info`` and ``lockgen cache clean``: counting and removing entries.
+
+Both walk the tree without following symbolic links, so neither reaches outside the
+cache. ``clean`` keeps temp files younger than an hour (another lockgen may be writing
+them) and counts only bytes it really frees (a hard-linked artifact frees nothing).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from contextlib import suppress
+from pathlib import Path
+
+__all__ = ["clean", "info"]
+
+#: The entry directories under ``ROOT/v1``, in the order ``cache info`` lists them.
+_KINDS = ("pages", "metadata", "artifacts", "hashes")
+_STALE_TEMP_SECONDS = 3600
+
+
+def info(base: Path) -> dict[str, tuple[int, int]]:
+    """``kind -> (entries, bytes on disk)`` for each kind under ``base``."""
+    return {kind: _tally(base / kind) for kind in _KINDS}
+
+
+def clean(base: Path) -> int:
+    """Remove every entry and stale temp file under ``base``; returns the bytes freed.
+
+    ``base`` is removed too once empty; what is beside it is left alone.
+    """
+    try:
+        children = list(os.scandir(base))
+    except OSError:
+        return 0
+    cutoff = time.time() - _STALE_TEMP_SECONDS
+    freed = 0
+    for child in children:
+        if child.name == "tmp" and child.is_dir(follow_symlinks=False):
+            freed += _remove_stale(Path(child.path), cutoff)
+        else:
+            freed += _remove_any(Path(child.path))
+    _remove_dir(base / "tmp")
+    _remove_dir(base)
+    return freed
+
+
+def _tally(top: Path) -> tuple[int, int]:
+    entries = size = 0
+    for parent, _dirs, files in os.walk(top):
+        for name in files:
+            try:
+                found = Path(parent, name).lstat()
+            except OSError:
+                continue
+            if stat.S_ISREG(found.st_mode):
+                entries += 1
+                size += found.st_size
+    return entries, size
+
+
+def _remove_stale(tmp: Path, cutoff: float) -> int:
+    freed = 0
+    with suppress(OSError):
+        for entry in os.scandir(tmp):
+            with suppress(OSError):
+                if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    freed += _remove_any(Path(entry.path))
+    return freed
+
+
+def _remove_any(path: Path) -> int:
+    if path.is_dir() and not path.is_symlink():
+        return _remove_tree(path)
+    return _remove_file(path)
+
+
+def _remove_tree(top: Path) -> int:
+    freed = 0
+    for parent, dirs, files in os.walk(top, topdown=False):
+        for name in files:
+            freed += _remove_file(Path(parent, name))
+        for name in dirs:
+            _remove_dir(Path(parent, name))
+    _remove_dir(top)
+    return freed
+
+
+def _remove_file(path: Path) -> int:
+    """Unlink ``path``; returns the bytes that frees (0 if other links remain)."""
+    try:
+        found = path.lstat()
+        path.unlink()
+    except OSError:
+        return 0
+    freed = stat.S_ISREG(found.st_mode) and found.st_nlink <= 1
+    return found.st_size if freed else 0
+
+
+def _remove_dir(path: Path) -> None:
+    with suppress(OSError):
+        if path.is_symlink():
+            path.unlink()
+        else:
+            path.rmdir()
