@@ -6,6 +6,13 @@ Waits are observed through a recording callable, never by the clock.
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from lockgen.core.models import Artifact, DistKind
+from lockgen.net.download import fetch
 from lockgen.net.transport import HttpClient
 from tests.conftest import ServerFactory
 from tests.support.wheels import make_wheel
@@ -36,3 +43,34 @@ def test_retry_after_goes_through_the_callable(make_server: ServerFactory) -> No
     assert response.status == 503
     assert len(server.requests) == 3
     assert waits == [5.0, 5.0]
+
+
+def test_a_resumed_download_waits_through_the_same_callable(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    """hydrate's own retry (a connection dropped mid-body, resumed by Range) waits
+    as the client's retries do, so a zero or recording backoff covers it too."""
+    dist = make_wheel("cut", "1.0", padding=400_000)
+    server = make_server([dist])
+    server.reset_once.add(dist.filename)
+    artifact = Artifact(
+        package=canonicalize_name("cut"),
+        filename=dist.filename,
+        kind=DistKind.WHEEL,
+        url=f"{server.url}/files/{dist.filename}",
+        path=None,
+        size=dist.size,
+        sha256=dist.sha256,
+        metadata=None,
+    )
+    waits: list[float] = []
+    fetched = fetch(
+        HttpClient(backoff=waits.append),
+        artifact,
+        tmp_path,
+        on_bytes=lambda _: None,
+        cancelled=threading.Event(),
+    )
+    assert fetched.status == "fetched"
+    assert [r.status for r in server.requests] == [200, 206]
+    assert waits == [0.25]

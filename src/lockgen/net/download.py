@@ -14,7 +14,6 @@ file that is neither in the directory, in the cache nor a local one is an
 from __future__ import annotations
 
 import contextlib
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,7 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["Fetched", "fetch"]
 
 _ATTEMPTS = 4
-_BACKOFF = 0.25
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -217,7 +215,7 @@ def _download(
         except NetworkError as exc:
             if exc.status is not None or attempt == _ATTEMPTS - 1:
                 raise
-            time.sleep(_BACKOFF * 2**attempt)
+            client.pause(attempt)
     raise AssertionError("unreachable")  # pragma: no cover
 
 

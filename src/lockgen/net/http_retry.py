@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from urllib3.connectionpool import ConnectionPool
 
-__all__ = ["DEFAULT_BACKOFF", "RETRY_AFTER_MAX", "Backoff", "retry_policy"]
+__all__ = ["DEFAULT_BACKOFF", "RETRY_AFTER_MAX", "Backoff", "pause", "retry_policy"]
 
 #: A float is urllib3's backoff factor (waits by :func:`time.sleep`); a callable is
 #: handed each wait, in seconds, of the default schedule instead of sleeping.
@@ -38,6 +38,16 @@ _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: a server asking for more is retried after this long (and, if still refusing,
 #: reported) instead of stalling a run.
 RETRY_AFTER_MAX = 10.0
+
+
+def pause(backoff: Backoff, attempt: int) -> None:
+    """Wait before retry number ``attempt + 1`` of something the caller retries itself
+    (a download resumed after a dropped connection): the same schedule and the same
+    injected wait as the requests urllib3 retries."""
+    if callable(backoff):
+        backoff(DEFAULT_BACKOFF * 2**attempt)
+    else:
+        time.sleep(backoff * 2**attempt)
 
 
 def retry_policy(*, retries: int, backoff: Backoff, timeout: float) -> urllib3.Retry:

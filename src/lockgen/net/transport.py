@@ -38,7 +38,7 @@ from lockgen.net.http_response import (
     body_chunks,
     release,
 )
-from lockgen.net.http_retry import DEFAULT_BACKOFF, Backoff, retry_policy
+from lockgen.net.http_retry import DEFAULT_BACKOFF, Backoff, pause, retry_policy
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -76,6 +76,12 @@ class HttpClient:
         self._credentials = credentials or Credentials(self._network)
         self.stats = TransferStats()
         self._timeout = timeout
+        self._backoff = backoff
+
+    def pause(self, attempt: int) -> None:
+        """Wait before the caller's own retry ``attempt + 1``, as this client's
+        retries wait (so an injected backoff covers those too)."""
+        pause(self._backoff, attempt)
 
     @contextmanager
     def stream(
