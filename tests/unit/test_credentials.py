@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -86,9 +87,14 @@ class TestKeyring:
 
     def test_calling_convention_is_pips(self, fake: FakeKeyring) -> None:
         fake.store("https://repo.invalid/simple/", "kim", "from-keyring")
-        found = keyring_credential(str(fake.path), "https://repo.invalid/simple/", None)
+        found = keyring_credential(
+            str(fake.path), "https://repo.invalid/simple/", None, os.environ
+        )
         assert found == Secret("kim", "from-keyring")
-        assert keyring_credential(str(fake.path), "repo.invalid", "kim") is None
+        assert (
+            keyring_credential(str(fake.path), "repo.invalid", "kim", os.environ)
+            is None
+        )
         assert fake.calls == [
             ["--mode=creds", "--output=json", "get", "https://repo.invalid/simple/"],
             ["--mode=creds", "--output=json", "get", "repo.invalid", "kim"],
@@ -98,7 +104,7 @@ class TestKeyring:
         self, fake: FakeKeyring
     ) -> None:
         fake.store("repo.invalid:8443", "kim", "from-keyring")
-        network = Network(keyring=str(fake.path))
+        network = Network(keyring=str(fake.path), keyring_environ=os.environ)
         creds = Credentials(network, ["https://repo.invalid:8443/a/simple/"])
         url = "https://repo.invalid:8443/a/simple/demo/"
         assert creds.header(url) is None
@@ -115,7 +121,7 @@ class TestKeyring:
 
     def test_known_user_asks_before_the_first_request(self, fake: FakeKeyring) -> None:
         fake.store("https://repo.invalid/simple/", "kim", "from-keyring")
-        network = Network(keyring=str(fake.path))
+        network = Network(keyring=str(fake.path), keyring_environ=os.environ)
         creds = Credentials(network, ["https://kim@repo.invalid/simple/"])
         header = creds.header("https://repo.invalid/simple/demo/")
         assert header == Secret("kim", "from-keyring").header()
@@ -130,7 +136,7 @@ class TestKeyring:
         ]
 
     def test_url_credentials_are_final(self, fake: FakeKeyring) -> None:
-        network = Network(keyring=str(fake.path))
+        network = Network(keyring=str(fake.path), keyring_environ=os.environ)
         creds = Credentials(network, ["https://alice:s3cret@repo.invalid/simple/"])
         assert creds.after_401("https://repo.invalid/simple/x/", ALICE) is None
         assert fake.calls == []
@@ -139,11 +145,14 @@ class TestKeyring:
         self, fake: FakeKeyring
     ) -> None:
         fake.store("repo.invalid", "kim", "from-keyring")
-        creds = Credentials(Network(keyring=str(fake.path)), ["https://repo.invalid/"])
+        creds = Credentials(
+            Network(keyring=str(fake.path), keyring_environ=os.environ),
+            ["https://repo.invalid/"],
+        )
         assert creds.after_401("http://repo.invalid/x", None) is None
         assert fake.calls == []
 
     def test_old_keyring_is_one_clear_error(self, tmp_path: Path) -> None:
         old = FakeKeyring(tmp_path / "old", old=True)
         with pytest.raises(LockgenError, match=r"keyring 25\.2\.1 or newer"):
-            keyring_credential(str(old.path), "repo.invalid", None)
+            keyring_credential(str(old.path), "repo.invalid", None, os.environ)

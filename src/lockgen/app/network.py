@@ -59,6 +59,7 @@ def resolve_network(
         ca_bundle=bundle,
         client_cert=client,
         keyring=keyring,
+        keyring_environ=dict(environ) if keyring else {},
     )
 
 

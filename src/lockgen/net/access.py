@@ -107,6 +107,8 @@ class Network:
     client_cert: str | None = None
     #: The ``keyring`` executable to ask on a 401 (``None``: keyring disabled).
     keyring: str | None = None
+    #: The environment the ``keyring`` command runs in (the caller's).
+    keyring_environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 # -- netrc ---------------------------------------------------------------------------

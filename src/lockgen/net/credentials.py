@@ -32,7 +32,6 @@ the order pip tries them.
 from __future__ import annotations
 
 import json
-import os
 import posixpath
 import subprocess
 import threading
@@ -45,7 +44,7 @@ from lockgen.core.urls import strip_credentials
 from lockgen.net.access import Network, Origin, Secret
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping
 
 __all__ = ["Credentials", "keyring_credential"]
 
@@ -165,7 +164,9 @@ class Credentials:
         netloc = urlsplit(url).netloc.rpartition("@")[2]
         for service in (None if index is None else index.url, netloc):
             if service is not None:
-                secret = keyring_credential(self._network.keyring, service, user)
+                secret = keyring_credential(
+                    self._network.keyring, service, user, self._network.keyring_environ
+                )
                 if secret is not None:
                     return secret
         return None
@@ -187,9 +188,10 @@ class Credentials:
 
 
 def keyring_credential(
-    executable: str, service: str, user: str | None
+    executable: str, service: str, user: str | None, environ: Mapping[str, str]
 ) -> Secret | None:
-    """Ask the ``keyring`` command for ``service`` (and ``user``), as pip does.
+    """Ask the ``keyring`` command for ``service`` (and ``user``), as pip does, in the
+    caller's ``environ`` (its backends find their stores through it).
 
     A non-zero exit means nothing is stored. A keyring too old for ``--mode=creds``
     or an answer that is not credentials is an error naming the fix, never the output.
@@ -202,7 +204,7 @@ def keyring_credential(
             command,
             stdin=subprocess.DEVNULL,
             capture_output=True,
-            env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+            env={**environ, "PYTHONIOENCODING": "utf-8"},
             check=False,
         )
     except OSError as exc:
