@@ -15,16 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from packaging.utils import canonicalize_name
 
 from lockgen.core.errors import NetworkError, TooSlowError
-from lockgen.core.models import Artifact, DistKind
 from lockgen.net.download import fetch
 from lockgen.net.transport import HttpClient
 from tests.conftest import ServerFactory
 from tests.support.cli import isolated_env, lockgen_command
 from tests.support.index_server import BOMB_SIZE, IndexServer
-from tests.support.wheels import Dist, make_wheel
+from tests.support.wheels import Dist, artifact_of, make_wheel
 
 _MiB = 1024 * 1024
 #: Peak RSS a lock may reach with any one hostile answer: lockgen itself plus one
@@ -265,16 +263,7 @@ def test_hydrate_reports_a_trickled_file_once_and_keeps_its_part(
     dist = _app()
     server = make_server([dist])
     server.hostile[f"/files/{dist.filename}"] = "trickle"
-    artifact = Artifact(
-        package=canonicalize_name("app"),
-        filename=dist.filename,
-        kind=DistKind.WHEEL,
-        url=f"{server.url}/files/{dist.filename}",
-        path=None,
-        size=dist.size,
-        sha256=dist.sha256,
-        metadata=None,
-    )
+    artifact = artifact_of(dist, f"{server.url}/files/{dist.filename}")
     client = HttpClient(timeout=0.2)
     with pytest.raises(TooSlowError, match=r"sending too slowly"):
         fetch(
@@ -385,16 +374,7 @@ def test_hydrate_reports_a_file_gone_silent_once(
     dist = make_wheel("app", "1.0", padding=200_000)
     server = make_server([dist])
     server.slow[dist.filename] = 60.0  # the body never starts within the test
-    artifact = Artifact(
-        package=canonicalize_name("app"),
-        filename=dist.filename,
-        kind=DistKind.WHEEL,
-        url=f"{server.url}/files/{dist.filename}",
-        path=None,
-        size=dist.size,
-        sha256=dist.sha256,
-        metadata=None,
-    )
+    artifact = artifact_of(dist, f"{server.url}/files/{dist.filename}")
     with pytest.raises(TooSlowError, match=r"went silent mid-body \(0 bytes in\)"):
         fetch(
             HttpClient(timeout=0.2),

@@ -15,16 +15,14 @@ import pytest
 import tomli
 import tomli_w
 from click.testing import Result
-from packaging.utils import canonicalize_name
 
-from lockgen.core.models import Artifact, DistKind
 from lockgen.net.download import fetch
 from lockgen.net.part import CancelledError
 from lockgen.net.transport import HttpClient
 from tests.conftest import ServerFactory
 from tests.support.cli import isolated_env, lockgen_command
 from tests.support.index_server import IndexServer, RequestRecord
-from tests.support.wheels import Dist, make_sdist, make_wheel
+from tests.support.wheels import Dist, artifact_of, make_sdist, make_wheel
 
 Run = Callable[..., Result]
 
@@ -294,16 +292,7 @@ class TestFaults:
     ) -> None:
         dist = make_wheel("cancel", "1.0", padding=1_000_000)
         server = make_server([dist])
-        artifact = Artifact(
-            package=canonicalize_name("cancel"),
-            filename=dist.filename,
-            kind=DistKind.WHEEL,
-            url=f"{server.url}/files/{dist.filename}",
-            path=None,
-            size=dist.size,
-            sha256=dist.sha256,
-            metadata=None,
-        )
+        artifact = artifact_of(dist, f"{server.url}/files/{dist.filename}")
         cancelled = threading.Event()
         seen = []
 

@@ -9,13 +9,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
-from lockgen.core.models import Artifact, DistKind
 from lockgen.net.download import fetch
 from lockgen.net.transport import HttpClient
 from tests.conftest import ServerFactory
-from tests.support.wheels import make_wheel
+from tests.support.wheels import artifact_of, make_wheel
 
 _MiB = 1024 * 1024
 
@@ -53,16 +50,7 @@ def test_a_resumed_download_waits_through_the_same_callable(
     dist = make_wheel("cut", "1.0", padding=400_000)
     server = make_server([dist])
     server.reset_once.add(dist.filename)
-    artifact = Artifact(
-        package=canonicalize_name("cut"),
-        filename=dist.filename,
-        kind=DistKind.WHEEL,
-        url=f"{server.url}/files/{dist.filename}",
-        path=None,
-        size=dist.size,
-        sha256=dist.sha256,
-        metadata=None,
-    )
+    artifact = artifact_of(dist, f"{server.url}/files/{dist.filename}")
     waits: list[float] = []
     fetched = fetch(
         HttpClient(backoff=waits.append),

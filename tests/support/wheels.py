@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from pathlib import Path
 
+    from lockgen.core.models import Artifact
+
 __all__ = [
     "DEFAULT_UPLOAD_TIME",
     "Dist",
@@ -446,3 +448,21 @@ def write_static_index(
         (simple / project).mkdir(exist_ok=True)
         page = render_project_html(project, group, pep658=pep658)
         (simple / project / "index.html").write_text(page, encoding="utf-8")
+
+
+def artifact_of(dist: Dist, url: str) -> Artifact:
+    """What a lock selecting ``dist`` hands hydrate's fetch, served from ``url``."""
+    from packaging.utils import canonicalize_name
+
+    from lockgen.core.models import Artifact, DistKind
+
+    return Artifact(
+        package=canonicalize_name(dist.project),
+        filename=dist.filename,
+        kind=DistKind.WHEEL if dist.is_wheel else DistKind.SDIST,
+        url=url,
+        path=None,
+        size=dist.size,
+        sha256=dist.sha256,
+        metadata=None,
+    )
