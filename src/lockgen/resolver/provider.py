@@ -157,10 +157,11 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         name = reqs[0].name
         if name in (PYTHON, UNUSABLE):
             return []
-        by_version = self._usable_files(name, self._selector.allows_yanked(name, reqs))
         return [
-            Candidate(name=name, version=v, extras=extras, files=by_version[v])
-            for v in self._selector.ordered_versions(name, by_version, reqs)
+            Candidate(name=name, version=version, extras=extras, files=files)
+            for version, files in self._selector.usable_versions(
+                self._repository, name, reqs
+            )
         ]
 
     def known(self, candidate: Candidate) -> bool:
@@ -242,11 +243,3 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         if key not in self.metadata:
             self.metadata[key] = self._repository.get_metadata(candidate.files[0])
         return self.metadata[key]
-
-    def _usable_files(
-        self, name: NormalizedName, allow_yanked: bool
-    ) -> dict[Version, tuple[DistFile, ...]]:
-        """Usable files by version, best first (memoised in the selector)."""
-        return self._selector.usable_files_of(
-            self._repository, name, allow_yanked=allow_yanked
-        )

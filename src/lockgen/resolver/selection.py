@@ -29,10 +29,11 @@ from packaging.specifiers import SpecifierSet
 
 from lockgen.core.models import DistKind, parse_filename
 from lockgen.core.singleflight import SingleFlight
+from lockgen.resolver.listing import Listing
 from lockgen.resolver.values import applicable_requires
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
 
     from packaging.utils import NormalizedName
     from packaging.version import Version
@@ -87,22 +88,39 @@ class Selector:
         self.target = target
         self.policy = policy
         self._requires_python: dict[str, bool] = {}
+        self._listings: SingleFlight[NormalizedName, Listing] = SingleFlight()
         self._usable: SingleFlight[
-            tuple[NormalizedName, bool], dict[Version, tuple[DistFile, ...]]
+            tuple[NormalizedName, Version, bool], dict[Version, tuple[DistFile, ...]]
         ] = SingleFlight()
 
-    def usable_files_of(
-        self, repository: Repository, name: NormalizedName, *, allow_yanked: bool
-    ) -> dict[Version, tuple[DistFile, ...]]:
-        """:meth:`usable_files` of the project's listing, computed once per run.
+    def usable_versions(
+        self, repository: Repository, name: NormalizedName, reqs: Sequence[Req]
+    ) -> Iterator[tuple[Version, tuple[DistFile, ...]]]:
+        """Versions fitting ``reqs`` and the constraints that have usable files, with
+        those files best first, in the order to try them.
 
-        Ranking a popular project's thousands of files is the resolver's main CPU
-        cost; the prefetcher and the provider share this memo (thread-safe).
+        Ranking a popular project's thousands of files was the resolver's main CPU
+        cost, and it looks at a few versions: only the files of the versions this
+        iterator reaches are parsed and ranked, once per run (the prefetcher and
+        the provider share the memo, thread-safe).
         """
+        listing = self._listings.get(name, lambda: Listing(repository.list_files(name)))
+        allow_yanked = self.allows_yanked(name, reqs)
+        for version in self.ordered_versions(name, listing.by_version, reqs):
+            yield from self._usable_of(listing, name, version, allow_yanked).items()
+
+    def _usable_of(
+        self,
+        listing: Listing,
+        name: NormalizedName,
+        version: Version,
+        allow_yanked: bool,
+    ) -> dict[Version, tuple[DistFile, ...]]:
+        """:meth:`usable_files` of one version's files (memoised)."""
         return self._usable.get(
-            (name, allow_yanked),
+            (name, version, allow_yanked),
             lambda: self.usable_files(
-                name, repository.list_files(name), allow_yanked=allow_yanked
+                name, listing.files_of(version), allow_yanked=allow_yanked
             ),
         )
 
@@ -145,12 +163,9 @@ class Selector:
 
     def likely_file(self, req: Req, repository: Repository) -> DistFile | None:
         """The file whose metadata the resolver will most likely read for ``req``."""
-        allow_yanked = self.allows_yanked(req.name, [req])
-        by_version = self.usable_files_of(
-            repository, req.name, allow_yanked=allow_yanked
-        )
-        versions = self.ordered_versions(req.name, by_version, [req])
-        return by_version[versions[0]][0] if versions else None
+        for _version, files in self.usable_versions(repository, req.name, [req]):
+            return files[0]
+        return None
 
     def requires(
         self, metadata: CoreMetadata, extras: frozenset[NormalizedName]
@@ -198,7 +213,8 @@ class Selector:
         other machines too). Yanked files only when the version has nothing else
         (it was pinned with ``==``)."""
         files: list[tuple[ParsedFilename, DistFile]] = []
-        for dist in repository.list_files(name):
+        listing = self._listings.get(name, lambda: Listing(repository.list_files(name)))
+        for dist in listing.files_of(version):
             parsed = parse_filename(dist.filename)
             if parsed is None or parsed.name != name or parsed.version != version:
                 continue
