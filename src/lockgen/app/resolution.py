@@ -135,7 +135,10 @@ def _resolve_pins(
     repository: IndexClient,
     reporter: _Reporter,
 ) -> list[Pin]:
-    """Resolve the roots, with the prefetcher running ahead unless ``-j 1``."""
+    """Resolve the roots, with the prefetcher running ahead unless ``-j 1`` or
+    ``--offline``: offline every answer is on disk, there is no round trip to hide,
+    and its threads only contend with the resolver for the GIL (web-service's
+    offline lock: 1.47 s with them, 1.29 s without)."""
     given = inputs.requirements.requirements
     roots = root_requirements(
         (r.requirement for r in given),
@@ -144,7 +147,7 @@ def _resolve_pins(
     )
     selector = Selector(inputs.target, policy)  # one memo for prefetcher and resolver
     prefetcher = None
-    if options.jobs > 1:
+    if options.jobs > 1 and not options.offline:
         prefetcher = Prefetcher(repository, selector, options.jobs)
     try:
         return resolve(
