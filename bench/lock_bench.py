@@ -12,11 +12,12 @@ come from the server's log, cleared before each run. One run compares:
   lockgen no-op (lock up to date), lockgen cold -j 1 (no prefetch),
   pip install --dry-run --report (new cache), uv pip compile cold and warm,
 
-then judges the project's targets. ``--public`` instead locks examples/*.in against
-the public index (pip's default; never in CI).
+then judges the project's targets. ``--public`` instead locks real requirement sets
+with all three tools against pip's configured index (bench/public_bench.py; never in
+CI).
 
 Usage: ``.venv/bin/python bench/lock_bench.py [--delay S] [--quick] [--no-pep658]``
-(or ``--public``).
+(or ``--public [--sets NAME,...]``).
 """
 
 from __future__ import annotations
@@ -536,56 +537,6 @@ def run_local(args: argparse.Namespace) -> None:
     print(f"\ntotal bench time {time.perf_counter() - started:.1f} s")
 
 
-# --- main: the public index ----------------------------------------------------------
-
-
-_SUMMARY = re.compile(r"^(Locked .*|.* is up to date .*)$", re.MULTILINE)
-
-
-def _public_example(
-    example: Path, workdir: Path
-) -> list[tuple[str, str, float | None, str]]:
-    """lockgen cold/warm/no-op and uv cold/warm for one requirements file."""
-    tools = Tools(workdir, None, example, Target.running(), quiet=False)
-    steps = [
-        ("lockgen cold", tools.lockgen("lg-cache"), "pylock.toml"),
-        ("lockgen warm", tools.lockgen("lg-cache"), "pylock.toml"),
-        ("lockgen no-op", tools.lockgen("lg-cache"), ""),
-        ("uv cold", tools.uv("uv-cache"), "out.txt"),
-        ("uv warm", tools.uv("uv-cache"), "out.txt"),
-    ]
-    rows: list[tuple[str, str, float | None, str]] = []
-    for tool, command, before in steps:
-        if before:  # warm means no existing output, only the cache
-            tools.clean(before)
-        wall, done, _ = timed(command, workdir)
-        if done.returncode:
-            rows.append((example.name, tool, None, _failure(done)))
-            continue
-        found = _SUMMARY.findall(done.stderr)
-        rows.append((example.name, tool, wall, _redact(found[-1]) if found else ""))
-    return rows
-
-
-def run_public(args: argparse.Namespace) -> None:
-    if os.environ.get("CI"):
-        raise SystemExit("--public talks to the public index; it does not run in CI")
-    started = time.perf_counter()
-    print("the public index (pip's default); lockgen's summary line as it prints it")
-    rows = []
-    for example in sorted((REPO / "examples").glob("*.in")):
-        with tempfile.TemporaryDirectory(prefix="lock-bench-public-") as tmp:
-            rows += _public_example(example, Path(tmp))
-    columns = (
-        ("example", 18, "{}"),
-        ("tool", 13, "{}"),
-        ("wall s", 6, "{:.2f}"),
-        ("lockgen says", 0, "{}"),
-    )
-    print(_format(columns, rows))
-    print(f"\ntotal bench time {time.perf_counter() - started:.1f} s")
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -606,13 +557,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--public",
         action="store_true",
-        help="lock examples/*.in against the public index instead (not in CI)",
+        help="lock real sets with lockgen, uv and pip against pip's configured "
+        "index instead (not in CI; see bench/public_bench.py)",
+    )
+    parser.add_argument(
+        "--sets",
+        metavar="NAME,...",
+        help="with --public: only these sets (default: all)",
     )
     args = parser.parse_args(argv)  # fmt: skip
     if str(REPO) not in sys.path:  # tests.support lives at the repository root
         sys.path.insert(0, str(REPO))
     if args.public:
-        run_public(args)
+        from public_bench import run_public
+
+        run_public(args.sets)
     else:
         run_local(args)
 
