@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from lockgen.app.pipconfig import builtin_index_url, read_pip_settings
 from lockgen.core._reqsyntax import LineError, parse_requirement
@@ -26,7 +25,7 @@ from lockgen.core.requirements import (
     RequirementsInput,
     parse_requirements,
 )
-from lockgen.core.urls import strip_credentials
+from lockgen.core.urls import local_path, strip_credentials
 from lockgen.lockfile.relock import inputs_digest
 
 if TYPE_CHECKING:
@@ -199,7 +198,7 @@ def _checked_index(url: str) -> str:
     if parts.scheme in ("http", "https") and parts.hostname:
         return url
     if parts.scheme == "file":
-        folder = Path(url2pathname(parts.path))
+        folder = local_path(url)
         if not folder.is_dir():
             raise LockgenError(f"index {url} is not a folder on this machine")
         return url

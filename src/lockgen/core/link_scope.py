@@ -15,15 +15,14 @@ the page: one bad entry then costs only itself, and ``-v`` says which was skippe
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
-from lockgen.core.urls import strip_credentials
+from lockgen.core.urls import local_path, strip_credentials
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
+    from pathlib import Path
 
     from lockgen.core.models import DistFile
 
@@ -60,7 +59,7 @@ def _local_root(source: str) -> Path | None:
     """The folder a ``file://`` source may name files under (``None``: remote)."""
     if not source.startswith("file:"):
         return None
-    index_dir = Path(url2pathname(urlsplit(source).path))
+    index_dir = local_path(source)
     return index_dir.resolve().parent
 
 
@@ -83,9 +82,9 @@ def _refusal(url: str, root: Path | None, *, any_local: bool) -> str | None:
         return "a file: URL on another host"
     if any_local or root is None:
         return None
-    # url2pathname unquotes once, as the transport does when it opens the file
+    # local_path unquotes once, as the transport does when it opens the file
     try:
-        path = Path(url2pathname(parts.path)).resolve()
+        path = local_path(url).resolve()
     except ValueError:  # "%00", or a lone surrogate: no file can have that name
         return "a file: URL no file can have"
     if not path.is_relative_to(root):

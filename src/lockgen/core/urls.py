@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
-from urllib.request import url2pathname
 
 if TYPE_CHECKING:
     from lockgen.core.models import DistFile
@@ -81,6 +80,10 @@ def is_local(url: str) -> bool:
 
 def local_path(url: str) -> Path:
     """The path a ``file:`` URL names (percent-escapes decoded once)."""
+    # urllib.request pulls in http.client, ssl and email (~25 ms): only file: URLs
+    # need it, so an up-to-date re-lock against an http index never loads it.
+    from urllib.request import url2pathname
+
     return Path(url2pathname(urlsplit(url).path))
 
 

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from packaging.markers import UndefinedComparison, UndefinedEnvironmentName
 from packaging.pylock import PackageSdist, PackageWheel, PylockSelectError
@@ -29,6 +28,7 @@ from packaging.pylock import PackageSdist, PackageWheel, PylockSelectError
 from lockgen.core.errors import LockFileError
 from lockgen.core.hashing import is_sha256
 from lockgen.core.models import Artifact, DistKind, parse_filename
+from lockgen.core.urls import local_path
 from lockgen.lockfile.read import metadata_record
 
 if TYPE_CHECKING:
@@ -209,8 +209,8 @@ def _checked_file_url(
         raise _UnsafeEntryError(name, "file: URL names another host")
     if allow.file_urls:
         return url
-    # url2pathname unquotes once, as the transport does when it opens the file
-    path = _resolved(name, Path(url2pathname(parts.path)), "file: URL")
+    # local_path unquotes once, as the transport does when it opens the file
+    path = _resolved(name, local_path(url), "file: URL")
     if not path.is_relative_to(lock_dir.resolve()):
         raise _UnsafeEntryError(
             name,

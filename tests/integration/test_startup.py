@@ -1,0 +1,68 @@
+"""Start-up, counted in modules: ``--version`` and each command load only what they use.
+
+Both ways in are checked: ``python -m lockgen`` and the ``lockgen`` script's entry
+point as ``pyproject.toml`` names it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import lockgen
+from lockgen.cli.main import main
+
+_ROOT = Path(__file__).resolve().parents[2]
+_SCRIPT = tomllib.loads((_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+_MODULE, _FUNCTION = _SCRIPT["lockgen"].split(":")
+_LAUNCHERS = {
+    "python -m": "import runpy; runpy.run_module('lockgen', run_name='__main__')",
+    "script": f"from {_MODULE} import {_FUNCTION}; {_FUNCTION}()",
+}
+#: Libraries and lockgen packages that a bare ``--version`` has no use for.
+_HEAVY_LIBRARIES = ("click", "packaging", "resolvelib", "tomli", "tomli_w", "urllib3")
+_HEAVY_PACKAGES = ("app", "cli", "core", "lockfile", "net", "resolver", "store")
+
+
+def _loaded_after(launcher: str, *args: str) -> tuple[str, list[str]]:
+    """What the command printed, and the modules it left loaded."""
+    code = (
+        f"import sys; sys.argv = ['lockgen', *{args!r}]\n"
+        f"try:\n    {_LAUNCHERS[launcher]}\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    *printed, modules = ran.stdout.splitlines()
+    return "\n".join(printed), modules.split()
+
+
+@pytest.mark.parametrize("launcher", sorted(_LAUNCHERS))
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_loads_no_library_and_no_command(launcher: str, flag: str) -> None:
+    printed, modules = _loaded_after(launcher, flag)
+    assert printed == f"lockgen, version {lockgen.__version__}"
+    heavy = [
+        m
+        for m in modules
+        if m.split(".")[0] in _HEAVY_LIBRARIES
+        or (m.startswith("lockgen.") and m.split(".")[1] in _HEAVY_PACKAGES)
+    ]
+    assert heavy == []
+
+
+def test_version_text_is_the_one_click_prints() -> None:
+    printed, _ = _loaded_after("python -m", "--version")
+    assert CliRunner().invoke(main, ["--version"]).output == printed + "\n"
+
+
+def test_a_command_loads_its_own_module_only() -> None:
+    _, modules = _loaded_after("python -m", "lock", "--help")
+    commands = sorted(m for m in modules if m.endswith("_command"))
+    assert commands == ["lockgen.cli.lock_command"]
