@@ -6,6 +6,7 @@ point as ``pyproject.toml`` names it.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 
 import lockgen
 from lockgen.cli.main import main
+from tests.support.cli import isolated_env, lockgen_command
 
 _ROOT = Path(__file__).resolve().parents[2]
 _SCRIPT = tomllib.loads((_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
@@ -66,3 +68,21 @@ def test_a_command_loads_its_own_module_only() -> None:
     _, modules = _loaded_after("python -m", "lock", "--help")
     commands = sorted(m for m in modules if m.endswith("_command"))
     assert commands == ["lockgen.cli.lock_command"]
+
+
+@pytest.mark.parametrize("stdout", ["full", "closed"])
+def test_version_into_an_unwritable_stdout_is_one_line(stdout: str) -> None:
+    """The fast path reports a full or closed stdout as the command line does."""
+    with Path("/dev/full").open("w") as full:
+        done = subprocess.run(
+            lockgen_command("--version"),
+            env=isolated_env(),
+            stdout=full if stdout == "full" else None,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            preexec_fn=(lambda: os.close(1)) if stdout == "closed" else None,
+        )
+    reason = "No space left on device" if stdout == "full" else "it is closed"
+    assert done.returncode == 1
+    assert done.stderr == f"error: cannot write to standard output: {reason}\n"
