@@ -17,16 +17,12 @@ from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
     canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
 )
 from packaging.version import InvalidVersion, Version
 
 from lockgen.core.errors import MetadataError, UnsupportedError
-from lockgen.core.models import CoreMetadata
+from lockgen.core.models import CoreMetadata, parse_filename
 from lockgen.core.wheel_zip import MAX_METADATA_SIZE
 
 if TYPE_CHECKING:
@@ -201,14 +197,12 @@ def _metadata_name_version(raw: RawMetadata, filename: str) -> tuple[str, Versio
 
 
 def _filename_name_version(filename: str) -> tuple[NormalizedName, Version]:
-    """Project and version from a wheel or sdist file name."""
-    try:
-        if filename.endswith(".whl"):
-            name, version, _build, _tags = parse_wheel_filename(filename)
-            return name, version
-        return parse_sdist_filename(filename)
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion) as exc:
-        raise MetadataError(filename, f"not a wheel or sdist file name: {exc}") from exc
+    """Project and version from a wheel or sdist file name (the memoised parse every
+    other layer uses, so the rules cannot drift)."""
+    parsed = parse_filename(filename)
+    if parsed is None:
+        raise MetadataError(filename, "not a wheel or sdist file name")
+    return parsed.name, parsed.version
 
 
 def _requirements(lines: list[str], filename: str) -> tuple[Requirement, ...]:
