@@ -22,6 +22,7 @@ from packaging.version import Version
 
 from lockgen.core.environment import make_target
 from lockgen.core.errors import MetadataError, ProjectNotFoundError
+from lockgen.core.file_groups import FileGroups
 from lockgen.core.models import CoreMetadata, DistFile, MetadataSource
 
 if TYPE_CHECKING:
@@ -253,11 +254,11 @@ class FakeRepository:
         )
         self._projects.setdefault(canonicalize_name(entry.name), []).append(dist)
 
-    def list_files(self, name: NormalizedName) -> Sequence[DistFile]:
+    def list_files(self, name: NormalizedName) -> FileGroups:
         """The project's files, oldest version first as an index lists them."""
         self.calls.append(("list_files", name))
         try:
-            return list(self._projects[canonicalize_name(name)])
+            return FileGroups.of(self._projects[canonicalize_name(name)])
         except KeyError:
             raise ProjectNotFoundError(name, [self.index]) from None
 

@@ -7,6 +7,7 @@ was most of an ``--offline`` lock. The count is ``parse_filename``'s own memo
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
@@ -14,6 +15,8 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from lockgen.core.environment import current_target
+from lockgen.core.errors import ProjectNotFoundError
+from lockgen.core.file_groups import FileGroups
 from lockgen.core.models import DistFile, parse_filename
 from lockgen.core.req_options import FormatControl
 from lockgen.resolver.provider import LockgenProvider
@@ -44,9 +47,10 @@ class _Page:
             )
         )
 
-    def list_files(self, name: NormalizedName) -> tuple[DistFile, ...]:
-        assert name == NAME
-        return self.files
+    def list_files(self, name: NormalizedName) -> FileGroups:
+        if name != NAME:
+            raise ProjectNotFoundError(name, ["https://example.invalid/simple/"])
+        return FileGroups.of(self.files)
 
     def get_metadata(self, dist: DistFile) -> CoreMetadata:
         raise AssertionError(dist)
@@ -94,3 +98,38 @@ def test_an_open_requirement_still_offers_every_version_newest_first() -> None:
     page, selector = _Page(), _selector()
     versions = LockgenProvider(page, selector).versions_allowed([_req("bigproj")])
     assert versions == [Version(f"{v}.0") for v in range(VERSIONS - 1, -1, -1)]
+
+
+def test_find_matches_parses_only_the_candidates_resolvelib_reaches() -> None:
+    """resolvelib takes the first candidate that fits: an open requirement on a
+    project of a thousand versions parses the newest version's files, and the next
+    ones only as they are reached (before: every version, 3000 names)."""
+    page, selector = _Page(), _selector()
+    parse_filename.cache_clear()
+    provider = LockgenProvider(page, selector)
+    req = _req("bigproj")
+    matches = provider.find_matches(
+        req.identifier, {req.identifier: iter([req])}, {req.identifier: iter(())}
+    )
+    first = next(matches())
+    assert first.version == Version(f"{VERSIONS - 1}.0")
+    assert _parsed() <= FILES_PER_VERSION
+    assert [c.version for c in itertools.islice(matches(), 3)] == [
+        Version(f"{v}.0") for v in range(VERSIONS - 1, VERSIONS - 4, -1)
+    ]
+    assert _parsed() <= 3 * FILES_PER_VERSION
+    # an explanation may still ask for everything offered
+    assert len(provider.offered(req.identifier)) == VERSIONS
+
+
+def test_a_project_no_index_has_is_known_when_matches_are_asked() -> None:
+    """The page is read when find_matches is called, not when its candidates are
+    first iterated, so a missing project is recorded for the explanation at once."""
+    page, selector = _Page(), _selector()
+    provider = LockgenProvider(page, selector)
+    req = _req("elsewhere")
+    matches = provider.find_matches(
+        req.identifier, {req.identifier: iter([req])}, {req.identifier: iter(())}
+    )
+    assert list(provider.missing) == ["elsewhere"]
+    assert list(matches()) == []

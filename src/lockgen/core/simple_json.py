@@ -9,17 +9,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from lockgen.core.file_groups import FileGroups, version_text
 from lockgen.core.hashing import is_sha256
 from lockgen.core.models import DistFile
 from lockgen.core.simple_page import check_api_version, link, sha256_of
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from lockgen.core.errors import IndexPageError
     from lockgen.core.simple_page import Page
 
-__all__ = ["JSON_TYPES", "parse_json"]
+__all__ = ["JSON_TYPES", "parse_json", "read_json"]
 
 JSON_TYPES = frozenset(
     {"application/vnd.pypi.simple.v1+json", "application/vnd.pypi.simple.latest+json"}
@@ -55,6 +56,40 @@ class _Obj:
 
 
 def parse_json(text: str, page: Page) -> list[DistFile]:
+    """Every entry of the page read into a record, in page order."""
+    entries = _entries(text, page)
+    return [_json_file(entry, f"files[{i}]", page) for i, entry in enumerate(entries)]
+
+
+def read_json(text: str, page: Page) -> FileGroups:
+    """The page's entries grouped by the version their file names say, each group
+    read into records when first asked for (see :mod:`lockgen.core.file_groups`).
+
+    An entry whose file name is not a string cannot be grouped: it is read at once,
+    to raise the same error :func:`parse_json` raises for it.
+    """
+    groups: dict[str, list[tuple[int, object]]] = {}
+    for i, entry in enumerate(_entries(text, page)):
+        filename = entry.get("filename") if type(entry) is dict else None
+        if type(filename) is not str:
+            _json_file(entry, f"files[{i}]", page)  # raises the error that names it
+            raise AssertionError("unreachable")  # pragma: no cover
+        version = version_text(filename)
+        if version is not None:
+            groups.setdefault(version, []).append((i, entry))
+    return FileGroups(
+        {version: _reader(group, page) for version, group in groups.items()}
+    )
+
+
+def _reader(
+    group: list[tuple[int, object]], page: Page
+) -> Callable[[], list[DistFile]]:
+    return lambda: [_json_file(entry, f"files[{i}]", page) for i, entry in group]
+
+
+def _entries(text: str, page: Page) -> list[object]:
+    """The page's ``files`` list, after the checks every page must pass."""
     try:
         document = json.loads(text)
     except ValueError as exc:
@@ -68,7 +103,7 @@ def parse_json(text: str, page: Page) -> list[DistFile]:
     files = document.get("files")
     if not isinstance(files, list):
         raise page.error("files: expected a list")
-    return [_json_file(entry, f"files[{i}]", page) for i, entry in enumerate(files)]
+    return files
 
 
 class _UnusualError(Exception):

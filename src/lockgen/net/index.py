@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lockgen.core.errors import ProjectNotFoundError
+from lockgen.core.file_groups import FileGroups
 from lockgen.core.singleflight import SingleFlight
 from lockgen.net.cache_mode import CacheMode, OfflineError
 from lockgen.net.findlinks import FindLinks
@@ -60,10 +61,10 @@ class IndexClient:
         self._metadata = MetadataReader(
             client, self._downloads, cache=cache, mode=mode, on_event=self._event
         )
-        self._files: SingleFlight[str, tuple[DistFile, ...]] = SingleFlight()
+        self._files: SingleFlight[str, FileGroups] = SingleFlight()
         self._find_links = FindLinks(find_links, self._pages.page, on_skip=self._event)
 
-    def list_files(self, name: NormalizedName) -> tuple[DistFile, ...]:
+    def list_files(self, name: NormalizedName) -> FileGroups:
         """Files of ``name`` from the find-links locations, then from the first index
         that has the project (fetched once).
 
@@ -72,7 +73,7 @@ class IndexClient:
         """
         return self._files.get(name, lambda: self._merged_files(name))
 
-    def _merged_files(self, name: NormalizedName) -> tuple[DistFile, ...]:
+    def _merged_files(self, name: NormalizedName) -> FileGroups:
         linked = self._find_links.files(name)
         try:
             indexed = self._pages.files(name)
@@ -80,9 +81,8 @@ class IndexClient:
             if not linked:
                 locations = self._find_links.locations
                 raise ProjectNotFoundError(name, self.indexes, locations) from None
-            indexed = ()
-        names = {d.filename for d in linked}
-        return (*linked, *(d for d in indexed if d.filename not in names))
+            return FileGroups.of(linked)
+        return FileGroups.of(linked).before(indexed) if linked else indexed
 
     def unused_indexes(self) -> list[tuple[str, int]]:
         """Indexes that had none of the projects asked of them while another index

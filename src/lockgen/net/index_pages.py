@@ -12,12 +12,13 @@ without asking again.
 from __future__ import annotations
 
 import threading
+from functools import partial
 from typing import TYPE_CHECKING
 
 from lockgen.core.errors import LockgenError, ProjectNotFoundError
 from lockgen.core.limits import PAGE_LIMIT
 from lockgen.core.link_scope import confine
-from lockgen.core.simple_api import ACCEPT, parse_project_page
+from lockgen.core.simple_api import ACCEPT, read_project_page
 from lockgen.core.urls import is_local
 from lockgen.net.cache_mode import CacheMode, OfflineError
 from lockgen.store.cache import CachedPage
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
     from packaging.utils import NormalizedName
 
-    from lockgen.core.models import DistFile
+    from lockgen.core.file_groups import FileGroups
     from lockgen.net.transport import HttpClient, Response
     from lockgen.store.cache import Cache
 
@@ -62,8 +63,10 @@ class ProjectPages:
         self._asked: dict[str, int] = {}  # index -> projects it did not have
         self._served: set[str] = set()  # indexes that had at least one project
 
-    def files(self, name: NormalizedName) -> tuple[DistFile, ...]:
-        """The files of ``name`` on the first index that has it, those it may name."""
+    def files(self, name: NormalizedName) -> FileGroups:
+        """The files of ``name`` on the first index that has it, those it may name
+        (read a version at a time, as the resolver asks: see
+        :mod:`lockgen.core.file_groups`)."""
         for index in self.indexes:
             page = self.page(f"{index}{name}/")
             with self._lock:
@@ -72,10 +75,13 @@ class ProjectPages:
                 else:
                     self._served.add(index)
             if page is not None:
-                files = parse_project_page(
-                    page.body, page.content_type, page.final_url, index_url=index
+                return read_project_page(
+                    page.body,
+                    page.content_type,
+                    page.final_url,
+                    index_url=index,
+                    keep=partial(confine, source=index, on_skip=self._event),
                 )
-                return tuple(confine(files, index, on_skip=self._event))
         with self._lock:
             self._missing.add(name)
             if len(self._missing) > MAX_MISSING:

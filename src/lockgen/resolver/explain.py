@@ -184,7 +184,7 @@ def _dependency_lines(edges: Sequence[_Edge], provider: LockgenProvider) -> list
             if by is not None and by.identifier == parent_id and asked.text in by_text:
                 by_text[asked.text].add(by.version)
         versions = sorted(set().union(*by_text.values()))
-        who = _versions(parent_id, versions, provider.offered.get(parent_id, set()))
+        who = _versions(parent_id, versions, provider.offered(parent_id))
         via = _via(parent_id, versions[0], provider)
         verb = "depends" if len(versions) == 1 else "depend"
         lines.append(f"{who}{via} {verb} on {_asked(by_text, versions)}")
@@ -273,7 +273,7 @@ def _python_lines(
     lines = []
     for (identifier, reason), parents in groups.items():
         versions = sorted({p.version for p in parents})
-        who = _versions(identifier, versions, provider.offered.get(identifier, set()))
+        who = _versions(identifier, versions, provider.offered(identifier))
         verb = "cannot be used:"
         if reason.startswith("Python "):
             verb = "requires" if len(versions) == 1 else "require"

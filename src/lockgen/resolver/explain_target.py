@@ -47,8 +47,8 @@ def unfit(
     for one in asked:
         specifier &= one
     if name in provider.missing or any(
-        identifier.split("[")[0] == name and versions
-        for identifier, versions in provider.offered.items()
+        identifier.split("[")[0] == name and provider.offered(identifier)
+        for identifier in provider.offered_identifiers()
     ):
         return None
     files = _listing(name, repository)
@@ -96,7 +96,7 @@ def sdist_only(
 
 def _listing(name: NormalizedName, repository: Repository) -> Sequence[DistFile]:
     try:
-        return repository.list_files(name)
+        return tuple(repository.list_files(name))
     except Exception:  # noqa: BLE001 - an explanation must not fail on its own
         return ()
 

@@ -18,16 +18,18 @@ the Repository seam. What this module adds:
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import TYPE_CHECKING, Protocol
 
 from packaging.specifiers import SpecifierSet
 from resolvelib import AbstractProvider
 
 from lockgen.core.errors import MetadataError, ProjectNotFoundError, UnsupportedError
+from lockgen.resolver.offers import Offer
 from lockgen.resolver.values import PYTHON, UNUSABLE, Candidate, Req
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from packaging.utils import NormalizedName
     from packaging.version import Version
@@ -82,9 +84,9 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         self.missing: dict[NormalizedName, ProjectNotFoundError] = {}
         #: identifier -> {(requirement, parent): None}, in the order first seen.
         self.required_by: dict[str, dict[tuple[Req, Candidate | None], None]] = {}
-        #: identifier -> every version find_matches offered for it.
-        self.offered: dict[str, set[Version]] = {}
-        self._offers: dict[str, list[Candidate]] = {}
+        #: identifier -> every offer find_matches made for it, and the latest.
+        self._offered: dict[str, list[Offer]] = {}
+        self._offers: dict[str, Offer] = {}
         self._unusable: set[tuple[NormalizedName, Version]] = set()
 
     @property
@@ -114,25 +116,37 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         identifier: str,
         requirements: Mapping[str, Iterator[Req]],
         incompatibilities: Mapping[str, Iterator[Candidate]],
-    ) -> list[Candidate]:
+    ) -> Callable[[], Iterator[Candidate]]:
         """Usable versions satisfying every requirement and constraint, best first,
         minus those resolvelib has found incompatible; none for ``<python>`` (only an
-        unmet Requires-Python is ever required of it) or a project no index has."""
+        unmet Requires-Python is ever required of it) or a project no index has.
+
+        The candidates are made as resolvelib reaches them (see
+        :mod:`lockgen.resolver.offers`); the project's page is read now, so a project
+        no index has is known at once.
+        """
         reqs = list(requirements[identifier])
-        if not reqs:
-            return []
         bad = {c.version for c in incompatibilities[identifier]}
         try:
-            allowed = self._allowed(reqs, reqs[0].extras)
+            allowed = self._allowed(reqs, reqs[0].extras) if reqs else iter(())
         except ProjectNotFoundError as exc:
             self.missing[reqs[0].name] = exc
-            return []
-        found = [c for c in allowed if c.version not in bad]
-        self.offered.setdefault(identifier, set()).update(c.version for c in found)
-        self._offers[identifier] = found
+            allowed = iter(())
+        offer = Offer(c for c in allowed if c.version not in bad)
+        self._offered.setdefault(identifier, []).append(offer)
+        self._offers[identifier] = offer
         if bad:
-            self._ahead(found)
-        return found
+            self._ahead(offer.first(_AHEAD))
+        return offer.__iter__
+
+    def offered(self, identifier: str) -> set[Version]:
+        """Every version :meth:`find_matches` offered for ``identifier`` (for
+        explanations: makes every candidate of those offers)."""
+        return {c.version for offer in self._offered.get(identifier, ()) for c in offer}
+
+    def offered_identifiers(self) -> list[str]:
+        """The identifiers :meth:`find_matches` was asked about."""
+        return list(self._offered)
 
     def candidates_allowed(
         self, reqs: Sequence[Req], extras: frozenset[NormalizedName]
@@ -141,28 +155,33 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         the constraints allow, best first (as :meth:`find_matches`, recording
         nothing); none for a project no index has."""
         try:
-            return self._allowed(reqs, extras)
+            return list(self._allowed(reqs, extras))
         except ProjectNotFoundError:
             return []
 
-    def versions_allowed(self, reqs: Sequence[Req]) -> list[Version]:
-        """The versions :meth:`candidates_allowed` would offer."""
-        return [c.version for c in self.candidates_allowed(reqs, frozenset())]
+    def versions_allowed(
+        self, reqs: Sequence[Req], limit: int | None = None
+    ) -> list[Version]:
+        """The versions :meth:`candidates_allowed` would offer (the first ``limit``)."""
+        try:
+            allowed = self._allowed(reqs, frozenset())
+        except ProjectNotFoundError:
+            return []
+        return [c.version for c in islice(allowed, limit)]
 
     def _allowed(
         self, reqs: Sequence[Req], extras: frozenset[NormalizedName]
-    ) -> list[Candidate]:
-        """Candidates fitting ``reqs`` and the constraints, best first; raises
-        ProjectNotFoundError for a project no index has."""
+    ) -> Iterator[Candidate]:
+        """Candidates fitting ``reqs`` and the constraints, best first, made as
+        iterated; raises ProjectNotFoundError (at once) for a project no index has."""
         name = reqs[0].name
         if name in (PYTHON, UNUSABLE):
-            return []
-        return [
+            return iter(())
+        usable = self._selector.usable_versions(self._repository, name, reqs)
+        return (
             Candidate(name=name, version=version, extras=extras, files=files)
-            for version, files in self._selector.usable_versions(
-                self._repository, name, reqs
-            )
-        ]
+            for version, files in usable
+        )
 
     def known(self, candidate: Candidate) -> bool:
         """Whether ``candidate``'s metadata was read already (or found unusable):
@@ -172,11 +191,9 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
 
     def rejected(self, candidate: Candidate) -> None:
         """resolvelib rejected ``candidate``: its successors will be tried next."""
-        offer = self._offers.get(candidate.identifier, [])
-        for index, offered in enumerate(offer):
-            if offered.version == candidate.version:
-                self._ahead(offer[index + 1 :])
-                return
+        offer = self._offers.get(candidate.identifier)
+        if offer is not None:
+            self._ahead(offer.after(candidate, _AHEAD))
 
     def fetch_ahead(self, candidates: Sequence[Candidate]) -> None:
         """Have the lookahead read these candidates' metadata, all at once."""

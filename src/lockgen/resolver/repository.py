@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from packaging.utils import NormalizedName
 
+    from lockgen.core.file_groups import FileGroups
     from lockgen.core.models import CoreMetadata, DistFile
 
 __all__ = ["Repository"]
@@ -22,9 +21,9 @@ __all__ = ["Repository"]
 class Repository(Protocol):
     """Where project files and their metadata come from."""
 
-    def list_files(self, name: NormalizedName) -> Sequence[DistFile]:
-        """All files of a project: its find-links files, then the files of the first
-        index that has it.
+    def list_files(self, name: NormalizedName) -> FileGroups:
+        """All files of a project, by version, read as asked: its find-links files,
+        then the files of the first index that has it.
 
         Raises :class:`lockgen.core.errors.ProjectNotFoundError` when none has it.
         """

@@ -162,9 +162,10 @@ class _Run:
                 continue
             identifier = self.provider.identify(cause.requirement)
             mine = [r for r in self.roots if self.provider.identify(r) == identifier]
-            if not self.provider.find_matches(
+            matches = self.provider.find_matches(
                 identifier, {identifier: iter(mine)}, {identifier: iter(())}
-            ):
+            )
+            if next(matches(), None) is None:
                 return True
         return False
 

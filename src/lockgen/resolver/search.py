@@ -63,7 +63,7 @@ class _Search:
         matches = self.provider.find_matches(
             identifier, {identifier: iter(reqs)}, {identifier: iter(())}
         )
-        for candidate in matches:
+        for candidate in matches():
             self.budget -= 1
             if self.budget < 0:
                 raise Exhausted
@@ -84,7 +84,7 @@ class _Search:
                 fits = dep.specifier.contains(pinned.version, prereleases=True)
             else:
                 others = self.reqs.get(dep.identifier, [])
-                fits = bool(self.provider.versions_allowed([*others, dep]))
+                fits = bool(self.provider.versions_allowed([*others, dep], 1))
             if not fits:
                 self.conflicts.pop(RequirementInformation(dep, candidate), None)
                 self.conflicts[RequirementInformation(dep, candidate)] = None

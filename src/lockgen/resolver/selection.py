@@ -99,15 +99,21 @@ class Selector:
         """Versions fitting ``reqs`` and the constraints that have usable files, with
         those files best first, in the order to try them.
 
-        Ranking a popular project's thousands of files was the resolver's main CPU
-        cost, and it looks at a few versions: only the files of the versions this
-        iterator reaches are parsed and ranked, once per run (the prefetcher and
-        the provider share the memo, thread-safe).
+        The project's files are listed now (a project no index has raises
+        ProjectNotFoundError here); ranking a popular project's thousands of files
+        was the resolver's main CPU cost, and it looks at a few versions: only the
+        files of the versions the returned iterator reaches are read, parsed and
+        ranked, once per run (the prefetcher and the provider share the memo,
+        thread-safe).
         """
         listing = self._listings.get(name, lambda: Listing(repository.list_files(name)))
         allow_yanked = self.allows_yanked(name, reqs)
-        for version in self.ordered_versions(name, listing.by_version, reqs):
-            yield from self._usable_of(listing, name, version, allow_yanked).items()
+        versions = self.ordered_versions(name, listing.texts_by_version, reqs)
+        return (
+            item
+            for version in versions
+            for item in self._usable_of(listing, name, version, allow_yanked).items()
+        )
 
     def _usable_of(
         self,

@@ -206,7 +206,7 @@ class _Fixed:
         if identifier not in self._forced:
             self._forced[identifier] = None  # while deciding
             fixed = [req for req, _ in self.edges(identifier)]
-            allowed = self._provider.versions_allowed(fixed) if fixed else []
+            allowed = self._provider.versions_allowed(fixed, 2) if fixed else []
             self._forced[identifier] = allowed[0] if len(allowed) == 1 else None
         return self._forced[identifier]
 
@@ -226,6 +226,6 @@ class _Fixed:
             fixed = self.edges(dep.identifier)
             if dep.extras:
                 fixed += self.edges(dep.identifier.split("[")[0])
-            if not provider.versions_allowed([*(req for req, _ in fixed), dep]):
+            if not provider.versions_allowed([*(req for req, _ in fixed), dep], 1):
                 return [(dep, candidate), *fixed]
         return None

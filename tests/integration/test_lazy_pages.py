@@ -1,0 +1,69 @@
+"""A JSON page's entries are read a version at a time, as the resolver asks (issue 10).
+
+The proof that files of versions nobody asks about are never read: an entry broken
+in an old version (a bad sha256, a negative size) does not stop a lock of the newest
+one, and is still the page's one-line error when that old version is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import Result
+
+from tests.conftest import ServerFactory
+from tests.support.wheels import make_wheel
+
+Run = Callable[..., Result]
+
+NEW = make_wheel("app", "3.0")
+
+
+def _index(make_server: ServerFactory) -> str:
+    """An index whose ``app`` page lists a good 3.0 and a broken 1.0 entry."""
+    server = make_server([NEW])
+    files = [
+        {
+            "filename": "app-1.0-py3-none-any.whl",
+            "url": f"{server.url}/files/app-1.0-py3-none-any.whl",
+            "hashes": {"sha256": "not-a-sha256"},
+            "size": -1,
+        },
+        {
+            "filename": NEW.filename,
+            "url": f"{server.url}/files/{NEW.filename}",
+            "hashes": {"sha256": NEW.sha256},
+            "size": len(NEW.data),
+        },
+    ]
+    page = {"meta": {"api-version": "1.1"}, "name": "app", "files": files}
+    server.pages["/lazy/app/"] = (
+        "application/vnd.pypi.simple.v1+json",
+        json.dumps(page).encode(),
+    )
+    return f"{server.url}/lazy/"
+
+
+def test_a_broken_entry_of_a_version_never_asked_for_is_never_read(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    index = _index(make_server)
+    (tmp_path / "r.in").write_text("app\n")
+    result = lockgen("lock", "r.in", "-i", index)
+    assert result.exit_code == 0, result.output
+    assert NEW.sha256 in (tmp_path / "pylock.toml").read_text()
+
+
+def test_the_broken_entry_is_an_error_once_its_version_is_asked_for(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    index = _index(make_server)
+    (tmp_path / "r.in").write_text("app==1.0\n")
+    result = lockgen("lock", "r.in", "-i", index)
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ") and "files[0]" in line, line
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "pylock.toml").exists()

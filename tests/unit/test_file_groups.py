@@ -1,0 +1,152 @@
+"""FileGroups: a page's files by version text, each group read once, on demand."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+
+import pytest
+
+from lockgen.core.errors import IndexPageError
+from lockgen.core.file_groups import FileGroups, version_text
+from lockgen.core.models import DistFile
+from lockgen.core.simple_json import parse_json, read_json
+from lockgen.core.simple_page import Page
+
+PAGE = Page(
+    "https://example.invalid/simple/app/", "app page", "https://example.invalid/simple/"
+)
+
+
+def _dist(filename: str, url: str = "") -> DistFile:
+    return DistFile(
+        filename=filename,
+        url=url or f"https://example.invalid/{filename}",
+        index=PAGE.index,
+    )
+
+
+@pytest.mark.parametrize(
+    ("filename", "text"),
+    [
+        ("app-1.0-py3-none-any.whl", "1.0"),
+        ("app-1.0-1-py3-none-any.whl", "1.0"),
+        ("my_app-2.0rc1.tar.gz", "2.0rc1"),
+        ("my-app-2.0.zip", "2.0"),
+        ("app-1.0.egg", None),
+        ("app.tar.gz", None),
+        ("-1.0.tar.gz", None),
+        ("app-1.0-py3-any.whl", None),
+    ],
+)
+def test_version_text_is_cut_where_packaging_cuts_it(
+    filename: str, text: str | None
+) -> None:
+    assert version_text(filename) == text
+
+
+def test_of_groups_in_page_order_and_drops_names_without_a_version() -> None:
+    files = [
+        _dist("app-1.0.tar.gz"),
+        _dist("app-2.0-py3-none-any.whl"),
+        _dist("app-1.0-py3-none-any.whl"),
+        _dist("app-1.0.egg"),
+    ]
+    groups = FileGroups.of(files)
+    assert groups.texts == ("1.0", "2.0")
+    assert groups.group("1.0") == (files[0], files[2])
+    assert groups.group("9.9") == ()
+    assert list(groups) == [files[0], files[2], files[1]]
+    assert not FileGroups.of([])
+
+
+def test_map_filters_a_group_only_when_it_is_read() -> None:
+    seen: list[str] = []
+
+    def keep(files: Sequence[DistFile]) -> Iterable[DistFile]:
+        seen.extend(d.filename for d in files)
+        return [d for d in files if "none-any" in d.filename]
+
+    groups = FileGroups.of(
+        [_dist("app-1.0.tar.gz"), _dist("app-2.0-py3-none-any.whl")]
+    ).map(keep)
+    assert seen == []
+    assert [d.filename for d in groups.group("2.0")] == ["app-2.0-py3-none-any.whl"]
+    assert groups.group("2.0") and seen == ["app-2.0-py3-none-any.whl"]
+    assert groups.group("1.0") == ()
+
+
+def test_before_keeps_the_first_file_of_a_name() -> None:
+    linked = FileGroups.of([_dist("app-1.0.tar.gz", "file:///mirror/app-1.0.tar.gz")])
+    indexed = FileGroups.of(
+        [
+            _dist("app-1.0.tar.gz"),
+            _dist("app-1.0-py3-none-any.whl"),
+            _dist("app-2.0.zip"),
+        ]
+    )
+    merged = linked.before(indexed)
+    assert merged.texts == ("1.0", "2.0")
+    assert [d.url for d in merged.group("1.0")] == [
+        "file:///mirror/app-1.0.tar.gz",
+        "https://example.invalid/app-1.0-py3-none-any.whl",
+    ]
+
+
+def test_a_group_is_read_once_however_many_threads_ask() -> None:
+    reads: list[int] = []
+    gate = threading.Barrier(8)
+
+    def reader() -> list[DistFile]:
+        reads.append(1)
+        return [_dist("app-1.0.tar.gz")]
+
+    groups = FileGroups({"1.0": reader})
+    results: list[tuple[DistFile, ...]] = []
+
+    def ask() -> None:
+        gate.wait()
+        results.append(groups.group("1.0"))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(reads) == 1
+    assert len(results) == 8 and len(set(results)) == 1
+
+
+_PAGE_JSON = """{"meta": {"api-version": "1.1"}, "files": [
+  {"filename": "app-1.0.tar.gz", "url": "../../files/app-1.0.tar.gz",
+   "hashes": {"sha256": "nope"}},
+  {"filename": "app-2.0-py3-none-any.whl", "url": "../../files/app-2.0-py3-none-any.whl",
+   "hashes": {}},
+  {"filename": "app-2.0.tar.gz", "url": "../../files/app-2.0.tar.gz", "hashes": {}}
+]}"""
+
+
+def test_read_json_gives_the_records_parse_json_gives_for_what_is_read() -> None:
+    groups = read_json(_PAGE_JSON, PAGE)
+    assert groups.texts == ("1.0", "2.0")
+    parsed = parse_json(_PAGE_JSON.replace('"nope"', "null"), PAGE)
+    assert list(groups.group("2.0")) == parsed[1:]
+
+
+def test_read_json_reports_a_broken_entry_only_when_its_version_is_read() -> None:
+    groups = read_json(_PAGE_JSON, PAGE)
+    assert len(groups.group("2.0")) == 2
+    with pytest.raises(IndexPageError, match=r"files\[0\]: invalid sha256 'nope'"):
+        groups.group("1.0")
+    with pytest.raises(IndexPageError):  # every asker gets the same error
+        groups.group("1.0")
+
+
+@pytest.mark.parametrize("entry", ['"app-1.0.tar.gz"', '{"filename": 7, "url": "x"}'])
+def test_read_json_refuses_an_entry_it_cannot_group_at_once(entry: str) -> None:
+    page = '{"meta": {"api-version": "1.1"}, "files": [' + entry + "]}"
+    with pytest.raises(IndexPageError) as lazy:
+        read_json(page, PAGE)
+    with pytest.raises(IndexPageError) as eager:
+        parse_json(page, PAGE)
+    assert str(lazy.value) == str(eager.value)
