@@ -35,6 +35,14 @@ def secret(tmp_path: Path) -> Path:
     return path
 
 
+def _named_like_a_wheel(secret: Path) -> Path:
+    """The secret under a distribution's name (``app-2.0-...whl``): the newest
+    candidate, were it not skipped."""
+    wheel = secret.with_name(SECRET.filename)
+    wheel.write_bytes(secret.read_bytes())
+    return wheel
+
+
 def _assert_secret_not_leaked(tmp_path: Path, *, check_lock: bool = True) -> None:
     lock = tmp_path / "pylock.toml"
     if check_lock and lock.exists():
@@ -45,7 +53,8 @@ def _assert_secret_not_leaked(tmp_path: Path, *, check_lock: bool = True) -> Non
     for path in cache.rglob("*"):
         if path.is_file():
             assert SECRET.data not in path.read_bytes(), path
-            if "pages" not in path.parts:  # the hostile page lists the hash itself
+            # the hostile page (and its compact form) lists the hash itself
+            if not {"pages", "listings"} & set(path.parts):
                 assert SECRET.sha256.encode() not in path.read_bytes(), path
 
 
@@ -113,19 +122,25 @@ class TestRemotePages:
         self, make_server: ServerFactory, lockgen: Run, tmp_path: Path, secret: Path
     ) -> None:
         server = make_server([GOOD])
-        relative = secret.relative_to(secret.anchor).as_posix()
+        wheel = _named_like_a_wheel(secret)
+        relative = wheel.relative_to(wheel.anchor).as_posix()
         page = (
             '<html><head><base href="file:///"></head><body>'
             f'<a href="{_good_url(server)}#sha256={GOOD.sha256}">{GOOD.filename}</a>'
             f'<a href="{relative}#sha256={SECRET.sha256}">{SECRET.filename}</a>'
+            f'<a href="{secret.relative_to(secret.anchor).as_posix()}">key</a>'
             "</body></html>"
         )
         index = _hostile(server, "text/html", page)
         result = _lock(lockgen, tmp_path, index, "app")
         assert result.exit_code == 0, result.output
-        # HTML names a file by its URL: here the secret's own name
+        # HTML names a file by its URL; a name that is no distribution's (id_rsa)
+        # is never a candidate, so it is never even considered
         assert _skipped(result) == [
-            f"{index}: skipped 'id_rsa': a remote page may not name a file: URL"
+            (
+                f"{index}: skipped {SECRET.filename!r}: "
+                "a remote page may not name a file: URL"
+            )
         ]
         _assert_secret_not_leaked(tmp_path)
 
@@ -187,10 +202,11 @@ class TestFileIndex:
     ) -> None:
         write_static_index([GOOD], tmp_path / "mirror")
         page = tmp_path / "mirror" / "simple" / "app" / "index.html"
+        wheel = _named_like_a_wheel(secret)
         href = (
-            secret.as_uri()
+            wheel.as_uri()
             if spelling == "absolute"
-            else "../../../home/.ssh/id_rsa"  # from mirror/simple/app/
+            else f"../../../home/.ssh/{wheel.name}"  # from mirror/simple/app/
         )
         page.write_text(
             page.read_text().replace(
@@ -202,7 +218,10 @@ class TestFileIndex:
         assert result.exit_code == 0, result.output
         root = (tmp_path / "mirror").resolve()
         assert _skipped(result) == [
-            f"{index}: skipped 'id_rsa': a file: URL outside the index's root {root}"
+            (
+                f"{index}: skipped {SECRET.filename!r}: "
+                f"a file: URL outside the index's root {root}"
+            )
         ]
         # files beside simple/ (mirror/files/) are inside the root
         assert GOOD.sha256 in (tmp_path / "pylock.toml").read_text()

@@ -26,6 +26,7 @@ URL_KEY = Cache.url_metadata_key(URL, None)
 MAGIC = b"lockgen-cache v1\n"
 EMPTY = {
     "pages": (0, 0),
+    "listings": (0, 0),
     "metadata": (0, 0),
     "artifacts": (0, 0),
     "hashes": (0, 0),

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import pytest
 
+from lockgen.core.compact_page import CompactPage
 from lockgen.core.errors import IndexPageError
 from lockgen.core.file_groups import FileGroups, version_text
 from lockgen.core.models import DistFile
-from lockgen.core.simple_json import parse_json, read_json
+from lockgen.core.simple_json import json_rows, parse_json
 from lockgen.core.simple_page import Page
 
 PAGE = Page(
@@ -58,22 +59,6 @@ def test_of_groups_in_page_order_and_drops_names_without_a_version() -> None:
     assert groups.group("9.9") == ()
     assert list(groups) == [files[0], files[2], files[1]]
     assert not FileGroups.of([])
-
-
-def test_map_filters_a_group_only_when_it_is_read() -> None:
-    seen: list[str] = []
-
-    def keep(files: Sequence[DistFile]) -> Iterable[DistFile]:
-        seen.extend(d.filename for d in files)
-        return [d for d in files if "none-any" in d.filename]
-
-    groups = FileGroups.of(
-        [_dist("app-1.0.tar.gz"), _dist("app-2.0-py3-none-any.whl")]
-    ).map(keep)
-    assert seen == []
-    assert [d.filename for d in groups.group("2.0")] == ["app-2.0-py3-none-any.whl"]
-    assert groups.group("2.0") and seen == ["app-2.0-py3-none-any.whl"]
-    assert groups.group("1.0") == ()
 
 
 def test_before_keeps_the_first_file_of_a_name() -> None:
@@ -126,15 +111,21 @@ _PAGE_JSON = """{"meta": {"api-version": "1.1"}, "files": [
 ]}"""
 
 
-def test_read_json_gives_the_records_parse_json_gives_for_what_is_read() -> None:
-    groups = read_json(_PAGE_JSON, PAGE)
+def _lazy(
+    text: str, keep: Callable[[Sequence[DistFile]], Iterable[DistFile]] = list
+) -> FileGroups:
+    return CompactPage.of(json_rows(text, PAGE)).files(PAGE, keep)
+
+
+def test_the_compact_page_gives_the_records_parse_json_gives() -> None:
+    groups = _lazy(_PAGE_JSON)
     assert groups.texts == ("1.0", "2.0")
     parsed = parse_json(_PAGE_JSON.replace('"nope"', "null"), PAGE)
     assert list(groups.group("2.0")) == parsed[1:]
 
 
-def test_read_json_reports_a_broken_entry_only_when_its_version_is_read() -> None:
-    groups = read_json(_PAGE_JSON, PAGE)
+def test_a_broken_entry_is_an_error_only_when_its_version_is_read() -> None:
+    groups = _lazy(_PAGE_JSON)
     assert len(groups.group("2.0")) == 2
     with pytest.raises(IndexPageError, match=r"files\[0\]: invalid sha256 'nope'"):
         groups.group("1.0")
@@ -142,11 +133,51 @@ def test_read_json_reports_a_broken_entry_only_when_its_version_is_read() -> Non
         groups.group("1.0")
 
 
+def test_keep_filters_a_group_only_when_it_is_read() -> None:
+    seen: list[str] = []
+
+    def keep(files: Sequence[DistFile]) -> Iterable[DistFile]:
+        seen.extend(d.filename for d in files)
+        return [d for d in files if d.filename.endswith(".whl")]
+
+    groups = _lazy(_PAGE_JSON, keep)
+    assert seen == []
+    assert [d.filename for d in groups.group("2.0")] == ["app-2.0-py3-none-any.whl"]
+    assert groups.group("2.0") and seen == [
+        "app-2.0-py3-none-any.whl",
+        "app-2.0.tar.gz",
+    ]
+
+
 @pytest.mark.parametrize("entry", ['"app-1.0.tar.gz"', '{"filename": 7, "url": "x"}'])
-def test_read_json_refuses_an_entry_it_cannot_group_at_once(entry: str) -> None:
+def test_an_entry_that_cannot_be_grouped_is_an_error_at_once(entry: str) -> None:
     page = '{"meta": {"api-version": "1.1"}, "files": [' + entry + "]}"
     with pytest.raises(IndexPageError) as lazy:
-        read_json(page, PAGE)
+        json_rows(page, PAGE)
     with pytest.raises(IndexPageError) as eager:
         parse_json(page, PAGE)
     assert str(lazy.value) == str(eager.value)
+
+
+@pytest.mark.parametrize(
+    "spans",
+    [
+        None,
+        {},
+        [["1.0", 0]],
+        [["1.0", -1, 2]],
+        [["1.0", 0, 999]],
+        [[1, 0, 1]],
+        [["1.0", 0, True]],
+    ],
+)
+def test_spans_from_the_cache_must_lie_inside_the_rows(spans: object) -> None:
+    assert CompactPage.checked(spans, b"[[]]") is None
+
+
+def test_a_corrupt_cached_group_is_the_pages_error() -> None:
+    for blob in (b"[[", b"{}", b"[[0]]", b"[7]"):
+        stored = CompactPage.checked([["1.0", 0, len(blob)]], blob)
+        assert stored is not None
+        with pytest.raises(IndexPageError, match="app page"):
+            stored.files(PAGE, list).group("1.0")

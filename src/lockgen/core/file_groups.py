@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from lockgen.core.singleflight import SingleFlight
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping
 
     from lockgen.core.models import DistFile
 
@@ -69,13 +69,6 @@ class FileGroups:
     def __bool__(self) -> bool:
         return bool(self._readers)
 
-    def map(
-        self, keep: Callable[[Sequence[DistFile]], Iterable[DistFile]]
-    ) -> FileGroups:
-        """These groups with ``keep`` applied to each as it is read (a filter such
-        as :func:`lockgen.core.link_scope.confine`)."""
-        return FileGroups({text: _applied(keep, self, text) for text in self._readers})
-
     def before(self, other: FileGroups) -> FileGroups:
         """These files, then ``other``'s whose names are not among them: find-links
         files before an index's, as pip and uv merge them (a file name is in one
@@ -102,14 +95,6 @@ def version_text(filename: str) -> str | None:
 
 def _constant(files: list[DistFile]) -> Callable[[], Iterable[DistFile]]:
     return lambda: files
-
-
-def _applied(
-    keep: Callable[[Sequence[DistFile]], Iterable[DistFile]],
-    groups: FileGroups,
-    text: str,
-) -> Callable[[], Iterable[DistFile]]:
-    return lambda: keep(groups.group(text))
 
 
 def _merged(

@@ -7,7 +7,7 @@ have stored, so a planted entry costs no more memory than a hostile server could
 
 from __future__ import annotations
 
-__all__ = ["METADATA_LIMIT", "PAGE_LIMIT"]
+__all__ = ["LISTING_LIMIT", "METADATA_LIMIT", "PAGE_LIMIT"]
 
 #: The largest index page lockgen reads (decoded): the biggest real JSON pages, of
 #: projects with thousands of files, are a few MiB.
@@ -15,3 +15,6 @@ PAGE_LIMIT = 64 * 1024 * 1024
 #: Larger METADATA / PKG-INFO / ``.metadata`` files are refused rather than read into
 #: memory: real ones are a few KiB, the largest seen under 1 MiB.
 METADATA_LIMIT = 16 * 1024 * 1024
+#: A page in its compact form (:mod:`lockgen.core.compact_page`) is smaller than the
+#: page for JSON, and for HTML at most its links made absolute: twice a page's limit.
+LISTING_LIMIT = 2 * PAGE_LIMIT

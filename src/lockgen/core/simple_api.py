@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lockgen.core.file_groups import FileGroups
+from lockgen.core.compact_page import CompactPage, dist_rows
 from lockgen.core.simple_html import HTML_TYPES, parse_html
-from lockgen.core.simple_json import JSON_TYPES, parse_json, read_json
+from lockgen.core.simple_json import JSON_TYPES, json_rows, parse_json
 from lockgen.core.simple_page import Page
 from lockgen.core.urls import strip_credentials
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
-
     from lockgen.core.models import DistFile
 
-__all__ = ["ACCEPT", "parse_project_page", "read_project_page"]
+__all__ = ["ACCEPT", "compact_project_page", "page_origin", "parse_project_page"]
 
 ACCEPT = (
     "application/vnd.pypi.simple.v1+json, "
@@ -40,33 +38,31 @@ def parse_project_page(
     return parse_json(text, page) if is_json else parse_html(text, page)
 
 
-def read_project_page(
-    content: bytes,
-    content_type: str,
-    page_url: str,
-    *,
-    index_url: str,
-    keep: Callable[[Sequence[DistFile]], Iterable[DistFile]],
-) -> FileGroups:
-    """One project page as :class:`FileGroups`, each group's files filtered by
-    ``keep`` (what the page may name).
+def compact_project_page(
+    content: bytes, content_type: str, page_url: str, *, index_url: str
+) -> CompactPage:
+    """One project page in its compact form (:mod:`lockgen.core.compact_page`).
 
-    A JSON page's entries are read into records a version at a time, when the
-    resolver asks for that version. An HTML page is read whole (its parser is the
-    cost, and it has no cheaper cut), so ``keep`` sees all its files at once, those
-    whose names say no version too.
+    A JSON page's entries become rows whose values are checked when their version
+    is read; an HTML page is read whole (its parser is the cost), its links checked
+    now. Either way a page that is broken as a whole is the page's error now.
     """
     page, text, is_json = _open(content, content_type, page_url, index_url)
     if is_json:
-        return read_json(text, page).map(keep)
-    return FileGroups.of(keep(parse_html(text, page)))
+        return CompactPage.of(json_rows(text, page))
+    return CompactPage.of(dist_rows(parse_html(text, page)))
+
+
+def page_origin(page_url: str, *, index_url: str) -> Page:
+    """Where a page came from, as its records and errors name it."""
+    return Page(page_url, strip_credentials(page_url)[0], index_url)
 
 
 def _open(
     content: bytes, content_type: str, page_url: str, index_url: str
 ) -> tuple[Page, str, bool]:
     """The page's origin, its text, and whether it is PEP 691 JSON."""
-    page = Page(page_url, strip_credentials(page_url)[0], index_url)
+    page = page_origin(page_url, index_url=index_url)
     media_type, charset = _parse_content_type(content_type)
     if media_type and media_type not in JSON_TYPES | HTML_TYPES:
         raise page.error(f"unsupported content type {media_type!r}")

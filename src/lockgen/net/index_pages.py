@@ -18,16 +18,18 @@ from typing import TYPE_CHECKING
 from lockgen.core.errors import LockgenError, ProjectNotFoundError
 from lockgen.core.limits import PAGE_LIMIT
 from lockgen.core.link_scope import confine
-from lockgen.core.simple_api import ACCEPT, read_project_page
+from lockgen.core.simple_api import ACCEPT, compact_project_page, page_origin
 from lockgen.core.urls import is_local
 from lockgen.net.cache_mode import CacheMode, OfflineError
 from lockgen.store.cache import CachedPage
+from lockgen.store.listings import listing_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from packaging.utils import NormalizedName
 
+    from lockgen.core.compact_page import CompactPage
     from lockgen.core.file_groups import FileGroups
     from lockgen.net.transport import HttpClient, Response
     from lockgen.store.cache import Cache
@@ -39,6 +41,10 @@ _PAGE_HEADERS = {"Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
 #: a lock meets a few (dependencies of versions it backtracks over); hundreds mean a
 #: wrong index or metadata naming projects by the thousand, each a request.
 MAX_MISSING = 500
+#: Pages are read one at a time: reading is pure Python under the GIL, so threads
+#: reading at once finish no sooner, and a big page's parsed form (tens of MB for
+#: the largest) is then in memory once, not once per thread.
+_READING = threading.Lock()
 
 
 class ProjectPages:
@@ -75,13 +81,9 @@ class ProjectPages:
                 else:
                     self._served.add(index)
             if page is not None:
-                return read_project_page(
-                    page.body,
-                    page.content_type,
-                    page.final_url,
-                    index_url=index,
-                    keep=partial(confine, source=index, on_skip=self._event),
-                )
+                origin = page_origin(page.final_url, index_url=index)
+                keep = partial(confine, source=index, on_skip=self._event)
+                return self._compact(page, index).files(origin, keep)
         with self._lock:
             self._missing.add(name)
             if len(self._missing) > MAX_MISSING:
@@ -126,6 +128,21 @@ class ProjectPages:
             return None
         response.raise_for_status()
         return self._store(_page(url, response))
+
+    def _compact(self, page: CachedPage, index: str) -> CompactPage:
+        """``page`` in its compact form: from the cache when these very bytes were
+        read before, else read now (one page at a time) and cached."""
+        key = listing_key(page.content_type, page.body)
+        known = None if self._cache is None else self._cache.get_listing(key)
+        if known is not None:
+            return known
+        with _READING:
+            compact = compact_project_page(
+                page.body, page.content_type, page.final_url, index_url=index
+            )
+        if self._cache is not None:
+            self._cache.put_listing(key, compact)
+        return compact
 
     def _cached_page(self, url: str) -> CachedPage | None:
         if self._cache is None or self._mode is CacheMode.REFRESH or is_local(url):

@@ -7,6 +7,8 @@ Layout (the ``v1`` directory is the format version; a new format gets a new name
     ROOT/v1/artifacts/ab/<sha256>            whole files, named by their own sha256
     ROOT/v1/hashes/ab/<sha256 of url>        sha256 and size of an unhashed file lockgen
                                              downloaded (http(s) URLs only)
+    ROOT/v1/listings/ab/<key>                index pages in their compact form, by the
+                                             digest of the page (store/listings.py)
     ROOT/v1/tmp/<random>.tmp                 files being written
 
 ``ab`` is the first two hex characters of the key's digest, so no directory grows
@@ -61,6 +63,7 @@ from lockgen.store.entry import (
     load,
     store,
 )
+from lockgen.store.listings import ListingStore
 from lockgen.store.location import default_cache_dir
 
 if TYPE_CHECKING:
@@ -96,15 +99,17 @@ class CachedMetadata:
     artifact_size: int | None = None
 
 
-class Cache(ArtifactStore):
+class Cache(ArtifactStore, ListingStore):
     """The cache directory ``root``; see the module docstring for layout and guarantees.
 
     The artifact methods (``artifact_path``, ``add_artifact``, ``verified_artifact``,
-    ``discard_artifact``, ``temp_file``) come from :class:`ArtifactStore`.
+    ``discard_artifact``, ``temp_file``) come from :class:`ArtifactStore`, the
+    compact pages (``get_listing``, ``put_listing``) from :class:`ListingStore`.
     """
 
     def __init__(self, root: Path) -> None:
-        super().__init__(root / _VERSION)
+        ArtifactStore.__init__(self, root / _VERSION)
+        ListingStore.__init__(self, root / _VERSION)
         self.root = root
 
     # -- index pages -----------------------------------------------------------------

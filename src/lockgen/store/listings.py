@@ -1,0 +1,69 @@
+"""Project pages in their compact form (``ROOT/v1/listings/ab/<key>``), by the
+digest of the page they were made from (:mod:`lockgen.core.compact_page`).
+
+An index without ``ETag``/``Last-Modified`` makes every warm lock fetch every page
+again; keyed by what the page *said* (its content type and body), the work of
+reading it is still done once: an unchanged page costs a fetch and a hash. The key
+holds no URL, so two indexes serving the same bytes share the entry, which is safe:
+a compact page holds the page's own words, not records checked for one index (each
+row is checked, and its link resolved against the page that was fetched, when read).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from lockgen.core.compact_page import CompactPage
+from lockgen.core.limits import LISTING_LIMIT
+from lockgen.store.entry import BadEntryError, digest, get_str, load, store
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["ListingStore", "listing_key"]
+
+
+def listing_key(content_type: str, body: bytes) -> str:
+    """The key of the compact form of a page with this content type and body."""
+    return digest(content_type.encode() + b"\0" + digest(body).encode())
+
+
+class ListingStore:
+    """The compact pages under ``base`` (``ROOT/v1``); best effort like every entry."""
+
+    def __init__(self, base: Path) -> None:
+        self._listings = base / "listings"
+        self._listings_tmp = base / "tmp"
+
+    def get_listing(self, key: str) -> CompactPage | None:
+        """The compact page stored under ``key``, or ``None`` if absent or bad."""
+
+        def build(header: dict[str, object], payload: bytes) -> CompactPage:
+            if get_str(header, "key") != key:
+                raise BadEntryError("entry is for another key")
+            line, newline, blob = payload.partition(b"\n")
+            try:
+                spans = json.loads(line) if newline else None
+            except (ValueError, RecursionError):
+                spans = None
+            compact = CompactPage.checked(spans, blob)
+            if compact is None:
+                raise BadEntryError("no spans, or spans outside the rows")
+            return compact
+
+        return load(self._listing_path(key), build, LISTING_LIMIT)
+
+    def put_listing(self, key: str, compact: CompactPage) -> None:
+        """Store ``compact`` under ``key`` (best effort: disk errors are ignored).
+
+        The payload is the spans as one JSON line, then the rows: a project with
+        thousands of versions has more spans than an entry's header may hold.
+        """
+        line = json.dumps(compact.span_list(), separators=(",", ":")).encode()
+        payload = line + b"\n" + compact.blob
+        if len(payload) <= LISTING_LIMIT:
+            store(self._listings_tmp, self._listing_path(key), {"key": key}, payload)
+
+    def _listing_path(self, key: str) -> Path:
+        return self._listings / key[:2] / key
