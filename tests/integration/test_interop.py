@@ -221,6 +221,7 @@ def _lock_with_cli(root: Path, *sources: str) -> Path:
     output = root / "pylock.toml"
     args = ["lock", str(root / "requirements.in"), *sources, "-o", str(output)]
     env = {"PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": None}
+    env |= {"LOCKGEN_CACHE_DIR": str(root / "cache")}  # never the user's cache
     env |= {"PIP_EXTRA_INDEX_URL": None, "PIP_FIND_LINKS": None}
     result = CliRunner().invoke(main, args, env=env, catch_exceptions=False)
     assert result.exit_code == 0, result.output

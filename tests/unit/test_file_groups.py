@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterable, Sequence
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lockgen.core.compact_page import CompactPage
 from lockgen.core.errors import IndexPageError
 from lockgen.core.file_groups import FileGroups, version_text
 from lockgen.core.models import DistFile
-from lockgen.core.simple_json import json_rows, parse_json
+from lockgen.core.simple_json import _groups_read_whole, json_groups, parse_json
 from lockgen.core.simple_page import Page
 
 PAGE = Page(
@@ -114,7 +117,7 @@ _PAGE_JSON = """{"meta": {"api-version": "1.1"}, "files": [
 def _lazy(
     text: str, keep: Callable[[Sequence[DistFile]], Iterable[DistFile]] = list
 ) -> FileGroups:
-    return CompactPage.of(json_rows(text, PAGE)).files(PAGE, keep)
+    return CompactPage.of(json_groups(text, PAGE)).files(PAGE, keep)
 
 
 def test_the_compact_page_gives_the_records_parse_json_gives() -> None:
@@ -153,7 +156,7 @@ def test_keep_filters_a_group_only_when_it_is_read() -> None:
 def test_an_entry_that_cannot_be_grouped_is_an_error_at_once(entry: str) -> None:
     page = '{"meta": {"api-version": "1.1"}, "files": [' + entry + "]}"
     with pytest.raises(IndexPageError) as lazy:
-        json_rows(page, PAGE)
+        json_groups(page, PAGE)
     with pytest.raises(IndexPageError) as eager:
         parse_json(page, PAGE)
     assert str(lazy.value) == str(eager.value)
@@ -176,8 +179,58 @@ def test_spans_from_the_cache_must_lie_inside_the_rows(spans: object) -> None:
 
 
 def test_a_corrupt_cached_group_is_the_pages_error() -> None:
-    for blob in (b"[[", b"{}", b"[[0]]", b"[7]"):
+    for blob in (
+        b"[[",
+        b"{}",
+        b"[[0]]",
+        b"[7]",
+        b"[[0],[]]",
+        b'[["0"],[{}]]',
+        b"[[0],7]",
+    ):
         stored = CompactPage.checked([["1.0", 0, len(blob)]], blob)
         assert stored is not None
         with pytest.raises(IndexPageError, match="app page"):
             stored.files(PAGE, list).group("1.0")
+
+
+_ENTRY = st.fixed_dictionaries(
+    {
+        "filename": st.sampled_from(
+            ["app-1.0.tar.gz", "app-1.0-py3-none-any.whl", "app-2.0.zip", "app.egg", ""]
+        ),
+        "url": st.sampled_from(["../../f/app.tgz", "https://example.invalid/a"]),
+    },
+    optional={
+        "hashes": st.sampled_from([{}, {"sha256": "ab" * 32}, {"sha256": 1}]),
+        "size": st.sampled_from([1, -1, 1.5, None]),
+        "yanked": st.sampled_from([True, "why", "\u00e9\ud800"]),
+        "junk": st.recursive(
+            st.none() | st.booleans() | st.floats(allow_nan=True) | st.text(),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+            ),
+            max_leaves=6,
+        ),
+    },
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_ENTRY, max_size=6))
+def test_msgspec_and_the_standard_library_cut_a_page_alike(
+    entries: list[object],
+) -> None:
+    """msgspec only finds where entries begin and end; the standard library's way
+    (used for what msgspec refuses) must give the same groups of the same entries."""
+    page = json.dumps({"meta": {"api-version": "1.1"}, "files": entries})
+    fast = {
+        text: (indexes, [json.loads(bytes(e)) for e in texts])
+        for text, (indexes, texts) in json_groups(page, PAGE).items()
+    }
+    whole = {
+        text: (indexes, [json.loads(e) for e in texts])
+        for text, (indexes, texts) in _groups_read_whole(page, PAGE).items()
+    }
+    assert repr(fast) == repr(whole)  # repr: NaN is not equal to itself

@@ -27,9 +27,14 @@ from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 
 from lockgen.core.errors import IndexPageError, LockgenError
+from lockgen.core.file_groups import version_text
 from lockgen.core.link_scope import confine
 from lockgen.core.models import DistFile
-from lockgen.core.simple_api import parse_project_page
+from lockgen.core.simple_api import (
+    compact_project_page,
+    page_origin,
+    parse_project_page,
+)
 from lockgen.net.findlinks import FindLinks
 from lockgen.store.cache import CachedPage
 from tests.support.mutations import mutated
@@ -179,11 +184,17 @@ def check(content: bytes, content_type: str, where: Source) -> list[DistFile] | 
     """Parse and scope one page; the files kept (``None``: the page was refused)."""
     page_url, source, any_local = where
     index = "" if any_local else source
+    read_lazily = _lazily(content, content_type, page_url, index)
     try:
         files = parse_project_page(content, content_type, page_url, index_url=index)
     except IndexPageError as exc:
         assert "\n" not in str(exc), str(exc)
         return None
+    # what the page gives read whole, it gives a version at a time through its
+    # compact form (which also tolerates a broken entry it never reads)
+    grouped = [d for d in files if version_text(d.filename) is not None]
+    assert read_lazily is not None
+    assert sorted(map(repr, read_lazily)) == sorted(map(repr, grouped))
     for dist in files:
         well_formed(dist, index)
     skipped: list[str] = []
@@ -192,6 +203,19 @@ def check(content: bytes, content_type: str, where: Source) -> list[DistFile] | 
     for dist in kept:
         allowed(dist.url, source, any_local)
     return kept
+
+
+def _lazily(
+    content: bytes, content_type: str, page_url: str, index: str
+) -> list[DistFile] | None:
+    """Every group of the page's compact form, read (``None``: refused)."""
+    try:
+        compact = compact_project_page(content, content_type, page_url, index_url=index)
+        page = page_origin(page_url, index_url=index)
+        return [dist for text in compact.spans for dist in compact.read(text, page)]
+    except IndexPageError as exc:
+        assert "\n" not in str(exc), str(exc)
+        return None
 
 
 def record(kept: list[DistFile] | None) -> None:

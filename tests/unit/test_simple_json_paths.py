@@ -1,11 +1,12 @@
 """The one-pass reader of PEP 691 file entries agrees with the key-by-key checks.
 
-A big page is read as compact rows (issue 10: it halved the parse, then made it
-lazy); anything unusual goes to ``_checked_file``, which names the offending key.
-This test generates entries where every key may be missing, of the wrong type or
-invalid, and asserts that reading a page, directly or through its compact form
-(as the cache keeps it), gives exactly what the key-by-key checks alone give: the
-same record, or the same error.
+A big page is read in one pass per entry (issue 10: it halved the parse), and
+lazily, a version at a time, from its compact form (entries cut out by msgspec, or
+by the standard library for what msgspec refuses); anything unusual goes to
+``_checked_file``, which names the offending key. This test generates entries where
+every key may be missing, of the wrong type or invalid, and asserts that reading a
+page, directly or through its compact form as the cache keeps it, gives exactly what
+the key-by-key checks alone give: the same record, or the same error.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from lockgen.core.compact_page import CompactPage
 from lockgen.core.errors import IndexPageError
 from lockgen.core.file_groups import FileGroups, version_text
 from lockgen.core.json_entries import _checked_file, _Obj
-from lockgen.core.simple_json import json_rows, parse_json
+from lockgen.core.simple_json import json_groups, parse_json
 from lockgen.core.simple_page import Page
 
 PAGE = Page(
@@ -84,7 +85,7 @@ ENTRY = st.tuples(VALID, st.dictionaries(st.sampled_from(KEYS), ODD, max_size=2)
 def _through_the_cache(page: str) -> FileGroups:
     """The page's files as a lazy listing, after a round trip through the cache's
     form of it."""
-    compact = CompactPage.of(json_rows(page, PAGE))
+    compact = CompactPage.of(json_groups(page, PAGE))
     stored = CompactPage.checked(compact.span_list(), compact.blob)
     assert stored is not None
     return stored.files(PAGE, list)

@@ -1,16 +1,19 @@
-"""A project page in its compact form: its files as rows, grouped by the version
-their names say, each group one JSON array in a single byte string.
+"""A project page in its compact form: its file entries grouped by the version their
+names say, each group one JSON text in a single byte string.
 
 Why: a popular project's page holds tens of thousands of files and a lock reads a
 few hundred. Kept as Python objects, every page of a 100-package lock cost about
-100 MB; as rows in one byte string, about a third of that, and a group is decoded
-only when the resolver asks for its version. The same bytes are what the cache
-keeps under the page's digest (:mod:`lockgen.store.listings`), so an unchanged page
-(even from an index that sends no validators) costs a fetch and a hash, not a parse.
+100 MB; as JSON texts in one byte string, about a third of that, and a group is
+decoded only when the resolver asks for its version. The same bytes are what the
+cache keeps under the page's digest (:mod:`lockgen.store.listings`), so an unchanged
+page (even from an index that sends no validators) costs a fetch and a hash, not a
+parse.
 
-A compact page never holds a record that was checked: rows are checked as they are
-read (:func:`lockgen.core.json_entries.row_file`), whether they were made a moment
-ago or come back from the cache.
+A group is ``[[i, ...], [entry, ...]]``: the entries' indexes in the page's ``files``
+(for errors that name them) and the entries, in PEP 691's shape (an HTML page's links
+are written in it too). Nothing in a compact page has been checked: entries are read
+and checked (:func:`lockgen.core.json_entries.read_entry`) when their group is, whether
+it was made a moment ago or comes back from the cache.
 """
 
 from __future__ import annotations
@@ -20,39 +23,33 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lockgen.core.file_groups import FileGroups, version_text
-from lockgen.core.json_entries import row_file, row_filename
+from lockgen.core.json_entries import read_entry
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from lockgen.core.models import DistFile
+    from lockgen.core.simple_json import EntryGroups
     from lockgen.core.simple_page import Page
 
-__all__ = ["CompactPage", "dist_rows"]
+__all__ = ["CompactPage", "html_groups"]
 
 
 @dataclass(frozen=True, slots=True)
 class CompactPage:
-    """Rows by version text: ``spans[text]`` is ``(offset, length)`` in ``blob``."""
+    """Groups by version text: ``spans[text]`` is ``(offset, length)`` in ``blob``."""
 
     spans: Mapping[str, tuple[int, int]]
     blob: bytes
 
     @classmethod
-    def of(cls, rows: Iterable[list[object]]) -> CompactPage:
-        """Rows grouped by the version text of their file names, in page order; a
-        row whose name says no version (an egg, a stray link) is in no group."""
-        groups: dict[str, list[list[object]]] = {}
-        for row in rows:
-            filename = row_filename(row)
-            text = version_text(filename) if type(filename) is str else None
-            if text is not None:
-                groups.setdefault(text, []).append(row)
+    def of(cls, groups: EntryGroups) -> CompactPage:
+        """The groups, each written as one JSON text, in page order."""
         spans: dict[str, tuple[int, int]] = {}
         chunks: list[bytes] = []
         offset = 0
-        for text, group in groups.items():
-            chunk = json.dumps(group, separators=(",", ":")).encode()
+        for text, (indexes, entries) in groups.items():
+            chunk = b"[%s,[%s]]" % (json.dumps(indexes).encode(), b",".join(entries))
             spans[text] = (offset, len(chunk))
             chunks.append(chunk)
             offset += len(chunk)
@@ -84,40 +81,53 @@ class CompactPage:
         self, page: Page, keep: Callable[[Sequence[DistFile]], Iterable[DistFile]]
     ) -> FileGroups:
         """The page's files, each group read (and filtered by ``keep``) when first
-        asked for; a broken row is the page's error then."""
+        asked for; a broken entry is the page's error then."""
         return FileGroups(
             {text: _reader(self, text, page, keep) for text in self.spans}
         )
 
-    def rows(self, text: str, page: Page) -> list[object]:
-        """The rows of one group, decoded (a corrupt cache entry is the page's error)."""
+    def read(self, text: str, page: Page) -> list[DistFile]:
+        """The records of one group (a corrupt cache entry is the page's error)."""
         offset, length = self.spans[text]
         try:
-            rows = json.loads(self.blob[offset : offset + length])
+            group = json.loads(self.blob[offset : offset + length])
         except (ValueError, RecursionError):
             raise page.error("the cached listing is corrupt") from None
-        if type(rows) is not list:
+        if not (
+            type(group) is list
+            and len(group) == 2
+            and type(group[0]) is list
+            and type(group[1]) is list
+            and len(group[0]) == len(group[1])
+            and all(type(i) is int for i in group[0])
+        ):
             raise page.error("the cached listing is corrupt")
-        return rows
+        return [read_entry(i, entry, page) for i, entry in zip(*group, strict=True)]
 
 
-def dist_rows(files: Iterable[DistFile]) -> list[list[object]]:
-    """An HTML page's records as rows, so every page is kept alike (HTML gives no
-    upload time)."""
-    return [
-        [
-            i,
-            dist.filename,
-            dist.url,
-            dist.sha256,
-            dist.size,
-            None,
-            dist.requires_python,
-            (dist.yanked_reason or True) if dist.yanked else None,
-            dist.core_metadata,
-        ]
-        for i, dist in enumerate(files)
-    ]
+def html_groups(files: Iterable[DistFile]) -> EntryGroups:
+    """An HTML page's records as PEP 691 entries, grouped, so every page is kept
+    alike (HTML gives no size and no upload time)."""
+    groups: EntryGroups = {}
+    for i, dist in enumerate(files):
+        version = version_text(dist.filename)
+        if version is not None:
+            indexes, entries = groups.setdefault(version, ([], []))
+            indexes.append(i)
+            entries.append(json.dumps(_entry(dist)).encode())
+    return groups
+
+
+def _entry(dist: DistFile) -> dict[str, object]:
+    core = dist.core_metadata
+    return {
+        "filename": dist.filename,
+        "url": dist.url,
+        "hashes": {} if dist.sha256 is None else {"sha256": dist.sha256},
+        "requires-python": dist.requires_python,
+        "yanked": (dist.yanked_reason or True) if dist.yanked else False,
+        "core-metadata": None if core is None else ({"sha256": core} if core else True),
+    }
 
 
 def _reader(
@@ -126,4 +136,4 @@ def _reader(
     page: Page,
     keep: Callable[[Sequence[DistFile]], Iterable[DistFile]],
 ) -> Callable[[], Iterable[DistFile]]:
-    return lambda: keep([row_file(row, page) for row in compact.rows(text, page)])
+    return lambda: keep(compact.read(text, page))

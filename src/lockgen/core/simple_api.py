@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lockgen.core.compact_page import CompactPage, dist_rows
+from lockgen.core.compact_page import CompactPage, html_groups
 from lockgen.core.simple_html import HTML_TYPES, parse_html
-from lockgen.core.simple_json import JSON_TYPES, json_rows, parse_json
+from lockgen.core.simple_json import JSON_TYPES, json_groups, parse_json
 from lockgen.core.simple_page import Page
 from lockgen.core.urls import strip_credentials
 
@@ -43,14 +43,14 @@ def compact_project_page(
 ) -> CompactPage:
     """One project page in its compact form (:mod:`lockgen.core.compact_page`).
 
-    A JSON page's entries become rows whose values are checked when their version
-    is read; an HTML page is read whole (its parser is the cost), its links checked
-    now. Either way a page that is broken as a whole is the page's error now.
+    A JSON page's entries are grouped as they are written, their values checked
+    when their version is read; an HTML page is read whole (its parser is the
+    cost), its links checked now. Either way a page that is broken as a whole is the page's error now.
     """
     page, text, is_json = _open(content, content_type, page_url, index_url)
     if is_json:
-        return CompactPage.of(json_rows(text, page))
-    return CompactPage.of(dist_rows(parse_html(text, page)))
+        return CompactPage.of(json_groups(text, page))
+    return CompactPage.of(html_groups(parse_html(text, page)))
 
 
 def page_origin(page_url: str, *, index_url: str) -> Page:

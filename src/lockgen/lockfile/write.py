@@ -38,6 +38,7 @@ from packaging.version import Version
 from lockgen.core.errors import LockFileError
 from lockgen.core.models import is_wheel
 from lockgen.core.urls import local_file
+from lockgen.lockfile.toml_data import toml_data
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -91,7 +92,7 @@ def dumps(lock: Pylock) -> str:
     """The TOML text of ``lock``, validated by packaging on the way out; no control
     character but tab and newline stands raw in it (tomli_w writes only basic
     strings, where a ``\\uXXXX`` escape means the character itself)."""
-    data = lock.to_dict()
+    data = toml_data(lock)
     try:
         Pylock.from_dict(data)
     except PylockValidationError as exc:  # a bug in lockgen, not in the input

@@ -10,7 +10,6 @@ complete file, never a mix of two writers, and a crash leaves at most a temp fil
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from contextlib import suppress
 from typing import TYPE_CHECKING
@@ -29,7 +28,7 @@ def new_temp(tmp: Path) -> tuple[int, Path]:
     tmp.mkdir(parents=True, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY
     for _ in range(_TEMP_ATTEMPTS):
-        path = tmp / f"{secrets.token_hex(8)}.tmp"
+        path = tmp / f"{os.urandom(8).hex()}.tmp"
         with suppress(FileExistsError):
             return os.open(path, flags, 0o666), path
     raise FileExistsError(f"no free temp file name in {tmp}")
@@ -50,7 +49,7 @@ def write_atomic(tmp: Path, path: Path, chunks: tuple[bytes, ...]) -> None:
 def link_into(tmp: Path, source: Path, final: Path) -> None:
     """Hard-link ``source`` to ``final`` via a fresh name in ``tmp``."""
     tmp.mkdir(parents=True, exist_ok=True)
-    link = tmp / f"{secrets.token_hex(8)}.tmp"
+    link = tmp / f"{os.urandom(8).hex()}.tmp"
     link.hardlink_to(source)
     try:
         link.replace(final)

@@ -14,19 +14,25 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from lockgen.core.compact_page import CompactPage
 from lockgen.core.limits import LISTING_LIMIT
 from lockgen.store.entry import BadEntryError, digest, get_str, load, store
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from lockgen.core.compact_page import CompactPage
+
 __all__ = ["ListingStore", "listing_key"]
+
+
+#: The compact form's format, part of every key: a lockgen that writes another
+#: format never reads this one's entries (nor they its), whatever they share.
+_FORMAT = b"entries-1"
 
 
 def listing_key(content_type: str, body: bytes) -> str:
     """The key of the compact form of a page with this content type and body."""
-    return digest(content_type.encode() + b"\0" + digest(body).encode())
+    return digest(b"\0".join((_FORMAT, content_type.encode(), digest(body).encode())))
 
 
 class ListingStore:
@@ -38,6 +44,8 @@ class ListingStore:
 
     def get_listing(self, key: str) -> CompactPage | None:
         """The compact page stored under ``key``, or ``None`` if absent or bad."""
+        # imported on use: an up-to-date re-lock opens the cache and reads no page
+        from lockgen.core.compact_page import CompactPage
 
         def build(header: dict[str, object], payload: bytes) -> CompactPage:
             if get_str(header, "key") != key:
