@@ -195,9 +195,9 @@ def lock(
 
 
 def _check_output(output: str) -> None:
-    from packaging.pylock import is_valid_pylock_path
+    from lockgen.lockfile.read import is_lock_file_name
 
-    if output != "-" and not is_valid_pylock_path(Path(output)):
+    if output != "-" and not is_lock_file_name(Path(output).name):
         raise click.BadParameter(
             f"{Path(output).name!r} is not a lock file name PEP 751 tools recognise; "
             "use pylock.toml or pylock.<name>.toml",

@@ -18,6 +18,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from lockgen import __version__
+from lockgen.lockfile.seal import is_sealed, seal
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -45,10 +46,6 @@ _LOCK_FORMAT = 3
 
 #: :func:`stale_reason`'s reason for a lock whose text no longer hashes to ``body``.
 EDITED = "it was edited since lockgen wrote it"
-
-#: ``[tool.lockgen]``'s line for the lock's own digest, with its value left out: the
-#: digest is the sha256 of the text with this line in place of the recorded one.
-_BODY_BLANK = '\nbody = ""\n'
 
 
 def inputs_digest(
@@ -89,26 +86,6 @@ def inputs_digest(
     return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 
 
-def seal(text: str) -> str:
-    """``text`` (rendered with ``body = ""`` in ``[tool.lockgen]``) with its digest
-    filled in, so that any later edit of the file is seen by :func:`stale_reason`."""
-    if text.count(_BODY_BLANK) != 1:  # lockgen renders the placeholder exactly once
-        raise AssertionError("the lock text has no single body placeholder")
-    digest = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-    return text.replace(_BODY_BLANK, f'\nbody = "{digest}"\n')
-
-
-def _sealed(text: str, recorded: str | None) -> bool:
-    """Whether ``text`` is exactly what :func:`seal` returned for digest ``recorded``."""
-    if recorded is None:
-        return False
-    line = f'\nbody = "{recorded}"\n'
-    if text.count(line) != 1:
-        return False
-    blank = text.replace(line, _BODY_BLANK)
-    return recorded == "sha256:" + hashlib.sha256(blank.encode()).hexdigest()
-
-
 def stale_reason(existing: LockDocument | None, digest: str, output: str) -> str | None:
     """Why the existing lock is not the one lockgen wrote for these inputs; ``None``
     if it is (the inputs digest matches and the text is unedited)."""
@@ -120,7 +97,7 @@ def stale_reason(existing: LockDocument | None, digest: str, output: str) -> str
         return "it records no lockgen input digest"
     if existing.inputs != digest:
         return "the inputs or options changed since it was written"
-    if not _sealed(existing.text, existing.body):
+    if not is_sealed(existing.text, existing.body):
         return EDITED
     return None
 

@@ -127,10 +127,12 @@ class Response:
         raw = self.iter_bytes(limit=limit, what=what)
         coding = self.headers.get("content-encoding", "").strip().lower()
         pieces = _decoded(self.url, raw, coding) if coding in self._accepted else raw
-        body = bytearray()
+        parts: list[bytes] = []  # joined once: a growing buffer copies as it grows
+        size = 0
         for piece in pieces:
-            body += piece
-            if len(body) > limit:
+            parts.append(piece)
+            size += len(piece)
+            if size > limit:
                 self._refused = True
                 raise BodyTooLargeError(self.url, limit, what)
             if self._timeout is not None:
@@ -141,7 +143,7 @@ class Response:
                         self.url,
                         f"no complete response within {2 * self._timeout:g} s",
                     )
-        return bytes(body)
+        return b"".join(parts)
 
     def _check_pace(self, received: int) -> None:
         if self._timeout is None:

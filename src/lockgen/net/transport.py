@@ -18,6 +18,7 @@ credential-free.
 from __future__ import annotations
 
 import platform
+import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
@@ -68,15 +69,29 @@ class HttpClient:
         network: Network | None = None,
         credentials: Credentials | None = None,
     ) -> None:
-        retry = retry_policy(retries=retries, backoff=backoff, timeout=timeout)
         self._network = network or Network()
-        self._pools = Pools(
-            self._network, maxsize=maxsize, retry=retry, timeout=timeout
-        )
+        self._pool_options = (maxsize, retries)
+        self._made_pools: Pools | None = None
+        self._pools_lock = threading.Lock()
         self._credentials = credentials or Credentials(self._network)
         self.stats = TransferStats()
         self._timeout = timeout
         self._backoff = backoff
+
+    def _pools(self) -> Pools:
+        """The pools, made on the first http(s) request: building the TLS context
+        reads the CA bundle (30-50 ms), which a run answered from the cache and
+        local files (``--offline``, an up-to-date lock) never needs."""
+        with self._pools_lock:
+            if self._made_pools is None:
+                maxsize, retries = self._pool_options
+                retry = retry_policy(
+                    retries=retries, backoff=self._backoff, timeout=self._timeout
+                )
+                self._made_pools = Pools(
+                    self._network, maxsize=maxsize, retry=retry, timeout=self._timeout
+                )
+            return self._made_pools
 
     def pause(self, attempt: int) -> None:
         """Wait before the caller's own retry ``attempt + 1``, as this client's
@@ -139,7 +154,7 @@ class HttpClient:
         """One GET (redirects followed by urllib3); the response and its final URL."""
         if auth is not None:
             headers = {**headers, "Authorization": auth}
-        pool = self._pools.for_url(url)
+        pool = self._pools().for_url(url)
         try:
             raw = pool.request(
                 "GET", url, headers=headers, preload_content=False, decode_content=False
