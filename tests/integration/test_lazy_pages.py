@@ -1,4 +1,4 @@
-"""A JSON page's entries are read a version at a time, as the resolver asks (issue 10).
+"""A big JSON page's entries are read a version at a time, as the resolver asks (issue 10).
 
 The proof that files of versions nobody asks about are never read: an entry broken
 in an old version (a bad sha256, a negative size) does not stop a lock of the newest
@@ -8,11 +8,13 @@ one, and is still the page's one-line error when that old version is asked for.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import Result
 
+from lockgen.net.index_pages import COMPACT_FROM
 from tests.conftest import ServerFactory
 from tests.support.wheels import make_wheel
 
@@ -37,6 +39,15 @@ def _index(make_server: ServerFactory) -> str:
             "hashes": {"sha256": NEW.sha256},
             "size": len(NEW.data),
         },
+    ]
+    # older releases enough to make the page big (small pages are read whole)
+    files[1:1] = [
+        {
+            "filename": f"app-0.{n}-py3-none-any.whl",
+            "url": f"{server.url}/files/app-0.{n}-py3-none-any.whl",
+            "hashes": {"sha256": f"{n:064x}"},
+        }
+        for n in range(COMPACT_FROM // 150)
     ]
     page = {"meta": {"api-version": "1.1"}, "name": "app", "files": files}
     server.pages["/lazy/app/"] = (
@@ -67,3 +78,32 @@ def test_the_broken_entry_is_an_error_once_its_version_is_asked_for(
     assert line.startswith("error: ") and "files[0]" in line, line
     assert "Traceback" not in result.output
     assert not (tmp_path / "pylock.toml").exists()
+
+
+def test_a_big_page_is_cached_in_its_compact_form_and_a_small_one_is_not(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    index = _index(make_server)
+    small = make_server([make_wheel("lib", "1.0")])
+    (tmp_path / "r.in").write_text("app\nlib\n")
+    result = lockgen("lock", "r.in", "-i", index, "--extra-index-url", small.index_url)
+    assert result.exit_code == 0, result.output
+    listings = Path(os.environ["LOCKGEN_CACHE_DIR"]) / "v1" / "listings"
+    assert len([p for p in listings.rglob("*") if p.is_file()]) == 1
+    again = lockgen(
+        "lock",
+        "r.in",
+        "-i",
+        index,
+        "--extra-index-url",
+        small.index_url,
+        "--offline",
+        "-o",
+        "pylock.again.toml",
+    )
+    assert again.exit_code == 0, again.output
+    assert (tmp_path / "pylock.again.toml").read_text().replace(
+        "pylock.again.toml", "pylock.toml"
+    ).split("[[packages]]")[1:] == (tmp_path / "pylock.toml").read_text().split(
+        "[[packages]]"
+    )[1:]

@@ -17,16 +17,18 @@ about) is read the standard way, which accepts or refuses it in the words
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import TYPE_CHECKING
-
-import msgspec
+from types import GenericAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from lockgen.core.file_groups import version_text
 from lockgen.core.json_entries import read_entry
 from lockgen.core.simple_page import check_api_version
 
 if TYPE_CHECKING:
+    import msgspec
+
     from lockgen.core.models import DistFile
     from lockgen.core.simple_page import Page
 
@@ -37,24 +39,23 @@ JSON_TYPES = frozenset(
 )
 
 #: Version text -> (the entries' indexes in ``files``, their JSON texts).
-EntryGroups = dict[str, tuple[list[int], list[bytes | msgspec.Raw]]]
+EntryGroups: TypeAlias = "dict[str, tuple[list[int], list[bytes | msgspec.Raw]]]"
 
 
-class _Name(msgspec.Struct):
-    filename: str
+@functools.cache
+def _decoders() -> tuple[msgspec.json.Decoder[Any], msgspec.json.Decoder[Any]]:
+    """msgspec's two readers of a page: a file name per entry, and each entry's
+    text. Made (and msgspec imported) on first use: only big pages need them."""
+    import msgspec
 
-
-class _Names(msgspec.Struct):
-    files: list[_Name]
-    meta: object = None
-
-
-class _Texts(msgspec.Struct):
-    files: list[msgspec.Raw]
-
-
-_NAMES = msgspec.json.Decoder(_Names)
-_TEXTS = msgspec.json.Decoder(_Texts)
+    # made with defstruct: class statements here would have string annotations
+    # (``from __future__ import annotations``) that msgspec cannot resolve
+    name = msgspec.defstruct("Name", [("filename", str)])
+    names = msgspec.defstruct(
+        "Names", [("files", GenericAlias(list, (name,))), ("meta", object, None)]
+    )
+    texts = msgspec.defstruct("Texts", [("files", list[msgspec.Raw])])
+    return msgspec.json.Decoder(names), msgspec.json.Decoder(texts)
 
 
 def parse_json(text: str, page: Page) -> list[DistFile]:
@@ -67,10 +68,11 @@ def json_groups(text: str, page: Page) -> EntryGroups:
     order, as JSON texts (values not yet checked); an entry whose name says no
     version is in no group. A page broken as a whole is its error now, as is an
     entry without a string file name (it cannot be grouped)."""
+    names_of, texts_of = _decoders()
     try:
-        names = _NAMES.decode(text)
-        texts = _TEXTS.decode(text).files
-    except (msgspec.MsgspecError, RecursionError):
+        names = names_of.decode(text)
+        texts = texts_of.decode(text).files
+    except (ValueError, RecursionError):  # msgspec's DecodeError/ValidationError
         return _groups_read_whole(text, page)
     meta = names.meta
     check_api_version(meta.get("api-version") if isinstance(meta, dict) else None, page)

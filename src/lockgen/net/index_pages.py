@@ -16,9 +16,15 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from lockgen.core.errors import LockgenError, ProjectNotFoundError
+from lockgen.core.file_groups import FileGroups
 from lockgen.core.limits import PAGE_LIMIT
 from lockgen.core.link_scope import confine
-from lockgen.core.simple_api import ACCEPT, compact_project_page, page_origin
+from lockgen.core.simple_api import (
+    ACCEPT,
+    compact_project_page,
+    page_origin,
+    parse_project_page,
+)
 from lockgen.core.urls import is_local
 from lockgen.net.cache_mode import CacheMode, OfflineError
 from lockgen.store.cache import CachedPage
@@ -30,17 +36,20 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
     from lockgen.core.compact_page import CompactPage
-    from lockgen.core.file_groups import FileGroups
     from lockgen.net.transport import HttpClient, Response
     from lockgen.store.cache import Cache
 
-__all__ = ["MAX_MISSING", "ProjectPages"]
+__all__ = ["COMPACT_FROM", "MAX_MISSING", "ProjectPages"]
 
 _PAGE_HEADERS = {"Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"}
 #: How many distinct projects may be missing from every index before the run stops:
 #: a lock meets a few (dependencies of versions it backtracks over); hundreds mean a
 #: wrong index or metadata naming projects by the thousand, each a request.
 MAX_MISSING = 500
+#: Pages from this size on are kept in their compact form (and cached so): below
+#: it, reading the whole page costs less than writing and reading that form (a
+#: page of a project with a few releases is a few KiB; the biggest are MBs).
+COMPACT_FROM = 64 * 1024
 #: Pages are read one at a time: reading is pure Python under the GIL, so threads
 #: reading at once finish no sooner, and a big page's parsed form (tens of MB for
 #: the largest) is then in memory once, not once per thread.
@@ -81,9 +90,7 @@ class ProjectPages:
                 else:
                     self._served.add(index)
             if page is not None:
-                origin = page_origin(page.final_url, index_url=index)
-                keep = partial(confine, source=index, on_skip=self._event)
-                return self._compact(page, index).files(origin, keep)
+                return self._files(page, index)
         with self._lock:
             self._missing.add(name)
             if len(self._missing) > MAX_MISSING:
@@ -128,6 +135,18 @@ class ProjectPages:
             return None
         response.raise_for_status()
         return self._store(_page(url, response))
+
+    def _files(self, page: CachedPage, index: str) -> FileGroups:
+        """The files ``page`` lists that it may name: a small page read whole at
+        once, a big one a version at a time from its compact form."""
+        keep = partial(confine, source=index, on_skip=self._event)
+        if len(page.body) < COMPACT_FROM:
+            files = parse_project_page(
+                page.body, page.content_type, page.final_url, index_url=index
+            )
+            return FileGroups.of(keep(files))
+        origin = page_origin(page.final_url, index_url=index)
+        return self._compact(page, index).files(origin, keep)
 
     def _compact(self, page: CachedPage, index: str) -> CompactPage:
         """``page`` in its compact form: from the cache when these very bytes were
