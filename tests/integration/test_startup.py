@@ -17,7 +17,9 @@ from click.testing import CliRunner
 
 import lockgen
 from lockgen.cli.main import main
+from tests.conftest import ServerFactory
 from tests.support.cli import isolated_env, lockgen_command
+from tests.support.wheels import make_wheel
 
 _ROOT = Path(__file__).resolve().parents[2]
 _SCRIPT = tomllib.loads((_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
@@ -86,3 +88,49 @@ def test_version_into_an_unwritable_stdout_is_one_line(stdout: str) -> None:
     reason = "No space left on device" if stdout == "full" else "it is closed"
     assert done.returncode == 1
     assert done.stderr == f"error: cannot write to standard output: {reason}\n"
+
+
+#: What an up-to-date re-lock (no request, nothing resolved, nothing written) must
+#: never load: the network stack, the resolver, page and archive parsers, the
+#: lock model (the sealed lock's own table is all it reads).
+_NOT_FOR_A_NO_OP = (
+    "urllib3",
+    "ssl",
+    "resolvelib",
+    "msgspec",
+    "packaging.pylock",
+    "html.parser",
+    "tarfile",
+    "zipfile",
+    "email",
+    "lockgen.resolver",
+    "lockgen.net.transport",
+)
+
+
+def test_an_up_to_date_lock_loads_no_network_resolver_or_parser(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    server = make_server([make_wheel("app", "1.0")])
+    (tmp_path / "r.in").write_text("app\n")
+    args = ("lock", "r.in", "-i", server.index_url, "-q")
+    subprocess.run(lockgen_command(*args), cwd=tmp_path, env=isolated_env(), check=True)
+    server.clear_log()
+    code = (
+        f"import sys; sys.argv = ['lockgen', *{args!r}]\n"
+        f"try:\n    {_LAUNCHERS['script']}\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=isolated_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded = ran.stdout.split()
+    assert "lockgen.app.lock" in loaded  # it did run the command
+    heavy = [m for m in loaded if m.startswith(_NOT_FOR_A_NO_OP)]
+    assert heavy == []
+    assert server.requests == []

@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lockgen.core.compact_page import CompactPage, html_groups
-from lockgen.core.simple_html import HTML_TYPES, parse_html
 from lockgen.core.simple_json import JSON_TYPES, json_groups, parse_json
-from lockgen.core.simple_page import Page
+from lockgen.core.simple_page import HTML_TYPES, Page
 from lockgen.core.urls import strip_credentials
 
 if TYPE_CHECKING:
@@ -35,7 +34,7 @@ def parse_project_page(
     it. Files come back in page order and unfiltered: choosing among them is policy.
     """
     page, text, is_json = _open(content, content_type, page_url, index_url)
-    return parse_json(text, page) if is_json else parse_html(text, page)
+    return parse_json(text, page) if is_json else _parse_html(text, page)
 
 
 def compact_project_page(
@@ -50,12 +49,19 @@ def compact_project_page(
     page, text, is_json = _open(content, content_type, page_url, index_url)
     if is_json:
         return CompactPage.of(json_groups(text, page))
-    return CompactPage.of(html_groups(parse_html(text, page)))
+    return CompactPage.of(html_groups(_parse_html(text, page)))
 
 
 def page_origin(page_url: str, *, index_url: str) -> Page:
     """Where a page came from, as its records and errors name it."""
     return Page(page_url, strip_credentials(page_url)[0], index_url)
+
+
+def _parse_html(text: str, page: Page) -> list[DistFile]:
+    # imported on use: html.parser is a cost only HTML indexes should pay
+    from lockgen.core.simple_html import parse_html
+
+    return parse_html(text, page)
 
 
 def _open(

@@ -10,9 +10,7 @@ from urllib.parse import unquote, urlsplit
 from lockgen.core.models import DistFile
 from lockgen.core.simple_page import Page, check_api_version, link, sha256_of
 
-__all__ = ["HTML_TYPES", "parse_html"]
-
-HTML_TYPES = frozenset({"application/vnd.pypi.simple.v1+html", "text/html"})
+__all__ = ["parse_html"]
 
 
 class _AnchorCollector(HTMLParser):

@@ -11,7 +11,11 @@ from lockgen.core.errors import IndexPageError
 from lockgen.core.hashing import is_sha256
 from lockgen.core.urls import strip_credentials
 
-__all__ = ["Page", "check_api_version", "link", "sha256_of"]
+__all__ = ["HTML_TYPES", "Page", "check_api_version", "link", "sha256_of"]
+
+#: The media types of PEP 503 HTML pages (here, so that what tells the formats apart
+#: needs no HTML parser: most indexes serve JSON).
+HTML_TYPES = frozenset({"application/vnd.pypi.simple.v1+html", "text/html"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,6 @@ anything, and only trusted when their metadata is static (PEP 643).
 from __future__ import annotations
 
 import hashlib
-import tarfile
-import zipfile
 import zlib
 from typing import TYPE_CHECKING
 
@@ -61,6 +59,9 @@ def read_sdist_metadata(fileobj: IO[bytes], filename: str) -> bytes:
     Nested PKG-INFO files (``*.egg-info/PKG-INFO``) are ignored because only the top one
     is the sdist's own metadata (PEP 643). Nothing is extracted to disk.
     """
+    import tarfile  # imported on use: most locks read no sdist (~10 ms with zipfile)
+    import zipfile
+
     try:
         if filename.endswith(".tar.gz"):
             return _read_tar_pkg_info(fileobj, filename)
@@ -85,6 +86,8 @@ def read_sdist_metadata(fileobj: IO[bytes], filename: str) -> bytes:
 
 def _read_tar_pkg_info(fileobj: IO[bytes], filename: str) -> bytes:
     """PKG-INFO from a gzipped tar, read into memory only."""
+    import tarfile
+
     with tarfile.open(fileobj=fileobj, mode="r:gz") as tar:
         members = tar.getmembers()
         wanted = f"{_single_top((m.name for m in members), filename)}/PKG-INFO"
@@ -100,6 +103,8 @@ def _read_tar_pkg_info(fileobj: IO[bytes], filename: str) -> bytes:
 
 def _read_zip_pkg_info(fileobj: IO[bytes], filename: str) -> bytes:
     """PKG-INFO from a zip sdist (legacy, still read)."""
+    import zipfile
+
     with zipfile.ZipFile(fileobj) as archive:
         wanted = f"{_single_top(archive.namelist(), filename)}/PKG-INFO"
         try:

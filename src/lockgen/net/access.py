@@ -20,7 +20,6 @@ settings, in :mod:`lockgen.app.network`.
 from __future__ import annotations
 
 import base64
-import ipaddress
 import netrc
 import re
 from dataclasses import dataclass, field
@@ -212,6 +211,8 @@ def _bypass(netloc: str, no_proxy: str | None) -> bool:
 
 
 def _in_network(host: str, entry: str) -> bool:
+    import ipaddress  # only a no_proxy entry that is no host name gets here
+
     try:
         return ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False)
     except ValueError:
