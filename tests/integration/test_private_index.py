@@ -168,6 +168,17 @@ class TestCertificates:
         line = _one_error_line(result)
         assert line.startswith(f"error: client certificate {pki.bundle}: not a PEM")
 
+    def test_a_cert_file_with_no_certificate_is_one_line(
+        self, server: IndexServer, lockgen: Run, tmp_path: Path
+    ) -> None:
+        """Not a PEM bundle at all: ssl's error carries its reason as a string,
+        which used to end in a traceback."""
+        bundle = tmp_path / "bundle.pem"
+        bundle.write_text("not a certificate\n")
+        result = _lock(lockgen, tmp_path, server.index_url, "--cert", str(bundle))
+        line = _one_error_line(result)
+        assert line.startswith(f"error: CA bundle {bundle}: not usable")
+
     def test_hydrate_with_cert(
         self, server: IndexServer, lockgen: Run, tmp_path: Path, pki: Pki
     ) -> None:

@@ -166,6 +166,8 @@ def relock(
     # A lock edited since lockgen wrote it for these very inputs may carry a swapped
     # hash; re-locking must not launder it into a freshly sealed lock.
     known = {} if usable is None or reason == EDITED else known_hashes(usable)
+    if not options.offline and any(i.startswith("https:") for i in inputs.indexes):
+        services.start_tls()  # overlaps the imports below (OpenSSL frees the GIL)
     # Imported here so that an up-to-date run never loads the resolver or urllib3.
     from lockgen.app.resolution import resolve_lock
 

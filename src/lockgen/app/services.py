@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 from lockgen.net.access import Network
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Sequence
+    from concurrent.futures import Future
 
     from lockgen.net.transport import HttpClient
     from lockgen.store.cache import Cache
@@ -36,6 +38,19 @@ class Services:
     network: Network = field(default_factory=Network)
     cache: Cache | None = None
     backoff: float = DEFAULT_BACKOFF
+    #: The TLS context :meth:`start_tls` began building, for :meth:`open_client`.
+    _tls: list[Future[ssl.SSLContext]] = field(
+        default_factory=list, compare=False, repr=False
+    )
+
+    def start_tls(self) -> None:
+        """Begin building the TLS context now, in the background (a run that will
+        make https requests calls this before its heavy imports: see
+        :func:`lockgen.net.http_pools.start_tls`)."""
+        from lockgen.net.http_pools import start_tls
+
+        if not self._tls:
+            self._tls.append(start_tls(self.network))
 
     def open_client(self, *, maxsize: int, indexes: Sequence[str]) -> HttpClient:
         """One connection pool, holding the credentials of ``indexes`` (as given)."""
@@ -47,4 +62,5 @@ class Services:
             network=self.network,
             credentials=Credentials(self.network, indexes),
             backoff=self.backoff,
+            tls=self._tls[0] if self._tls else None,
         )

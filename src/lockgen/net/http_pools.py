@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from urllib3.exceptions import NewConnectionError
 from lockgen.core.errors import LockgenError
 from lockgen.net.access import Network, proxy_for, split_proxy
 
-__all__ = ["Pools", "failure_reason"]
+__all__ = ["Pools", "failure_reason", "start_tls"]
 
 #: OpenSSL's verify codes meaning "signed by a CA you do not trust" (self-signed
 #: certificate or chain, unknown issuer): the cases a company CA bundle fixes.
@@ -36,7 +37,13 @@ class Pools:
     """The pool managers of one client: built once, shared by every thread."""
 
     def __init__(
-        self, network: Network, *, maxsize: int, retry: urllib3.Retry, timeout: float
+        self,
+        network: Network,
+        *,
+        maxsize: int,
+        retry: urllib3.Retry,
+        timeout: float,
+        tls: Future[ssl.SSLContext] | None = None,
     ) -> None:
         self._network = network
         self._options: dict[str, Any] = {
@@ -45,7 +52,7 @@ class Pools:
             "block": False,
             "retries": retry,
             "timeout": urllib3.Timeout(connect=min(timeout, 15.0), read=timeout),
-            "ssl_context": _ssl_context(network),
+            "ssl_context": _ssl_context(network) if tls is None else tls.result(),
         }
         self._direct = urllib3.PoolManager(**self._options)
         self._proxied: dict[str, urllib3.ProxyManager] = {}
@@ -95,6 +102,26 @@ def _proxy_reason(proxy: str, exc: BaseException) -> str | None:
     return f"proxy {proxy} failed: {cause or inner}"
 
 
+def start_tls(network: Network) -> Future[ssl.SSLContext]:
+    """Build the TLS context for ``network`` in the background.
+
+    Reading the CA bundle takes 30-60 ms, and OpenSSL does it without the GIL: a run
+    that will make https requests starts it before importing the resolver, so the two
+    overlap. A bad bundle or client certificate is the future's error, raised where
+    the pools are made (the first request), in the same words.
+    """
+    future: Future[ssl.SSLContext] = Future()
+
+    def build() -> None:
+        try:
+            future.set_result(_ssl_context(network))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
+            future.set_exception(exc)
+
+    threading.Thread(target=build, name="tls", daemon=True).start()
+    return future
+
+
 def _ssl_context(network: Network) -> ssl.SSLContext:
     """One TLS context for every pool: the chosen CA bundle (else the system's trust
     store) and the client certificate, checked now so a bad file fails in one line."""
@@ -126,7 +153,9 @@ def _reason(exc: BaseException) -> str:
     An untrusted server certificate says so, and how to trust the company CA; a
     server that wants a client certificate says so too.
     """
-    reason = getattr(exc, "reason", None) or exc
+    reason = getattr(exc, "reason", None)  # urllib3's wrapped error; ssl's is a str
+    if not isinstance(reason, BaseException):
+        reason = exc
     cause: BaseException | None = reason
     while cause is not None:
         if isinstance(cause, ssl.SSLCertVerificationError):

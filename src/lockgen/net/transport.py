@@ -42,7 +42,9 @@ from lockgen.net.http_response import (
 from lockgen.net.http_retry import DEFAULT_BACKOFF, Backoff, pause, retry_policy
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Iterator, Mapping
+    from concurrent.futures import Future
 
     import urllib3
 
@@ -56,7 +58,9 @@ class HttpClient:
 
     ``backoff`` is how retries wait (see :data:`lockgen.net.http_retry.Backoff`): a
     factor for urllib3's exponential backoff, or a callable handed each wait instead
-    of sleeping (``lambda seconds: None`` turns waiting off).
+    of sleeping (``lambda seconds: None`` turns waiting off). ``tls`` is the TLS
+    context being built already (:func:`lockgen.net.http_pools.start_tls`); without
+    it the pools build their own on the first http(s) request.
     """
 
     def __init__(
@@ -68,8 +72,10 @@ class HttpClient:
         timeout: float = 30.0,
         network: Network | None = None,
         credentials: Credentials | None = None,
+        tls: Future[ssl.SSLContext] | None = None,
     ) -> None:
         self._network = network or Network()
+        self._tls = tls
         self._pool_options = (maxsize, retries)
         self._made_pools: Pools | None = None
         self._pools_lock = threading.Lock()
@@ -89,7 +95,11 @@ class HttpClient:
                     retries=retries, backoff=self._backoff, timeout=self._timeout
                 )
                 self._made_pools = Pools(
-                    self._network, maxsize=maxsize, retry=retry, timeout=self._timeout
+                    self._network,
+                    maxsize=maxsize,
+                    retry=retry,
+                    timeout=self._timeout,
+                    tls=self._tls,
                 )
             return self._made_pools
 
