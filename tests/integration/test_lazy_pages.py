@@ -136,3 +136,18 @@ def test_an_unchanged_big_page_is_parsed_once_across_runs(
     second = lockgen.dumps(lockgen.lock(["app"], indexes=[index], cache_dir=tmp_path))
     assert cuts == [f"{index}app/"]  # not cut again
     assert second == first
+
+
+def test_the_same_page_again_is_not_written_again(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    """An index without validators sends the whole page on every run; when the
+    bytes are the ones cached, the entry is left as it is (no 7 MB rewrite for the
+    biggest real pages)."""
+    index = _index(make_server, validators="none")
+    lockgen.lock(["app"], indexes=[index], cache_dir=tmp_path)
+    (entry,) = (p for p in (tmp_path / "v1" / "pages").rglob("*") if p.is_file())
+    before = entry.stat()
+    lockgen.lock(["app"], indexes=[index], cache_dir=tmp_path)
+    after = entry.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)

@@ -134,7 +134,10 @@ class ProjectPages:
             self._store(_missing_page(url, response))
             return None
         response.raise_for_status()
-        return self._store(_page(url, response))
+        fresh = _page(url, response)
+        if fresh == cached:  # the same bytes again (an index without validators)
+            return cached
+        return self._store(fresh)
 
     def _files(self, page: CachedPage, index: str) -> FileGroups:
         """The files ``page`` lists that it may name: a small page read whole at
