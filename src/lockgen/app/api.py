@@ -62,9 +62,7 @@ def lock(
     retry. Render the result with :func:`dumps`.
     """
     inputs = from_values(requirements, constraints, indexes, target or Target.current())
-    services = Services(
-        cache=None if cache_dir is None else Cache(Path(cache_dir)), backoff=backoff
-    )
+    services = _services(cache_dir, backoff)
     existing = None if previous is None else parsed_lock(_text_of(previous), _PREVIOUS)
     result = relock(
         LockOptions(
@@ -122,10 +120,14 @@ def hydrate(
         verify_metadata=verify_metadata,
         offline=offline,
     )
-    services = Services(
-        cache=None if cache_dir is None else Cache(Path(cache_dir)), backoff=backoff
-    )
-    return run_hydrate(options, reporter or _Silent(), services)
+    return run_hydrate(options, reporter or _Silent(), _services(cache_dir, backoff))
+
+
+def _services(cache_dir: str | os.PathLike[str] | None, backoff: float) -> Services:
+    """The API's I/O: no network settings from the environment, the cache asked
+    for (``None``: none) and the given retry backoff."""
+    cache = None if cache_dir is None else Cache(Path(cache_dir))
+    return Services(cache=cache, backoff=backoff)
 
 
 def _text_of(previous: Pylock | str) -> str:

@@ -22,8 +22,9 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lockgen.core.file_groups import FileGroups, version_text
+from lockgen.core.file_groups import FileGroups
 from lockgen.core.json_entries import read_entry
+from lockgen.core.simple_json import group_entries
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -108,14 +109,7 @@ class CompactPage:
 def html_groups(files: Iterable[DistFile]) -> EntryGroups:
     """An HTML page's records as PEP 691 entries, grouped, so every page is kept
     alike (HTML gives no size and no upload time)."""
-    groups: EntryGroups = {}
-    for i, dist in enumerate(files):
-        version = version_text(dist.filename)
-        if version is not None:
-            indexes, entries = groups.setdefault(version, ([], []))
-            indexes.append(i)
-            entries.append(json.dumps(_entry(dist)).encode())
-    return groups
+    return group_entries((d.filename, json.dumps(_entry(d)).encode()) for d in files)
 
 
 def _entry(dist: DistFile) -> dict[str, object]:

@@ -27,12 +27,14 @@ from lockgen.core.json_entries import read_entry
 from lockgen.core.simple_page import check_api_version
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import msgspec
 
     from lockgen.core.models import DistFile
     from lockgen.core.simple_page import Page
 
-__all__ = ["JSON_TYPES", "EntryGroups", "json_groups", "parse_json"]
+__all__ = ["JSON_TYPES", "EntryGroups", "group_entries", "json_groups", "parse_json"]
 
 JSON_TYPES = frozenset(
     {"application/vnd.pypi.simple.v1+json", "application/vnd.pypi.simple.latest+json"}
@@ -76,9 +78,18 @@ def json_groups(text: str, page: Page) -> EntryGroups:
         return _groups_read_whole(text, page)
     meta = names.meta
     check_api_version(meta.get("api-version") if isinstance(meta, dict) else None, page)
+    return group_entries(
+        zip((name.filename for name in names.files), texts, strict=True)
+    )
+
+
+def group_entries(named: Iterable[tuple[str, bytes | msgspec.Raw]]) -> EntryGroups:
+    """``(file name, entry text)`` pairs, in page order, grouped by the version text
+    of the name, each entry with its index in the page; the one grouping of JSON
+    pages, their standard-library fallback and HTML pages."""
     groups: EntryGroups = {}
-    for i, (name, entry) in enumerate(zip(names.files, texts, strict=True)):
-        version = version_text(name.filename)
+    for i, (filename, entry) in enumerate(named):
+        version = version_text(filename)
         if version is not None:
             indexes, entries = groups.setdefault(version, ([], []))
             indexes.append(i)
@@ -88,18 +99,19 @@ def json_groups(text: str, page: Page) -> EntryGroups:
 
 def _groups_read_whole(text: str, page: Page) -> EntryGroups:
     """:func:`json_groups` the standard library's way (for what msgspec refuses)."""
-    groups: EntryGroups = {}
-    for i, entry in enumerate(_entries(text, page)):
-        filename = entry.get("filename") if type(entry) is dict else None
-        if type(filename) is not str:
-            read_entry(i, entry, page)  # raises the error that names the entry
-            raise AssertionError("unreachable")  # pragma: no cover
-        version = version_text(filename)
-        if version is not None:
-            indexes, entries = groups.setdefault(version, ([], []))
-            indexes.append(i)
-            entries.append(json.dumps(entry).encode())
-    return groups
+    return group_entries(
+        (_filename(i, entry, page), json.dumps(entry).encode())
+        for i, entry in enumerate(_entries(text, page))
+    )
+
+
+def _filename(i: int, entry: object, page: Page) -> str:
+    """Entry ``i``'s file name; an entry without one is the error naming it."""
+    filename = entry.get("filename") if type(entry) is dict else None
+    if type(filename) is not str:
+        read_entry(i, entry, page)  # raises the error that names the entry
+        raise AssertionError("unreachable")  # pragma: no cover
+    return filename
 
 
 def _entries(text: str, page: Page) -> list[object]:

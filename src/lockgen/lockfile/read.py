@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 __all__ = ["LockDocument", "is_lock_file_name", "metadata_record", "read_lock"]
 
 _LOCK_NAME = re.compile(r"pylock\.([^.]+)\.toml")
+#: The length of lockgen's closing table (below), with room to spare: only the end
+#: of a lock is searched for it.
+_TAIL_LENGTH = 256
 #: How lockgen ends every lock it writes (tomli-w's rendering of its table).
 _SEALED_TAIL = re.compile(
     r'\n\[tool\.lockgen\]\ninputs = "(sha256:[0-9a-f]{64})"\n'
@@ -61,6 +64,12 @@ class LockDocument:
     body: str | None
     #: The TOML, when it was parsed to find the two digests (else parsed on use).
     parsed: Mapping[str, Any] | None = None
+
+    @cached_property
+    def sealed(self) -> bool:
+        """Whether the text still hashes to its recorded body seal (computed once:
+        reading the lock and judging it stale both ask)."""
+        return is_sealed(self.text, self.body)
 
     @cached_property
     def data(self) -> Mapping[str, Any]:
@@ -112,9 +121,11 @@ def read_lock(text: str, path: str) -> LockDocument:
     table and the TOML is parsed only if something asks for it (an up-to-date
     re-lock never does; parsing a 100-package lock took 70 ms of its 250).
     """
-    tail = _SEALED_TAIL.search(text)
-    if tail is not None and is_sealed(text, tail[2]):
-        return LockDocument(path=path, text=text, inputs=tail[1], body=tail[2])
+    tail = _SEALED_TAIL.search(text, max(0, len(text) - _TAIL_LENGTH))
+    if tail is not None:
+        document = LockDocument(path=path, text=text, inputs=tail[1], body=tail[2])
+        if document.sealed:
+            return document
     data = _toml(text, path)
     tool = _lockgen_table(data.get("tool"))
     return LockDocument(

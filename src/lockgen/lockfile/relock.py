@@ -18,7 +18,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from lockgen import __version__
-from lockgen.lockfile.seal import is_sealed, seal
+from lockgen.lockfile.seal import seal
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -97,7 +97,7 @@ def stale_reason(existing: LockDocument | None, digest: str, output: str) -> str
         return "it records no lockgen input digest"
     if existing.inputs != digest:
         return "the inputs or options changed since it was written"
-    if not is_sealed(existing.text, existing.body):
+    if not existing.sealed:
         return EDITED
     return None
 

@@ -88,6 +88,9 @@ class HttpClient:
         """The pools, made on the first http(s) request: building the TLS context
         reads the CA bundle (30-50 ms), which a run answered from the cache and
         local files (``--offline``, an up-to-date lock) never needs."""
+        made = self._made_pools
+        if made is not None:  # every request after the first: no lock to contend
+            return made
         with self._pools_lock:
             if self._made_pools is None:
                 maxsize, retries = self._pool_options
