@@ -15,6 +15,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from resolvelib import BaseReporter
 
 from lockgen.app.lock import LockResult
+from lockgen.app.memory import return_big_buffers
 from lockgen.core.errors import LockgenError
 from lockgen.lockfile.relock import seal
 from lockgen.lockfile.write import build_lock, dumps
@@ -55,6 +56,7 @@ def resolve_lock(
     services: Services,
 ) -> LockResult:
     """Resolve and render the lock (not written: the caller decides)."""
+    return_big_buffers()
     client, repository = _open_index(options, inputs, progress, services)
     previous = dict(preferences)  # _policy frees the -P names from it
     policy = _policy(options, inputs, preferences)
