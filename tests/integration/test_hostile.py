@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import threading
 from dataclasses import dataclass
@@ -61,6 +62,11 @@ def _app() -> Dist:
 def _lock(server: IndexServer, cwd: Path) -> _Run:
     (cwd / "r.in").write_text("app\n")
     return _run(cwd, "lock", "r.in", "-i", server.index_url, "--python-version", "3.11")
+
+
+def _forget_resolutions(cwd: Path) -> None:
+    """Drop the recorded resolutions, so the next lock resolves (reading metadata)."""
+    shutil.rmtree(cwd / "cache" / "v1" / "resolutions", ignore_errors=True)
 
 
 def _error_line(run: _Run) -> str:
@@ -396,6 +402,7 @@ def test_planted_metadata_entry_is_refused_unread(
     server = make_server([_app()])
     assert _lock(server, tmp_path).code == 0
     (tmp_path / "pylock.toml").unlink()
+    _forget_resolutions(tmp_path)  # else replayed: no metadata would be read
     warm = _lock(server, tmp_path)
     assert warm.code == 0, warm.stderr
     (entry,) = (tmp_path / "cache" / "v1" / "metadata").glob("*/*")
@@ -409,6 +416,7 @@ def test_planted_metadata_entry_is_refused_unread(
         fh.write(framing + payload)
         fh.truncate(len(framing) + size)
     (tmp_path / "pylock.toml").unlink()
+    _forget_resolutions(tmp_path)
     run = _lock(server, tmp_path)
     assert run.code == 0, run.stderr
     assert run.peak_rss < warm.peak_rss + 20 * _MiB, (run.peak_rss, warm.peak_rss)

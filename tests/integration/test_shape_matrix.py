@@ -210,26 +210,32 @@ def test_every_cache_state_writes_the_cold_bytes(
     assert "is up to date" in result.stderr
     assert drain() == []
 
-    # warm into a new output: pages revalidated at most, no file touched
-    run.lock("a.in", "pylock.warm.toml", "cache")
+    # warm into a new output: the pages are unchanged, so the recorded resolution
+    # is replayed: each page asked for (revalidated) once, and nothing else
+    replayed = run.lock("a.in", "pylock.warm.toml", "cache", "-v")
+    assert "replayed the resolution" in replayed.stderr
     assert run.text("pylock.warm.toml") == cold
     warm = drain()
+    paths = [r.path for r in warm]
+    assert all(p.startswith("/simple/") for p in paths), paths
+    assert len(set(paths)) == len(paths), paths
+    if server is not None and shape.validators != "none":
+        assert {r.status for r in warm} == {304}, warm
+
+    # warm with the previous lock: -U resolves again, with its hashes and the cache;
     # metadata is cached by sha256 (or URL), and a file without a listed sha256 by
     # what its URL hashed to when downloaded: no file is touched, not even by range
-    assert _file_requests(warm) == []
-    if server is not None and shape.validators != "none":
-        pages = [r for r in warm if r.path.startswith("/simple/")]
-        assert {r.status for r in pages} == {304}, pages
-
-    # warm with the previous lock: -U resolves again, with its hashes and the cache
     shutil.copy(tmp_path / "pylock.cold.toml", tmp_path / "pylock.upgrade.toml")
-    run.lock("a.in", "pylock.upgrade.toml", "cache", "-U")
+    resolved = run.lock("a.in", "pylock.upgrade.toml", "cache", "-U", "-v")
+    assert "replayed" not in resolved.stderr
     assert run.text("pylock.upgrade.toml") == cold
     assert _file_requests(drain()) == []
 
-    # offline on the warm cache: no request at all
+    # offline on the warm cache, replayed and resolved: no request at all
     run.lock("a.in", "pylock.offline.toml", "cache", "--offline")
     assert run.text("pylock.offline.toml") == cold
+    run.lock("a.in", "pylock.offline-u.toml", "cache", "--offline", "-U")
+    assert run.text("pylock.offline-u.toml") == cold
     assert drain() == []
 
     # a second set sharing shape-util, in the same cache, as in a fresh one

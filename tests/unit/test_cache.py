@@ -14,8 +14,15 @@ from typing import Any
 
 import pytest
 
-from lockgen.store.cache import Cache, CachedMetadata, CachedPage, default_cache_dir
+from lockgen.store.cache import (
+    Cache,
+    CachedMetadata,
+    CachedPage,
+    default_cache_dir,
+    page_fingerprint,
+)
 from lockgen.store.files import copy_into
+from lockgen.store.resolutions import Recorded
 
 URL = "https://pypi.example/simple/demo/"
 OTHER_URL = "https://pypi.example/simple/other/"
@@ -30,6 +37,7 @@ EMPTY = {
     "metadata": (0, 0),
     "artifacts": (0, 0),
     "hashes": (0, 0),
+    "resolutions": (0, 0),
 }
 
 
@@ -307,6 +315,77 @@ class TestUrlHashes:
         hash_file_of(cache.root, other).rename(target)
         assert cache.get_url_hash(FILE_URL) is None
         assert not target.exists()
+
+
+def test_a_pages_fingerprint_is_what_it_says_not_how_it_was_validated() -> None:
+    page = make_page()
+    same = page_fingerprint(page)
+    assert page_fingerprint(make_page(etag=None, last_modified=None)) == same
+    assert page_fingerprint(page, sha(page.body)) == same
+    for change in (
+        {"body": page.body + b" "},
+        {"final_url": URL + "?moved"},
+        {"content_type": "text/html"},
+    ):
+        assert page_fingerprint(make_page(**change)) != same
+    assert page_fingerprint(None) == "missing"
+    assert page_fingerprint(make_page(missing=True, body=b"")) == "missing"
+
+
+class TestResolutions:
+    """Recorded resolutions (store/resolutions.py): fields of the wrong shape make the
+    entry absent, like any other damage."""
+
+    KEY = "ab" + "0" * 62
+    RECORDED = Recorded(
+        text='lock-version = "1.0"\n',
+        packages=2,
+        warnings=("a warning",),
+        pages=((URL, "missing"), (OTHER_URL, "f" * 64)),
+    )
+
+    def path(self, cache: Cache) -> Path:
+        return cache.root / "v1" / "resolutions" / "ab" / self.KEY
+
+    def rewrite(self, cache: Cache, fields: dict[str, Any]) -> None:
+        body = json.dumps(fields).encode()
+        header = {"key": self.KEY, "length": len(body), "sha256": sha(body)}
+        self.path(cache).write_bytes(MAGIC + json.dumps(header).encode() + b"\n" + body)
+
+    def test_round_trip(self, cache: Cache) -> None:
+        assert cache.get_resolution(self.KEY) is None
+        cache.put_resolution(self.KEY, self.RECORDED)
+        assert cache.get_resolution(self.KEY) == self.RECORDED
+        assert cache.info()["resolutions"][0] == 1
+
+    @pytest.mark.parametrize(
+        ("name", "bad"),
+        [
+            ("text", None),
+            ("packages", -1),
+            ("packages", "2"),
+            ("warnings", [1]),
+            ("pages", [["only a URL"]]),
+            ("pages", [[URL, 7]]),
+            ("pages", {"url": "x"}),
+        ],
+    )
+    def test_a_field_of_the_wrong_shape_is_discarded(
+        self, cache: Cache, name: str, bad: object
+    ) -> None:
+        cache.put_resolution(self.KEY, self.RECORDED)
+        fields = json.loads(self.path(cache).read_bytes().split(b"\n", 2)[2])
+        fields[name] = bad
+        self.rewrite(cache, fields)
+        assert cache.get_resolution(self.KEY) is None
+        assert not self.path(cache).exists()
+
+    def test_an_entry_for_another_key_is_discarded(self, cache: Cache) -> None:
+        other = "ab" + "1" * 62
+        cache.put_resolution(other, self.RECORDED)
+        self.path(cache).parent.mkdir(parents=True, exist_ok=True)
+        (self.path(cache).parent / other).rename(self.path(cache))
+        assert cache.get_resolution(self.KEY) is None
 
 
 class TestBadEntries:

@@ -6,7 +6,8 @@ options and printing.
 
 Re-locking follows pip-tools: an existing lock's pins are preferences, so a re-run
 changes only what the inputs force to change (``upgrade`` and ``upgrade_packages``
-free them). The lock records a digest of the normalised inputs and of its own text in
+free them). A lock resolved before from the same inputs and pins is used again when
+the index pages it was resolved from are unchanged (:mod:`lockgen.app.replay`). The lock records a digest of the normalised inputs and of its own text in
 ``[tool.lockgen]``; when both match, the lock is up to date and the run makes no
 request and writes nothing. ``--check`` resolves again and compares the bytes (uv's
 ``--locked``), so a lock edited by hand or by an attacker never passes it. The output is written to a temporary
@@ -168,7 +169,15 @@ def relock(
     known = {} if usable is None or reason == EDITED else known_hashes(usable)
     if not options.offline and any(i.startswith("https:") for i in inputs.indexes):
         services.start_tls()  # overlaps the imports below (OpenSSL frees the GIL)
-    # Imported here so that an up-to-date run never loads the resolver or urllib3.
+    # Imported here so that an up-to-date run never loads the resolver or urllib3
+    # (and a replayed one not the resolver).
+    from lockgen.app.replay import replay
+
+    replayed, going_on = replay(
+        options, inputs, preferences, name=name, progress=progress, services=services
+    )
+    if replayed is not None:
+        return replayed
     from lockgen.app.resolution import resolve_lock
 
     return resolve_lock(
@@ -180,6 +189,7 @@ def relock(
         lock_dir=lock_dir,
         progress=progress,
         services=services,
+        replay=going_on,
     )
 
 

@@ -1,7 +1,7 @@
 """One resolution, from gathered inputs to the sealed text of a lock (not written).
 
-The index client is opened here on the injected services (client, cache), the
-prefetcher runs ahead of the resolver, the files the index gave no hash for are
+The index client is opened here on the injected services (client, cache), unless
+replaying opened it already (:mod:`lockgen.app.replay`), the prefetcher runs ahead of the resolver, the files the index gave no hash for are
 hashed, and the lock is rendered. Imported only when a lock must be resolved: an
 up-to-date lock never loads the resolver or urllib3.
 """
@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 from packaging.requirements import InvalidRequirement, Requirement
 from resolvelib import BaseReporter
 
+from lockgen.app.index_access import open_index
 from lockgen.app.lock import LockResult
 from lockgen.app.memory import return_big_buffers
 from lockgen.core.errors import LockgenError
 from lockgen.lockfile.relock import seal
 from lockgen.lockfile.write import build_lock, dumps
-from lockgen.net.index import CacheMode, IndexClient
 from lockgen.resolver.prefetch import Prefetcher
 from lockgen.resolver.resolve import resolve
 from lockgen.resolver.selection import Policy, Selector
@@ -34,9 +34,11 @@ if TYPE_CHECKING:
 
     from lockgen.app.inputs import Inputs
     from lockgen.app.lock import LockOptions, Progress
+    from lockgen.app.replay import Replay
     from lockgen.app.services import Services
     from lockgen.core.models import DistFile
     from lockgen.core.requirements import InputRequirement
+    from lockgen.net.index import IndexClient
     from lockgen.net.transport import HttpClient
     from lockgen.resolver.resolve import Pin
     from lockgen.resolver.values import Candidate
@@ -54,10 +56,13 @@ def resolve_lock(
     lock_dir: Path | None,
     progress: Progress,
     services: Services,
+    replay: Replay | None = None,
 ) -> LockResult:
-    """Resolve and render the lock (not written: the caller decides)."""
+    """Resolve and render the lock (not written: the caller decides), recorded for
+    ``replay`` (with the index it opened already, if it did)."""
     return_big_buffers()
-    client, repository = _open_index(options, inputs, progress, services)
+    opened = None if replay is None else replay.opened
+    client, repository = opened or open_index(options, inputs, progress, services)
     previous = dict(preferences)  # _policy frees the -P names from it
     policy = _policy(options, inputs, preferences)
     pins = _resolve_pins(
@@ -76,7 +81,7 @@ def resolve_lock(
         tool={"inputs": inputs.digest, "body": ""},
         lock_dir=lock_dir,
     )
-    return LockResult(
+    result = LockResult(
         text=seal(dumps(lock)),
         output=name,
         packages=len(pins),
@@ -89,29 +94,9 @@ def resolve_lock(
             for index, asked in repository.unused_indexes()
         ),
     )
-
-
-def _open_index(
-    options: LockOptions, inputs: Inputs, progress: Progress, services: Services
-) -> tuple[HttpClient, IndexClient]:
-    """One connection pool (with the indexes' credentials) and the cached index."""
-    client = services.open_client(
-        maxsize=options.jobs + 1, indexes=inputs.given_indexes
-    )
-    mode = CacheMode.NORMAL
-    if options.offline:
-        mode = CacheMode.OFFLINE
-    elif options.refresh:
-        mode = CacheMode.REFRESH
-    repository = IndexClient(
-        client,
-        inputs.indexes,
-        cache=services.cache,
-        mode=mode,
-        on_event=progress.detail,
-        find_links=inputs.find_links,
-    )
-    return client, repository
+    if replay is not None and services.cache is not None:
+        replay.record(result, repository, services.cache)
+    return result
 
 
 def _policy(

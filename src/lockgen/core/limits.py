@@ -7,7 +7,7 @@ have stored, so a planted entry costs no more memory than a hostile server could
 
 from __future__ import annotations
 
-__all__ = ["LISTING_LIMIT", "METADATA_LIMIT", "PAGE_LIMIT"]
+__all__ = ["LISTING_LIMIT", "METADATA_LIMIT", "PAGE_LIMIT", "RESOLUTION_LIMIT"]
 
 #: The largest index page lockgen reads (decoded): the biggest real JSON pages, of
 #: projects with thousands of files, are a few MiB.
@@ -18,3 +18,6 @@ METADATA_LIMIT = 16 * 1024 * 1024
 #: A page in its compact form (:mod:`lockgen.core.compact_page`) is smaller than the
 #: page for JSON, and for HTML at most its links made absolute: twice a page's limit.
 LISTING_LIMIT = 2 * PAGE_LIMIT
+#: A recorded resolution (:mod:`lockgen.store.resolutions`): a lock's text and a line
+#: per page it read. The largest real locks are under 1 MiB.
+RESOLUTION_LIMIT = 32 * 1024 * 1024

@@ -28,13 +28,13 @@ from lockgen.net.index_metadata import MetadataReader
 from lockgen.net.index_pages import ProjectPages
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from packaging.utils import NormalizedName
 
     from lockgen.core.models import CoreMetadata, DistFile
     from lockgen.net.transport import HttpClient
-    from lockgen.store.cache import Cache
+    from lockgen.store.cache import Cache, CachedPage
 
 __all__ = ["CacheMode", "IndexClient", "OfflineError"]
 
@@ -83,6 +83,19 @@ class IndexClient:
                 raise ProjectNotFoundError(name, self.indexes, locations) from None
             return FileGroups.of(linked)
         return FileGroups.of(linked).before(indexed) if linked else indexed
+
+    def page(self, url: str) -> CachedPage | None:
+        """The index page at ``url`` (``None``: the index does not have it),
+        revalidated through the cache as :meth:`list_files` reads it."""
+        return self._pages.page(url)
+
+    def seed(self, pages: Mapping[str, CachedPage | None]) -> None:
+        """Pages :meth:`page` fetched already, for :meth:`list_files` to use once."""
+        self._pages.seed(pages)
+
+    def pages_read(self) -> list[tuple[str, str]]:
+        """(URL, fingerprint) of every index page :meth:`list_files` read, in order."""
+        return self._pages.pages_read()
 
     def unused_indexes(self) -> list[tuple[str, int]]:
         """Indexes that had none of the projects asked of them while another index

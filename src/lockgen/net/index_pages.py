@@ -27,11 +27,12 @@ from lockgen.core.simple_api import (
 )
 from lockgen.core.urls import is_local
 from lockgen.net.cache_mode import CacheMode, OfflineError
-from lockgen.store.cache import CachedPage
+from lockgen.store.cache import CachedPage, page_fingerprint
+from lockgen.store.entry import digest
 from lockgen.store.listings import listing_key
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from packaging.utils import NormalizedName
 
@@ -54,6 +55,9 @@ COMPACT_FROM = 64 * 1024
 #: reading at once finish no sooner, and a big page's parsed form (tens of MB for
 #: the largest) is then in memory once, not once per thread.
 _READING = threading.Lock()
+_UNSEEDED = CachedPage(
+    url="", final_url="", content_type="", etag=None, last_modified=None, body=b""
+)
 
 
 class ProjectPages:
@@ -77,20 +81,28 @@ class ProjectPages:
         self._lock = threading.Lock()
         self._asked: dict[str, int] = {}  # index -> projects it did not have
         self._served: set[str] = set()  # indexes that had at least one project
+        self._read: dict[str, str] = {}  # page URL -> fingerprint, as read
+        self._seeded: dict[str, CachedPage | None] = {}
 
     def files(self, name: NormalizedName) -> FileGroups:
         """The files of ``name`` on the first index that has it, those it may name
         (read a version at a time, as the resolver asks: see
         :mod:`lockgen.core.file_groups`)."""
         for index in self.indexes:
-            page = self.page(f"{index}{name}/")
+            url = f"{index}{name}/"
+            page = self._seeded.pop(url, _UNSEEDED)
+            if page is _UNSEEDED:
+                page = self.page(url)
+            body_digest = None if page is None else digest(page.body)
             with self._lock:
+                self._read[url] = page_fingerprint(page, body_digest)
                 if page is None:
                     self._asked[index] = self._asked.get(index, 0) + 1
                 else:
                     self._served.add(index)
             if page is not None:
-                return self._files(page, index)
+                assert body_digest is not None
+                return self._files(page, index, body_digest)
         with self._lock:
             self._missing.add(name)
             if len(self._missing) > MAX_MISSING:
@@ -113,6 +125,18 @@ class ProjectPages:
                 for index in self.indexes
                 if index not in self._served and self._asked.get(index)
             ]
+
+    def pages_read(self) -> list[tuple[str, str]]:
+        """(URL, :func:`~lockgen.store.cache.page_fingerprint`) of every page
+        :meth:`files` has read so far, in the order it read them: what a resolution
+        made with these pages depends on (:mod:`lockgen.app.replay`)."""
+        with self._lock:
+            return list(self._read.items())
+
+    def seed(self, pages: Mapping[str, CachedPage | None]) -> None:
+        """Pages fetched already (``None``: missing), each handed to :meth:`files`
+        once instead of being fetched again."""
+        self._seeded.update(pages)
 
     def page(self, url: str) -> CachedPage | None:
         """The page at ``url`` (``None``: not on this index), revalidating the cache."""
@@ -139,7 +163,7 @@ class ProjectPages:
             return cached
         return self._store(fresh)
 
-    def _files(self, page: CachedPage, index: str) -> FileGroups:
+    def _files(self, page: CachedPage, index: str, body_digest: str) -> FileGroups:
         """The files ``page`` lists that it may name: a small page read whole at
         once, a big one a version at a time from its compact form."""
         keep = partial(confine, source=index, on_skip=self._event)
@@ -149,12 +173,12 @@ class ProjectPages:
             )
             return FileGroups.of(keep(files))
         origin = page_origin(page.final_url, index_url=index)
-        return self._compact(page, index).files(origin, keep)
+        return self._compact(page, index, body_digest).files(origin, keep)
 
-    def _compact(self, page: CachedPage, index: str) -> CompactPage:
+    def _compact(self, page: CachedPage, index: str, body_digest: str) -> CompactPage:
         """``page`` in its compact form: from the cache when these very bytes were
         read before, else read now (one page at a time) and cached."""
-        key = listing_key(page.content_type, page.body)
+        key = listing_key(page.content_type, body_digest)
         known = None if self._cache is None else self._cache.get_listing(key)
         if known is not None:
             return known

@@ -9,6 +9,8 @@ Layout (the ``v1`` directory is the format version; a new format gets a new name
                                              downloaded (http(s) URLs only)
     ROOT/v1/listings/ab/<key>                index pages in their compact form, by the
                                              digest of the page (store/listings.py)
+    ROOT/v1/resolutions/ab/<key>             locks with the pages they were resolved
+                                             from, for replay (store/resolutions.py)
     ROOT/v1/tmp/<random>.tmp                 files being written
 
 ``ab`` is the first two hex characters of the key's digest, so no directory grows
@@ -65,11 +67,18 @@ from lockgen.store.entry import (
 )
 from lockgen.store.listings import ListingStore
 from lockgen.store.location import default_cache_dir
+from lockgen.store.resolutions import ResolutionStore
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["CachedMetadata", "CachedPage", "Cache", "default_cache_dir"]
+__all__ = [
+    "CachedMetadata",
+    "CachedPage",
+    "Cache",
+    "default_cache_dir",
+    "page_fingerprint",
+]
 
 _VERSION = "v1"
 _METADATA_KEY = re.compile(r"(file|pep658|url)-([0-9a-f]{64})")
@@ -89,6 +98,18 @@ class CachedPage:
     missing: bool = False
 
 
+def page_fingerprint(page: CachedPage | None, body_digest: str | None = None) -> str:
+    """What a page said, in one digest: its final URL (links resolve against it), its
+    content type (how it is read) and its body, or that the project was missing
+    (``page`` is ``None`` or a negative entry). Validators are left out: a page
+    revalidated or fetched again with the same bytes says the same. ``body_digest``
+    is the body's sha256 when the caller has it already."""
+    if page is None or page.missing:
+        return "missing"
+    body = body_digest or digest(page.body)
+    return digest(f"{page.final_url}\n{page.content_type}\n{body}".encode())
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CachedMetadata:
     """An artifact's METADATA, how it was read, and the artifact's size if that read
@@ -99,17 +120,20 @@ class CachedMetadata:
     artifact_size: int | None = None
 
 
-class Cache(ArtifactStore, ListingStore):
+class Cache(ArtifactStore, ListingStore, ResolutionStore):
     """The cache directory ``root``; see the module docstring for layout and guarantees.
 
     The artifact methods (``artifact_path``, ``add_artifact``, ``verified_artifact``,
     ``discard_artifact``, ``temp_file``) come from :class:`ArtifactStore`, the
-    compact pages (``get_listing``, ``put_listing``) from :class:`ListingStore`.
+    compact pages (``get_listing``, ``put_listing``) from :class:`ListingStore`, the
+    recorded resolutions (``get_resolution``, ``put_resolution``) from
+    :class:`ResolutionStore`.
     """
 
     def __init__(self, root: Path) -> None:
         ArtifactStore.__init__(self, root / _VERSION)
         ListingStore.__init__(self, root / _VERSION)
+        ResolutionStore.__init__(self, root / _VERSION)
         self.root = root
 
     # -- index pages -----------------------------------------------------------------

@@ -30,9 +30,10 @@ __all__ = ["ListingStore", "listing_key"]
 _FORMAT = b"entries-1"
 
 
-def listing_key(content_type: str, body: bytes) -> str:
-    """The key of the compact form of a page with this content type and body."""
-    return digest(b"\0".join((_FORMAT, content_type.encode(), digest(body).encode())))
+def listing_key(content_type: str, body_digest: str) -> str:
+    """The key of the compact form of a page with this content type and a body of
+    this sha256 (hex)."""
+    return digest(b"\0".join((_FORMAT, content_type.encode(), body_digest.encode())))
 
 
 class ListingStore:

@@ -1,0 +1,178 @@
+"""Replay: a lock resolved before from the same inputs is the answer again when every
+index page its resolution read says the same today.
+
+What a resolution gives is decided by the inputs (the digest the up-to-date check
+uses: requirements, constraints, options, target, indexes), by the previous lock's
+pins (preferred), and by what the indexes say: the project pages read, and the
+metadata of files those pages name, which lockgen reads once per file and keeps. So
+once a lock is resolved, its text is recorded in the cache
+(:mod:`lockgen.store.resolutions`) with the fingerprint of every page read
+(:func:`~lockgen.store.cache.page_fingerprint`). A later run with the same key reads
+those pages again, all at once rather than as the resolver discovers them (or from
+the cache with ``--offline``), and if every one is unchanged the recorded lock is the
+result: nothing is resolved, no metadata read, nothing rendered. An ``--offline``
+lock, or a warm lock into a new output (a CI checkout with a restored cache), then
+costs little more than its pages. When a page did change, the pages just fetched are
+handed to the resolver, so none is fetched twice.
+
+Not replayed, nor recorded: ``--check`` (it exists to resolve again), ``--refresh``,
+``--upgrade`` and ``-P`` (they ask for a new resolution), find-links locations (a
+local folder's listing is no page with a fingerprint), and a run without a cache.
+
+The record is cache content, untrusted: its lock is used only if it is sealed for
+this run's inputs, as an up-to-date lock must be, and its pages are the ones read
+again. Forging one takes write access to the cache, which could forge the pages too.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lockgen.app.lock import LockResult
+from lockgen.core.errors import LockgenError
+from lockgen.core.urls import is_local
+from lockgen.lockfile.read import read_lock
+from lockgen.store.cache import page_fingerprint
+from lockgen.store.entry import digest
+from lockgen.store.resolutions import Recorded
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
+
+    from lockgen.app.inputs import Inputs
+    from lockgen.app.lock import LockOptions, Progress
+    from lockgen.app.services import Services
+    from lockgen.net.index import IndexClient
+    from lockgen.net.transport import HttpClient
+    from lockgen.store.cache import Cache, CachedPage
+
+__all__ = ["Replay", "replay"]
+
+#: Part of every key: a lockgen that records differently never reads these records.
+_FORMAT = "replay-1"
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What a run that was not replayed takes on to its resolution: the key to record
+    it under (``None``: not recorded) and the index opened to read the recorded pages
+    (online), with those pages handed to it, for the resolver to go on with."""
+
+    key: str | None = None
+    opened: tuple[HttpClient, IndexClient] | None = None
+
+    def record(self, result: LockResult, repository: IndexClient, cache: Cache) -> None:
+        """Record ``result``, resolved by reading ``repository``'s pages."""
+        if self.key is not None:
+            recorded = Recorded(
+                text=result.text,
+                packages=result.packages,
+                warnings=result.warnings,
+                pages=tuple(repository.pages_read()),
+            )
+            cache.put_resolution(self.key, recorded)
+
+
+def replay(
+    options: LockOptions,
+    inputs: Inputs,
+    preferences: Mapping[NormalizedName, Version],
+    *,
+    name: str,
+    progress: Progress,
+    services: Services,
+) -> tuple[LockResult | None, Replay]:
+    """The recorded lock for this run if its pages are unchanged, else ``None`` and
+    how the resolution goes on. Errors reading a page are the resolver's own (the
+    same page, read the same way), so they are raised, not retried."""
+    cache = services.cache
+    if (
+        cache is None
+        or options.check
+        or options.refresh
+        or options.upgrade
+        or options.upgrade_packages
+        or inputs.find_links
+    ):
+        return None, Replay()
+    key = _key(inputs, preferences)
+    recorded = cache.get_resolution(key)
+    if recorded is None:
+        return None, Replay(key)
+    urls = [url for url, _ in recorded.pages]
+    opened = None
+    if options.offline and not any(is_local(url) for url in urls):
+        pages = _cached_pages(cache, urls)
+    else:
+        from lockgen.app.index_access import open_index
+
+        opened = open_index(options, inputs, progress, services)
+        pages = _fetched_pages(opened[1], urls, options.jobs)
+    if pages is not None and _unchanged(recorded, pages, inputs.digest, name):
+        progress.detail(
+            f"replayed the resolution recorded for these inputs: the {len(urls)} "
+            "index pages it read are unchanged"
+        )
+        stats = None if opened is None else opened[0].stats
+        return LockResult(
+            text=recorded.text,
+            output=name,
+            packages=recorded.packages,
+            requests=0 if stats is None else stats.requests,
+            bytes=0 if stats is None else stats.bytes,
+            warnings=recorded.warnings,
+        ), Replay(key, opened)
+    if opened is not None and pages is not None:
+        opened[1].seed(pages)
+    return None, Replay(key, opened)
+
+
+def _key(inputs: Inputs, preferences: Mapping[NormalizedName, Version]) -> str:
+    fields = {
+        "format": _FORMAT,
+        "inputs": inputs.digest,
+        "preferences": sorted([str(n), str(v)] for n, v in preferences.items()),
+    }
+    return digest(json.dumps(fields, sort_keys=True).encode())
+
+
+def _cached_pages(cache: Cache, urls: list[str]) -> dict[str, CachedPage | None] | None:
+    """The pages as the cache holds them (``--offline``); ``None`` if one is gone."""
+    pages: dict[str, CachedPage | None] = {}
+    for url in urls:
+        page = cache.get_page(url)
+        if page is None:
+            return None
+        pages[url] = None if page.missing else page
+    return pages
+
+
+def _fetched_pages(
+    repository: IndexClient, urls: list[str], jobs: int
+) -> dict[str, CachedPage | None]:
+    """The pages as the indexes give them now, fetched in parallel."""
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(urls)))) as pool:
+        return dict(zip(urls, pool.map(repository.page, urls), strict=True))
+
+
+def _unchanged(
+    recorded: Recorded,
+    pages: Mapping[str, CachedPage | None],
+    inputs_digest: str,
+    name: str,
+) -> bool:
+    """Every page says what it said, and the recorded lock is one lockgen sealed for
+    these inputs."""
+    if any(page_fingerprint(pages[url]) != fp for url, fp in recorded.pages):
+        return False
+    try:
+        document = read_lock(recorded.text, name)
+    except LockgenError:
+        return False
+    return document.inputs == inputs_digest and document.sealed
