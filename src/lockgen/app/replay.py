@@ -92,19 +92,37 @@ def replay(
     how the resolution goes on. Errors reading a page are the resolver's own (the
     same page, read the same way), so they are raised, not retried."""
     cache = services.cache
-    if (
-        cache is None
-        or options.check
+    replayable = cache is not None and not (
+        options.check
         or options.refresh
         or options.upgrade
         or options.upgrade_packages
         or inputs.find_links
-    ):
-        return None, Replay()
-    key = _key(inputs, preferences)
-    recorded = cache.get_resolution(key)
-    if recorded is None:
-        return None, Replay(key)
+    )
+    key = _key(inputs, preferences) if replayable else None
+    opened = None
+    if cache is not None and key is not None:
+        recorded = cache.get_resolution(key)
+        if recorded is not None:
+            replayed, opened = _replayed(
+                recorded, cache, options, inputs, name, progress, services
+            )
+            if replayed is not None:
+                return replayed, Replay(key)
+    return None, Replay(key, opened)
+
+
+def _replayed(
+    recorded: Recorded,
+    cache: Cache,
+    options: LockOptions,
+    inputs: Inputs,
+    name: str,
+    progress: Progress,
+    services: Services,
+) -> tuple[LockResult | None, tuple[HttpClient, IndexClient] | None]:
+    """``recorded``'s lock if its pages are unchanged; else ``None``, and the index
+    opened to read them (online), the pages handed to it."""
     urls = [url for url, _ in recorded.pages]
     opened = None
     if options.offline and not any(is_local(url) for url in urls):
@@ -114,23 +132,25 @@ def replay(
 
         opened = open_index(options, inputs, progress, services)
         pages = _fetched_pages(opened[1], urls, options.jobs)
-    if pages is not None and _unchanged(recorded, pages, inputs.digest, name):
-        progress.detail(
-            f"replayed the resolution recorded for these inputs: the {len(urls)} "
-            "index pages it read are unchanged"
-        )
-        stats = None if opened is None else opened[0].stats
-        return LockResult(
-            text=recorded.text,
-            output=name,
-            packages=recorded.packages,
-            requests=0 if stats is None else stats.requests,
-            bytes=0 if stats is None else stats.bytes,
-            warnings=recorded.warnings,
-        ), Replay(key, opened)
-    if opened is not None and pages is not None:
-        opened[1].seed(pages)
-    return None, Replay(key, opened)
+    if pages is None:
+        return None, opened
+    if not _unchanged(recorded, pages, inputs.digest, name):
+        if opened is not None:
+            opened[1].seed(pages)
+        return None, opened
+    progress.detail(
+        f"replayed the resolution recorded for these inputs: the {len(urls)} "
+        "index pages it read are unchanged"
+    )
+    stats = None if opened is None else opened[0].stats
+    return LockResult(
+        text=recorded.text,
+        output=name,
+        packages=recorded.packages,
+        requests=0 if stats is None else stats.requests,
+        bytes=0 if stats is None else stats.bytes,
+        warnings=recorded.warnings,
+    ), opened
 
 
 def _key(inputs: Inputs, preferences: Mapping[NormalizedName, Version]) -> str:
