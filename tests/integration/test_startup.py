@@ -105,6 +105,8 @@ _NOT_FOR_A_NO_OP = (
     "email",
     "lockgen.resolver",
     "lockgen.net.transport",
+    "ctypes",
+    "lockgen.app.memory",
 )
 
 

@@ -16,7 +16,6 @@ from resolvelib import BaseReporter
 
 from lockgen.app.index_access import open_index
 from lockgen.app.lock import LockResult
-from lockgen.app.memory import return_big_buffers
 from lockgen.core.errors import LockgenError
 from lockgen.lockfile.relock import seal
 from lockgen.lockfile.write import build_lock, dumps
@@ -60,7 +59,7 @@ def resolve_lock(
 ) -> LockResult:
     """Resolve and render the lock (not written: the caller decides), recorded for
     ``replay`` (with the index it opened already, if it did)."""
-    return_big_buffers()
+    services.before_resolving()
     opened = None if replay is None else replay.opened
     client, repository = opened or open_index(options, inputs, progress, services)
     previous = dict(preferences)  # _policy frees the -P names from it

@@ -18,7 +18,7 @@ from lockgen.net.access import Network
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from concurrent.futures import Future
 
     from lockgen.net.transport import HttpClient
@@ -30,14 +30,23 @@ __all__ = ["DEFAULT_BACKOFF", "Services"]
 DEFAULT_BACKOFF = 0.25
 
 
+def _nothing() -> None:
+    return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Services:
-    """The I/O of one run: network settings, the cache (``None``: none) and the
-    seconds a failed request's first retry waits (0 in lockgen's tests)."""
+    """The I/O of one run: network settings, the cache (``None``: none), the
+    seconds a failed request's first retry waits (0 in lockgen's tests) and the
+    process settings a lock applies before resolving."""
 
     network: Network = field(default_factory=Network)
     cache: Cache | None = None
     backoff: float = DEFAULT_BACKOFF
+    #: Called once a lock has to resolve: process-wide settings the command line
+    #: applies then (:func:`lockgen.app.memory.tune_for_a_lock`); the API, running
+    #: in a build tool's process, applies none.
+    before_resolving: Callable[[], None] = _nothing
     #: The TLS context :meth:`start_tls` began building, for :meth:`open_client`.
     _tls: list[Future[ssl.SSLContext]] = field(
         default_factory=list, compare=False, repr=False

@@ -171,6 +171,7 @@ def lock(
         keyring_provider=keyring_provider,
         cache_dir=cache_dir,
         no_cache=no_cache,
+        tune=True,
     )
     options = LockOptions(
         requirement_files=requirements,

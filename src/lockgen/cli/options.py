@@ -158,9 +158,11 @@ def services(
     keyring_provider: str,
     cache_dir: Path | None,
     no_cache: bool,
+    tune: bool = False,
 ) -> Services:
     """The network options resolved against pip's config and the environment, the
-    cache (unless ``--no-cache``) and the retry backoff."""
+    cache (unless ``--no-cache``) and the retry backoff; with ``tune``, the memory
+    settings a lock applies to this process before resolving."""
     from lockgen.app.network import resolve_network
     from lockgen.app.services import Services
 
@@ -175,7 +177,20 @@ def services(
     except LockgenError as exc:
         fail(str(exc))
     cache = None if no_cache else open_cache(cache_dir)
-    return Services(network=network, cache=cache, backoff=_backoff())
+    if not tune:
+        return Services(network=network, cache=cache, backoff=_backoff())
+
+    def tune_for_a_lock() -> None:  # imported on use: an up-to-date lock needs none
+        from lockgen.app.memory import tune_for_a_lock
+
+        tune_for_a_lock()
+
+    return Services(
+        network=network,
+        cache=cache,
+        backoff=_backoff(),
+        before_resolving=tune_for_a_lock,
+    )
 
 
 def open_cache(cache_dir: Path | None) -> Cache:
