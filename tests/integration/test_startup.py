@@ -91,8 +91,8 @@ def test_version_into_an_unwritable_stdout_is_one_line(stdout: str) -> None:
 
 
 #: What an up-to-date re-lock (no request, nothing resolved, nothing written) must
-#: never load: the network stack, the resolver, page and archive parsers, the
-#: lock model (the sealed lock's own table is all it reads).
+#: never load: the network stack and its settings, the cache, the resolver, page and
+#: archive parsers, the lock model (the sealed lock's own table is all it reads).
 _NOT_FOR_A_NO_OP = (
     "urllib3",
     "ssl",
@@ -107,6 +107,9 @@ _NOT_FOR_A_NO_OP = (
     "lockgen.net.transport",
     "ctypes",
     "lockgen.app.memory",
+    "lockgen.app.network",
+    "lockgen.net.access",
+    "lockgen.store",
 )
 
 

@@ -112,25 +112,29 @@ def run_lock(
     progress: Progress,
     read_text: Callable[[str], str],
     environ: Mapping[str, str],
-    services: Services,
+    services: Callable[[], Services],
 ) -> LockResult:
     """Resolve ``options`` and write the lock; raises LockgenError on any failure.
 
     ``read_text`` reads a requirements file (``-`` is stdin), ``environ`` gives pip's
     settings and the variables requirements files may name: the caller's, never
-    ``os.environ`` read here.
+    ``os.environ`` read here. ``services`` is called only when the lock is not up
+    to date: an up-to-date run needs no network settings and no cache.
     """
     inputs = from_files(options, read_text, environ)
     _check_output_folder(options)
     stdout = options.output == "-"
+    existing = _existing(options.output)
+    if existing is not None and _up_to_date(options, existing, inputs.digest):
+        return _unchanged(options.output, existing, requests=0, nbytes=0)
     lock = relock(
         options,
         inputs,
-        _existing(options.output),
+        existing,
         name=options.output,
         lock_dir=None if stdout else Path(options.output).parent,
         progress=progress,
-        services=services,
+        services=services(),
     )
     if not stdout and not lock.unchanged:
         write_atomically(Path(options.output), lock.text)
@@ -154,13 +158,7 @@ def relock(
         return _check(
             options, inputs, existing, reason, name, lock_dir, progress, services
         )
-    if (
-        reason is None
-        and not options.upgrade
-        and not options.upgrade_packages
-        and not options.refresh
-    ):
-        assert existing is not None
+    if existing is not None and _up_to_date(options, existing, inputs.digest, name):
         return _unchanged(name, existing, requests=0, nbytes=0)
     usable = None if existing is None else existing.lock
     preferences = {} if options.upgrade or usable is None else pinned_versions(usable)
@@ -190,6 +188,20 @@ def relock(
         progress=progress,
         services=services,
         replay=going_on,
+    )
+
+
+def _up_to_date(
+    options: LockOptions, existing: LockDocument, digest: str, name: str | None = None
+) -> bool:
+    """Whether this run leaves ``existing`` as it is, without a request: it is the
+    lock lockgen wrote for these inputs, and nothing asks to resolve anyway."""
+    return (
+        not options.check
+        and not options.upgrade
+        and not options.upgrade_packages
+        and not options.refresh
+        and stale_reason(existing, digest, name or options.output) is None
     )
 
 

@@ -36,6 +36,8 @@ from lockgen.cli.progress import LockDisplay, format_size
 from lockgen.core.errors import LockgenError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lockgen.app.lock import LockOptions
     from lockgen.app.services import Services
 
@@ -165,14 +167,17 @@ def lock(
     _check_output(output)
     if check and output == "-":
         raise click.UsageError("--check compares with a lock file; it cannot use -o -")
-    run_services = services(
-        cert=cert,
-        client_cert=client_cert,
-        keyring_provider=keyring_provider,
-        cache_dir=cache_dir,
-        no_cache=no_cache,
-        tune=True,
-    )
+
+    def run_services() -> Services:  # only when the lock is not up to date
+        return services(
+            cert=cert,
+            client_cert=client_cert,
+            keyring_provider=keyring_provider,
+            cache_dir=cache_dir,
+            no_cache=no_cache,
+            tune=True,
+        )
+
     options = LockOptions(
         requirement_files=requirements,
         constraint_files=constraints,
@@ -207,7 +212,11 @@ def _check_output(output: str) -> None:
 
 
 def _run(
-    options: LockOptions, run_services: Services, *, quiet: bool, verbose: bool
+    options: LockOptions,
+    run_services: Callable[[], Services],
+    *,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     from lockgen.app.lock import run_lock
     from lockgen.app.pipconfig import ignored_notes, read_pip_settings
