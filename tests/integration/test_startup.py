@@ -110,6 +110,8 @@ _NOT_FOR_A_NO_OP = (
     "lockgen.app.network",
     "lockgen.net.access",
     "lockgen.store",
+    "tomli",
+    "lockgen.core.models",
 )
 
 

@@ -26,14 +26,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import tomli
-
 from lockgen.core.errors import LockFileError
-from lockgen.core.models import MetadataRecord
 from lockgen.lockfile.seal import is_sealed
 
 if TYPE_CHECKING:
     from packaging.pylock import Package, Pylock
+
+    from lockgen.core.models import MetadataRecord
 
 __all__ = ["LockDocument", "is_lock_file_name", "metadata_record", "read_lock"]
 
@@ -146,6 +145,8 @@ def is_lock_file_name(name: str) -> bool:
 
 
 def _toml(text: str, path: str) -> dict[str, Any]:
+    import tomli  # on use: an up-to-date lock is read without parsing its TOML
+
     try:
         return tomli.loads(text)
     except (tomli.TOMLDecodeError, RecursionError) as exc:  # nesting bombs: Recursion
@@ -160,6 +161,8 @@ def metadata_record(package: Package) -> MetadataRecord | None:
     requires = tool.get("requires-dist", [])
     if filename is None or sha256 is None or not isinstance(requires, list):
         return None
+    from lockgen.core.models import MetadataRecord  # on use: hydrate's, not a no-op's
+
     return MetadataRecord(
         filename=filename,
         sha256=sha256,
