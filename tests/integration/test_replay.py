@@ -21,7 +21,7 @@ import lockgen
 from tests.conftest import ServerFactory
 from tests.support.cli import isolated_env, lockgen_command
 from tests.support.index_server import IndexServer
-from tests.support.wheels import make_wheel
+from tests.support.wheels import make_wheel, write_static_index
 
 Run = Callable[..., Result]
 
@@ -325,3 +325,108 @@ def test_an_offline_replay_loads_no_network_resolver_or_writer(
     assert (tmp_path / "pylock.offline.toml").read_bytes() == (
         tmp_path / "pylock.toml"
     ).read_bytes()
+
+
+def _sha256s(path: Path) -> dict[str, str]:
+    lock = tomli.loads(path.read_text())
+    return {p["name"]: p["wheels"][0]["hashes"]["sha256"] for p in lock["packages"]}
+
+
+def test_a_local_index_without_hashes_is_never_replayed(
+    lock_in: Run, lockgen: Run, tmp_path: Path
+) -> None:
+    """lockgen hashes a file:// file listed without a sha256 on every run (it can
+    change under its name); a replay would carry the old hash, so such a lock is
+    not recorded. The file's metadata is read anew too."""
+    old = make_wheel("lib", "1.0")
+    root = tmp_path / "mirror"
+    app = make_wheel("app", "1.0", requires_dist=["lib"])
+    write_static_index([app, old], root, hashes=False, pep658=False)
+    index = (root / "simple").as_uri() + "/"
+    (tmp_path / "r.in").write_text("app\n")
+    args = ("lock", "r.in", "-i", index, "-v")
+    assert lockgen(*args, "-o", "pylock.toml").exit_code == 0
+    assert _records(tmp_path) == []
+    new = make_wheel("lib", "1.0", requires_dist=["extra-dep"])
+    (root / "files" / new.filename).write_bytes(new.data)  # same name, new bytes
+    write_static_index(
+        [make_wheel("extra-dep", "1.0")], root, hashes=False, pep658=False
+    )
+    again = lockgen(*args, "-o", "pylock.again.toml")
+    assert again.exit_code == 0, again.output
+    assert REPLAYED not in again.stderr
+    locked = _sha256s(tmp_path / "pylock.again.toml")
+    assert locked["lib"] == new.sha256 != old.sha256
+    assert "extra-dep" in locked  # the new METADATA, not a cached one
+
+
+def test_the_previous_locks_hashes_are_part_of_what_is_replayed(
+    make_server: ServerFactory, lock_in: Run, tmp_path: Path
+) -> None:
+    """Against an index without hashes a re-lock takes the previous lock's sha256
+    for an unchanged URL: a record made with one previous lock's hashes must not
+    stand for a re-lock of another's."""
+    first = make_wheel("lib", "1.0")
+    server = make_server([make_wheel("app", "1.0", requires_dist=["lib"]), first])
+    server.listing = type(server.listing)(pep658=True, hashes=False, sizes=True)
+    lock_in(server, "pylock.one.toml")
+    second = make_wheel("lib", "1.0", padding=100)  # the file replaced in place
+    server.add(second)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "r.in").write_text("app\n")
+    # a lock holding the new bytes' hash, made with another cache
+    done = subprocess.run(
+        lockgen_command(
+            "lock", "r.in", "-i", server.index_url, "-o", "pylock.two.toml",
+            "--cache-dir", str(fresh / "cache"), "-q",
+        ),
+        cwd=fresh, env=isolated_env(), check=False,
+    )  # fmt: skip
+    assert done.returncode == 0
+    assert _sha256s(fresh / "pylock.two.toml")["lib"] == second.sha256
+    (tmp_path / "r.in").write_text("app\nlib>=0.5\n")  # inputs changed: re-locks
+    shutil.copy(tmp_path / "pylock.one.toml", tmp_path / "pylock.q.toml")
+    lock_in(server, "pylock.q.toml")  # records the first lock's hash
+    shutil.copy(fresh / "pylock.two.toml", tmp_path / "pylock.q2.toml")
+    relocked = lock_in(server, "pylock.q2.toml")
+    assert REPLAYED not in relocked.stderr
+    assert _sha256s(tmp_path / "pylock.q2.toml")["lib"] == second.sha256
+
+
+def test_a_recorded_page_that_cannot_be_read_now_only_matters_if_needed(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """app 1.0 needed lib from a second index; app 1.1 needs nothing. With that
+    index down, the record's check fails on lib's page, which the new resolution
+    never reads: the lock is written."""
+    monkeypatch.setenv("LOCKGEN_CACHE_DIR", str(tmp_path / "cache"))
+    primary = make_server([make_wheel("app", "1.0", requires_dist=["lib"])])
+    extra = make_server([make_wheel("lib", "1.0")])
+    (tmp_path / "r.in").write_text("app\n")
+    args = ("lock", "r.in", "-i", primary.index_url, "--extra-index-url")
+    assert lockgen(*args, extra.index_url, "-o", "pylock.toml").exit_code == 0
+    primary.add(make_wheel("app", "1.1"))
+    extra.fail["/simple/lib/"] = [503] * 20
+    again = lockgen(*args, extra.index_url, "-o", "pylock.new.toml", "-v")
+    assert again.exit_code == 0, again.output
+    assert REPLAYED not in again.stderr
+    assert _versions(tmp_path / "pylock.new.toml") == {"app": "1.1"}
+
+
+def test_a_page_that_cannot_be_read_and_is_needed_is_the_resolvers_error_once(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("LOCKGEN_CACHE_DIR", str(tmp_path / "cache"))
+    server = make_server(_dists())
+    (tmp_path / "r.in").write_text("app\n")
+    args = ("lock", "r.in", "-i", server.index_url)
+    assert lockgen(*args, "-o", "pylock.toml").exit_code == 0
+    server.fail["/simple/lib/"] = [503] * 20
+    server.clear_log()
+    again = lockgen(*args, "-o", "pylock.new.toml")
+    assert again.exit_code == 1
+    assert again.stderr.count("\n") == 1 and "/simple/lib/" in again.stderr
+    tries = [r for r in server.requests if r.path == "/simple/lib/"]
+    assert len(tries) == 4  # one request and its 3 retries, not a second round
+    assert not (tmp_path / "pylock.new.toml").exists()

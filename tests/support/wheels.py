@@ -426,12 +426,13 @@ def render_links_html(
 
 
 def write_static_index(
-    dists: Iterable[Dist], root: Path, *, pep658: bool = True
+    dists: Iterable[Dist], root: Path, *, pep658: bool = True, hashes: bool = True
 ) -> None:
     """Lay out a static PEP 503 tree under ``root`` for ``file://`` index tests.
 
     ``root/simple/index.html``, ``root/simple/<name>/index.html`` and ``root/files/``;
-    with ``pep658`` each wheel also gets its ``<file>.metadata`` next to it.
+    with ``pep658`` each wheel also gets its ``<file>.metadata`` next to it; without
+    ``hashes`` the links carry no ``#sha256=``.
     """
     projects: dict[str, list[Dist]] = {}
     files = root / "files"
@@ -446,7 +447,7 @@ def write_static_index(
     (simple / "index.html").write_text(render_index_html(projects), encoding="utf-8")
     for project, group in projects.items():
         (simple / project).mkdir(exist_ok=True)
-        page = render_project_html(project, group, pep658=pep658)
+        page = render_project_html(project, group, pep658=pep658, hashes=hashes)
         (simple / project / "index.html").write_text(page, encoding="utf-8")
 
 

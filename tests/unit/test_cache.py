@@ -389,6 +389,37 @@ class TestResolutions:
 
 
 class TestBadEntries:
+    @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+    @pytest.mark.parametrize("kind", ["page", "resolution"])
+    def test_a_fifo_in_place_of_an_entry_is_skipped_not_waited_on(
+        self, tmp_path: Path, kind: str
+    ) -> None:
+        """Opening a FIFO for reading blocks until a writer comes: a planted one
+        must not hang a lock (run in a child, so a regression fails, not hangs)."""
+        root = tmp_path / "cache"
+        if kind == "page":
+            path = page_file(root)
+            read = f"Cache(Path({str(root)!r})).get_page({URL!r})"
+        else:
+            path = root / "v1" / "resolutions" / "ab" / ("ab" + "0" * 62)
+            read = f"Cache(Path({str(root)!r})).get_resolution({path.name!r})"
+        path.parent.mkdir(parents=True)
+        os.mkfifo(path)
+        code = (
+            "from pathlib import Path\n"
+            "from lockgen.store.cache import Cache\n"
+            f"print({read})"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+        assert (done.returncode, done.stdout) == (0, "None\n"), done.stderr
+        assert not path.exists()  # discarded like any bad entry
+
     @pytest.mark.parametrize("damage", DAMAGE.values(), ids=DAMAGE.keys())
     def test_bad_page_is_discarded(self, cache: Cache, damage: object) -> None:
         assert callable(damage)

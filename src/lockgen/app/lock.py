@@ -172,7 +172,13 @@ def relock(
     from lockgen.app.replay import replay
 
     replayed, going_on = replay(
-        options, inputs, preferences, name=name, progress=progress, services=services
+        options,
+        inputs,
+        preferences,
+        known,
+        name=name,
+        progress=progress,
+        services=services,
     )
     if replayed is not None:
         return replayed

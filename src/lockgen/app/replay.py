@@ -40,7 +40,7 @@ from lockgen.store.entry import digest
 from lockgen.store.resolutions import Recorded
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
     from packaging.utils import NormalizedName
     from packaging.version import Version
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from lockgen.app.inputs import Inputs
     from lockgen.app.lock import LockOptions, Progress
     from lockgen.app.services import Services
+    from lockgen.core.models import DistFile
     from lockgen.net.index import IndexClient
     from lockgen.net.transport import HttpClient
     from lockgen.store.cache import Cache, CachedPage
@@ -67,8 +68,19 @@ class Replay:
     key: str | None = None
     opened: tuple[HttpClient, IndexClient] | None = None
 
-    def record(self, result: LockResult, repository: IndexClient, cache: Cache) -> None:
-        """Record ``result``, resolved by reading ``repository``'s pages."""
+    def record(
+        self,
+        result: LockResult,
+        repository: IndexClient,
+        cache: Cache,
+        files: Iterable[DistFile],
+    ) -> None:
+        """Record ``result``, resolved by reading ``repository``'s pages, unless one
+        of its locked ``files`` is a local file listed without a sha256: lockgen
+        hashes those again on every run (they can change under their name), which
+        no page fingerprint would see."""
+        if any(d.sha256 is None and is_local(d.url) for d in files):
+            return
         if self.key is not None:
             recorded = Recorded(
                 text=result.text,
@@ -83,14 +95,16 @@ def replay(
     options: LockOptions,
     inputs: Inputs,
     preferences: Mapping[NormalizedName, Version],
+    known: Mapping[str, tuple[str, int | None]],
     *,
     name: str,
     progress: Progress,
     services: Services,
 ) -> tuple[LockResult | None, Replay]:
     """The recorded lock for this run if its pages are unchanged, else ``None`` and
-    how the resolution goes on. Errors reading a page are the resolver's own (the
-    same page, read the same way), so they are raised, not retried."""
+    how the resolution goes on. ``preferences`` and ``known`` are the previous lock's
+    pins and hashes, which a resolution takes too. A page that cannot be read now
+    counts as changed: its error is the resolver's, met only if it still reads it."""
     cache = services.cache
     replayable = cache is not None and not (
         options.check
@@ -99,7 +113,7 @@ def replay(
         or options.upgrade_packages
         or inputs.find_links
     )
-    key = _key(inputs, preferences) if replayable else None
+    key = _key(inputs, preferences, known) if replayable else None
     opened = None
     if cache is not None and key is not None:
         recorded = cache.get_resolution(key)
@@ -125,6 +139,7 @@ def _replayed(
     opened to read them (online), the pages handed to it."""
     urls = [url for url, _ in recorded.pages]
     opened = None
+    pages: Mapping[str, CachedPage | LockgenError | None] | None
     if options.offline and not any(is_local(url) for url in urls):
         pages = _cached_pages(cache, urls)
     else:
@@ -153,11 +168,16 @@ def _replayed(
     ), opened
 
 
-def _key(inputs: Inputs, preferences: Mapping[NormalizedName, Version]) -> str:
+def _key(
+    inputs: Inputs,
+    preferences: Mapping[NormalizedName, Version],
+    known: Mapping[str, tuple[str, int | None]],
+) -> str:
     fields = {
         "format": _FORMAT,
         "inputs": inputs.digest,
         "preferences": sorted([str(n), str(v)] for n, v in preferences.items()),
+        "known": sorted([url, sha256, size] for url, (sha256, size) in known.items()),
     }
     return digest(json.dumps(fields, sort_keys=True).encode())
 
@@ -175,22 +195,32 @@ def _cached_pages(cache: Cache, urls: list[str]) -> dict[str, CachedPage | None]
 
 def _fetched_pages(
     repository: IndexClient, urls: list[str], jobs: int
-) -> dict[str, CachedPage | None]:
-    """The pages as the indexes give them now, fetched in parallel."""
+) -> dict[str, CachedPage | LockgenError | None]:
+    """The pages as the indexes give them now, fetched in parallel (a page that
+    could not be read: its error)."""
+
+    def page(url: str) -> CachedPage | LockgenError | None:
+        try:
+            return repository.page(url)
+        except LockgenError as exc:
+            return exc
+
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(urls)))) as pool:
-        return dict(zip(urls, pool.map(repository.page, urls), strict=True))
+        return dict(zip(urls, pool.map(page, urls), strict=True))
 
 
 def _unchanged(
     recorded: Recorded,
-    pages: Mapping[str, CachedPage | None],
+    pages: Mapping[str, CachedPage | LockgenError | None],
     inputs_digest: str,
     name: str,
 ) -> bool:
     """Every page says what it said, and the recorded lock is one lockgen sealed for
     these inputs."""
-    if any(page_fingerprint(pages[url]) != fp for url, fp in recorded.pages):
-        return False
+    for url, fingerprint in recorded.pages:
+        page = pages[url]
+        if isinstance(page, LockgenError) or page_fingerprint(page) != fingerprint:
+            return False
     try:
         document = read_lock(recorded.text, name)
     except LockgenError:

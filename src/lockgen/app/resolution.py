@@ -94,7 +94,8 @@ def resolve_lock(
         ),
     )
     if replay is not None and services.cache is not None:
-        replay.record(result, repository, services.cache)
+        files = (dist for pin in pins for dist in pin.files)
+        replay.record(result, repository, services.cache, files)
     return result
 
 

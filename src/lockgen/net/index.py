@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lockgen.core.errors import ProjectNotFoundError
+from lockgen.core.errors import LockgenError, ProjectNotFoundError
 from lockgen.core.file_groups import FileGroups
 from lockgen.core.singleflight import SingleFlight
 from lockgen.net.cache_mode import CacheMode, OfflineError
@@ -89,8 +89,9 @@ class IndexClient:
         revalidated through the cache as :meth:`list_files` reads it."""
         return self._pages.page(url)
 
-    def seed(self, pages: Mapping[str, CachedPage | None]) -> None:
-        """Pages :meth:`page` fetched already, for :meth:`list_files` to use once."""
+    def seed(self, pages: Mapping[str, CachedPage | LockgenError | None]) -> None:
+        """Pages :meth:`page` fetched already (or the error it raised), for
+        :meth:`list_files` to use once."""
         self._pages.seed(pages)
 
     def pages_read(self) -> list[tuple[str, str]]:

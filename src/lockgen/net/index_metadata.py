@@ -109,7 +109,10 @@ class MetadataReader:
         """
         learns_size = dist.size is None and reads_artifact(dist)
         offline = self._mode is CacheMode.OFFLINE and not is_local(dist.url)
-        for key in metadata_keys(dist):
+        # a local index's file listed without a sha256 can change under its name:
+        # nothing but its own URL would vouch for a cached entry, so it is read anew
+        by_url = not (is_local(dist.url) and dist.sha256 is None)
+        for key in metadata_keys(dist, by_url=by_url):
             hit = self._cached(key)
             if hit is not None and (
                 offline or hit.artifact_size is not None or not learns_size
@@ -121,11 +124,12 @@ class MetadataReader:
                 f"offline, and the metadata of {dist.filename} is not cached"
             )
         read = self._fetch(dist)
-        if self._cache is not None:
+        key = vouched_key(dist, read)
+        if self._cache is not None and (by_url or not key.startswith("url-")):
             # before the checks: a warm run reaches the same verdict (a dynamic
             # sdist's, say) from the cache, without downloading the file again
             self._cache.put_metadata(
-                vouched_key(dist, read),
+                key,
                 read.data,
                 read.source.value,
                 read.artifact_size,

@@ -82,7 +82,7 @@ class ProjectPages:
         self._asked: dict[str, int] = {}  # index -> projects it did not have
         self._served: set[str] = set()  # indexes that had at least one project
         self._read: dict[str, str] = {}  # page URL -> fingerprint, as read
-        self._seeded: dict[str, CachedPage | None] = {}
+        self._seeded: dict[str, CachedPage | LockgenError | None] = {}
 
     def files(self, name: NormalizedName) -> FileGroups:
         """The files of ``name`` on the first index that has it, those it may name
@@ -90,9 +90,10 @@ class ProjectPages:
         :mod:`lockgen.core.file_groups`)."""
         for index in self.indexes:
             url = f"{index}{name}/"
-            page = self._seeded.pop(url, _UNSEEDED)
-            if page is _UNSEEDED:
-                page = self.page(url)
+            seeded = self._seeded.pop(url, _UNSEEDED)
+            if isinstance(seeded, LockgenError):
+                raise seeded  # the page could not be read: this is its first use
+            page = self.page(url) if seeded is _UNSEEDED else seeded
             body_digest = None if page is None else digest(page.body)
             with self._lock:
                 self._read[url] = page_fingerprint(page, body_digest)
@@ -133,9 +134,9 @@ class ProjectPages:
         with self._lock:
             return list(self._read.items())
 
-    def seed(self, pages: Mapping[str, CachedPage | None]) -> None:
-        """Pages fetched already (``None``: missing), each handed to :meth:`files`
-        once instead of being fetched again."""
+    def seed(self, pages: Mapping[str, CachedPage | LockgenError | None]) -> None:
+        """Pages fetched already (``None``: missing; an error: it could not be read),
+        each handed to :meth:`files` once instead of being fetched again."""
         self._seeded.update(pages)
 
     def page(self, url: str) -> CachedPage | None:

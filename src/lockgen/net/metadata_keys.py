@@ -37,14 +37,15 @@ def reads_artifact(dist: DistFile) -> bool:
     return sdist or dist.core_metadata is None
 
 
-def metadata_keys(dist: DistFile) -> list[str]:
+def metadata_keys(dist: DistFile, *, by_url: bool = True) -> list[str]:
     """The cache keys whose entries may stand for ``dist``'s metadata, best first:
     read from a whole file with ``dist``'s sha256, the PEP 658 file ``dist``'s index
-    vouches for by hash, or what was read from ``dist``'s own URL."""
+    vouches for by hash, or (unless not ``by_url``) what was read from ``dist``'s
+    own URL."""
     keys = [
         Cache.file_metadata_key(dist.sha256) if dist.sha256 else None,
         Cache.pep658_metadata_key(dist.core_metadata) if dist.core_metadata else None,
-        Cache.url_metadata_key(dist.url, dist.sha256),
+        Cache.url_metadata_key(dist.url, dist.sha256) if by_url else None,
     ]
     return [key for key in keys if key is not None]
 

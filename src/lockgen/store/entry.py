@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from contextlib import suppress
 from typing import IO, TYPE_CHECKING, TypeVar
 
@@ -66,11 +67,17 @@ def load(
 ) -> _T | None:
     """Read, check and build one entry whose payload may be at most ``limit`` bytes
     (what the network layer would have accepted); a bad entry is deleted and gives
-    ``None``. A file of the wrong length is refused before its payload is read."""
+    ``None``. A file of the wrong length is refused before its payload is read, and
+    anything but a regular file (a FIFO would block, a device never end) unread."""
     try:
-        with path.open("rb") as fh:
-            stamp = _stamp(os.fstat(fh.fileno()))
+        # not blocking: a FIFO planted in the cache must not hang the open
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            stamp = _stamp(info)
             try:
+                if not stat.S_ISREG(info.st_mode):  # a FIFO or a device: never read
+                    raise BadEntryError("not a regular file")
                 header, payload = _read_entry(fh, stamp[2], limit)
                 return build(header, payload)
             except BadEntryError:
