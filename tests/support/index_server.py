@@ -307,6 +307,10 @@ def _index_json(projects: Iterable[str]) -> bytes:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    #: socketserver's default backlog is 5: a burst of parallel connections (a
+    #: client fetching 16 pages at once) overflowed it and the kernel dropped SYNs,
+    #: each retried a second later. Real servers listen with hundreds (nginx: 511).
+    request_queue_size = 128
 
     def __init__(self, owner: IndexServer) -> None:
         self.owner = owner
