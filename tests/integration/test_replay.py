@@ -8,7 +8,6 @@ import hashlib
 import json
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -278,53 +277,6 @@ def test_find_links_are_not_replayed(
     assert _records(tmp_path) == []
     again = lock_in(server, "pylock.again.toml", "--find-links", "wheels")
     assert REPLAYED not in again.stderr
-
-
-#: What an --offline replay must not load: it reads pages' bytes, not their entries,
-#: and writes a recorded text.
-_NOT_FOR_A_REPLAY = (
-    "urllib3",
-    "ssl",
-    "resolvelib",
-    "msgspec",
-    "packaging.pylock",
-    "html.parser",
-    "tomli_w",
-    "lockgen.resolver",
-    "lockgen.net.transport",
-    "lockgen.app.resolution",
-)
-
-
-def test_an_offline_replay_loads_no_network_resolver_or_writer(
-    make_server: ServerFactory, tmp_path: Path
-) -> None:
-    server = make_server(_dists())
-    (tmp_path / "r.in").write_text("app\n")
-    env = isolated_env()
-    cold = ("lock", "r.in", "-i", server.index_url, "-q")
-    subprocess.run(lockgen_command(*cold), cwd=tmp_path, env=env, check=True)
-    args = (*cold, "--offline", "-o", "pylock.offline.toml")
-    code = (
-        f"import sys; sys.argv = ['lockgen', *{args!r}]\n"
-        "from lockgen.cli.main import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(' '.join(sorted(sys.modules)))"
-    )
-    ran = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    loaded = ran.stdout.split()
-    assert "lockgen.app.replay" in loaded
-    assert [m for m in loaded if m.startswith(_NOT_FOR_A_REPLAY)] == []
-    assert (tmp_path / "pylock.offline.toml").read_bytes() == (
-        tmp_path / "pylock.toml"
-    ).read_bytes()
 
 
 def _sha256s(path: Path) -> dict[str, str]:

@@ -115,29 +115,71 @@ _NOT_FOR_A_NO_OP = (
 )
 
 
-def test_an_up_to_date_lock_loads_no_network_resolver_or_parser(
-    make_server: ServerFactory, tmp_path: Path
-) -> None:
-    server = make_server([make_wheel("app", "1.0")])
-    (tmp_path / "r.in").write_text("app\n")
-    args = ("lock", "r.in", "-i", server.index_url, "-q")
-    subprocess.run(lockgen_command(*args), cwd=tmp_path, env=isolated_env(), check=True)
-    server.clear_log()
+def _loaded_by_lock(cwd: Path, *args: str) -> list[str]:
+    """The modules a ``lockgen lock ARGS`` run in ``cwd`` left loaded."""
     code = (
-        f"import sys; sys.argv = ['lockgen', *{args!r}]\n"
+        f"import sys; sys.argv = ['lockgen', 'lock', *{args!r}]\n"
         f"try:\n    {_LAUNCHERS['script']}\nexcept SystemExit:\n    pass\n"
         "print(' '.join(sorted(sys.modules)))"
     )
     ran = subprocess.run(
         [sys.executable, "-c", code],
-        cwd=tmp_path,
+        cwd=cwd,
         env=isolated_env(),
         capture_output=True,
         text=True,
         check=True,
     )
-    loaded = ran.stdout.split()
+    return ran.stdout.split()
+
+
+def test_an_up_to_date_lock_loads_no_network_resolver_or_parser(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    server = make_server([make_wheel("app", "1.0")])
+    (tmp_path / "r.in").write_text("app\n")
+    args = ("r.in", "-i", server.index_url, "-q")
+    subprocess.run(
+        lockgen_command("lock", *args), cwd=tmp_path, env=isolated_env(), check=True
+    )
+    server.clear_log()
+    loaded = _loaded_by_lock(tmp_path, *args)
     assert "lockgen.app.lock" in loaded  # it did run the command
     heavy = [m for m in loaded if m.startswith(_NOT_FOR_A_NO_OP)]
     assert heavy == []
     assert server.requests == []
+
+
+#: What an ``--offline`` replay (:mod:`lockgen.app.replay`) must not load: it reads
+#: cached pages' bytes, not their entries, and writes a recorded text.
+_NOT_FOR_A_REPLAY = (
+    "urllib3",
+    "ssl",
+    "resolvelib",
+    "msgspec",
+    "packaging.pylock",
+    "html.parser",
+    "tomli_w",
+    "lockgen.resolver",
+    "lockgen.net.transport",
+    "lockgen.app.resolution",
+)
+
+
+def test_an_offline_replay_loads_no_network_resolver_or_writer(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    server = make_server(
+        [make_wheel("app", "1.0", requires_dist=["lib"]), make_wheel("lib", "1.0")]
+    )
+    (tmp_path / "r.in").write_text("app\n")
+    args = ("r.in", "-i", server.index_url, "-q")
+    subprocess.run(
+        lockgen_command("lock", *args), cwd=tmp_path, env=isolated_env(), check=True
+    )
+    loaded = _loaded_by_lock(tmp_path, *args, "--offline", "-o", "pylock.offline.toml")
+    assert "lockgen.app.replay" in loaded
+    assert [m for m in loaded if m.startswith(_NOT_FOR_A_REPLAY)] == []
+    assert (tmp_path / "pylock.offline.toml").read_bytes() == (
+        tmp_path / "pylock.toml"
+    ).read_bytes()

@@ -45,15 +45,21 @@ _PROGRAM = textwrap.dedent(
 )
 
 
-def _grown_and_kept(setting: str) -> tuple[int, int]:
-    """MB of RSS the 64 MB of bodies added, and MB still held once they are freed."""
+def _child(program: str, *args: str) -> list[int]:
+    """The numbers ``program`` prints, run in a new interpreter."""
     out = subprocess.run(
-        [sys.executable, "-c", _PROGRAM, setting],
+        [sys.executable, "-c", program, *args],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
-    return int(out[0]), int(out[1])
+    return [int(n) for n in out]
+
+
+def _grown_and_kept(setting: str) -> tuple[int, int]:
+    """MB of RSS the 64 MB of bodies added, and MB still held once they are freed."""
+    grown, kept = _child(_PROGRAM, setting)
+    return grown, kept
 
 
 @pytest.mark.skipif(
@@ -101,13 +107,7 @@ _COLLECTIONS = textwrap.dedent(
 
 
 def _collections(setting: str) -> list[int]:
-    out = subprocess.run(
-        [sys.executable, "-c", _COLLECTIONS, setting],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    return [int(n) for n in out]
+    return _child(_COLLECTIONS, setting)
 
 
 def test_the_collector_runs_rarely_over_a_growing_heap() -> None:
