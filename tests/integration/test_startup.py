@@ -90,21 +90,26 @@ def test_version_into_an_unwritable_stdout_is_one_line(stdout: str) -> None:
     assert done.stderr == f"error: cannot write to standard output: {reason}\n"
 
 
-#: What an up-to-date re-lock (no request, nothing resolved, nothing written) must
-#: never load: the network stack and its settings, the cache, the resolver, page and
-#: archive parsers, the lock model (the sealed lock's own table is all it reads).
-_NOT_FOR_A_NO_OP = (
+#: What neither an up-to-date re-lock nor an ``--offline`` replay loads: the network
+#: stack, the resolver, the page parsers, packaging's lock model.
+_NOT_WITHOUT_RESOLVING = (
     "urllib3",
     "ssl",
     "resolvelib",
     "msgspec",
     "packaging.pylock",
     "html.parser",
+    "lockgen.resolver",
+    "lockgen.net.transport",
+)
+#: What an up-to-date re-lock (no request, nothing resolved, nothing written) must
+#: never load besides: the network settings, the cache, the archive parsers, the
+#: TOML parser (the sealed lock's own table is all it reads).
+_NOT_FOR_A_NO_OP = (
+    *_NOT_WITHOUT_RESOLVING,
     "tarfile",
     "zipfile",
     "email",
-    "lockgen.resolver",
-    "lockgen.net.transport",
     "ctypes",
     "lockgen.app.memory",
     "lockgen.app.network",
@@ -152,18 +157,7 @@ def test_an_up_to_date_lock_loads_no_network_resolver_or_parser(
 
 #: What an ``--offline`` replay (:mod:`lockgen.app.replay`) must not load: it reads
 #: cached pages' bytes, not their entries, and writes a recorded text.
-_NOT_FOR_A_REPLAY = (
-    "urllib3",
-    "ssl",
-    "resolvelib",
-    "msgspec",
-    "packaging.pylock",
-    "html.parser",
-    "tomli_w",
-    "lockgen.resolver",
-    "lockgen.net.transport",
-    "lockgen.app.resolution",
-)
+_NOT_FOR_A_REPLAY = (*_NOT_WITHOUT_RESOLVING, "tomli_w", "lockgen.app.resolution")
 
 
 def test_an_offline_replay_loads_no_network_resolver_or_writer(
