@@ -101,7 +101,9 @@ class TestPages:
             body=bytes(range(256)) * 3,
         )
         cache.put_page(page)
-        assert cache.get_page(URL) == page
+        loaded = cache.get_page(URL)
+        assert loaded == page
+        assert loaded.sha256 == sha(page.body)  # checked on reading, kept
         assert page_file(cache.root, URL).is_file()
         assert temps(cache.root) == []
 

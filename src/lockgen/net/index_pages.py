@@ -94,7 +94,7 @@ class ProjectPages:
             if isinstance(seeded, LockgenError):
                 raise seeded  # the page could not be read: this is its first use
             page = self.page(url) if seeded is _UNSEEDED else seeded
-            body_digest = None if page is None else digest(page.body)
+            body_digest = None if page is None else page.sha256 or digest(page.body)
             with self._lock:
                 self._read[url] = page_fingerprint(page, body_digest)
                 if page is None:

@@ -49,7 +49,7 @@ is created on disk until the first write.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lockgen.core.hashing import is_sha256
@@ -96,6 +96,9 @@ class CachedPage:
     body: bytes
     #: The index answered 404: it does not have the project (a negative entry).
     missing: bool = False
+    #: The body's sha256 (hex) when known already (an entry read back, whose body
+    #: was just checked against it); not part of what the page says.
+    sha256: str | None = field(default=None, compare=False)
 
 
 def page_fingerprint(page: CachedPage | None, body_digest: str | None = None) -> str:
@@ -106,7 +109,7 @@ def page_fingerprint(page: CachedPage | None, body_digest: str | None = None) ->
     is the body's sha256 when the caller has it already."""
     if page is None or page.missing:
         return "missing"
-    body = body_digest or digest(page.body)
+    body = body_digest or page.sha256 or digest(page.body)
     return digest(f"{page.final_url}\n{page.content_type}\n{body}".encode())
 
 
@@ -155,6 +158,7 @@ class Cache(ArtifactStore, ListingStore, ResolutionStore):
                 # older lockgens wrote a missing project as this fake content type
                 missing=header.get("missing") is True
                 or header.get("content_type") == "application/x-lockgen-not-found",
+                sha256=get_str(header, "sha256"),  # load() checked it against body
             )
 
         return load(self._page_path(url), build, PAGE_LIMIT)
