@@ -104,7 +104,8 @@ _NOT_WITHOUT_RESOLVING = (
 )
 #: What an up-to-date re-lock (no request, nothing resolved, nothing written) must
 #: never load besides: the network settings, the cache, the archive parsers, the
-#: TOML parser (the sealed lock's own table is all it reads).
+#: TOML parser (the sealed lock's own table is all it reads), and packaging's
+#: parsers once the inputs' digest is remembered.
 _NOT_FOR_A_NO_OP = (
     *_NOT_WITHOUT_RESOLVING,
     "tarfile",
@@ -114,9 +115,16 @@ _NOT_FOR_A_NO_OP = (
     "lockgen.app.memory",
     "lockgen.app.network",
     "lockgen.net.access",
-    "lockgen.store",
+    "lockgen.store.cache",
     "tomli",
     "lockgen.core.models",
+    # the inputs are not parsed again (lockgen.app.input_memo)
+    "packaging.requirements",
+    "packaging.markers",
+    "packaging.specifiers",
+    "packaging.tags",
+    "lockgen.app.inputs",
+    "lockgen.core.requirements",
 )
 
 

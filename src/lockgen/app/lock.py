@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from lockgen.app.atomic import write_atomically
-from lockgen.app.inputs import from_files
 from lockgen.core.errors import LockFileError, LockgenError
 from lockgen.lockfile.read import LockDocument, read_lock
 from lockgen.lockfile.relock import (
@@ -36,6 +35,7 @@ from lockgen.lockfile.relock import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
+    from lockgen.app.input_memo import InputMemo
     from lockgen.app.inputs import Inputs
     from lockgen.app.services import Services
     from lockgen.core.environment import Target
@@ -113,18 +113,25 @@ def run_lock(
     read_text: Callable[[str], str],
     environ: Mapping[str, str],
     services: Callable[[], Services],
+    memo: InputMemo | None = None,
 ) -> LockResult:
     """Resolve ``options`` and write the lock; raises LockgenError on any failure.
 
     ``read_text`` reads a requirements file (``-`` is stdin), ``environ`` gives pip's
     settings and the variables requirements files may name: the caller's, never
     ``os.environ`` read here. ``services`` is called only when the lock is not up
-    to date: an up-to-date run needs no network settings and no cache.
+    to date: an up-to-date run needs no network settings and no cache. ``memo``
+    remembers what these inputs normalised to (:mod:`lockgen.app.input_memo`): with
+    it, an up-to-date run does not parse them again.
     """
-    inputs = from_files(options, read_text, environ)
+    existing = _existing(options.output)
+    if memo is not None and existing is not None:
+        remembered = memo.recalled(read_text, environ)
+        if remembered is not None and _up_to_date(options, existing, remembered):
+            return _unchanged(options.output, existing, requests=0, nbytes=0)
+    inputs = _inputs(options, read_text, environ, memo)
     _check_output_folder(options)
     stdout = options.output == "-"
-    existing = _existing(options.output)
     if existing is not None and _up_to_date(options, existing, inputs.digest):
         return _unchanged(options.output, existing, requests=0, nbytes=0)
     lock = relock(
@@ -139,6 +146,25 @@ def run_lock(
     if not stdout and not lock.unchanged:
         write_atomically(Path(options.output), lock.text)
     return lock
+
+
+def _inputs(
+    options: LockOptions,
+    read_text: Callable[[str], str],
+    environ: Mapping[str, str],
+    memo: InputMemo | None,
+) -> Inputs:
+    """The inputs read in full (packaging parses them), remembered in ``memo``."""
+    from lockgen.app.inputs import from_files
+
+    if memo is None:
+        return from_files(options, read_text, environ)
+    from lockgen.app.input_memo import Recording
+
+    recording = Recording(read_text, environ)
+    inputs = from_files(options, recording.read_text, recording.environ)
+    memo.remember(recording, inputs.digest)
+    return inputs
 
 
 def relock(

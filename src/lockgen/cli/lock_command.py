@@ -38,6 +38,7 @@ from lockgen.core.errors import LockgenError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from lockgen.app.input_memo import InputMemo
     from lockgen.app.lock import LockOptions
     from lockgen.app.services import Services
 
@@ -192,12 +193,24 @@ def lock(
         upgrade=upgrade,
         upgrade_packages=upgrade_packages,
         check=check,
-        target=target(python_version, platform),
+        # the running interpreter's target is made when it is needed: an
+        # up-to-date lock may not need it (see lockgen.app.input_memo)
+        target=None
+        if python_version is None and platform is None
+        else target(python_version, platform),
         jobs=jobs,
         refresh=refresh,
         offline=offline,
     )
-    _run(options, run_services, quiet=quiet, verbose=verbose)
+    memo = None if no_cache else _input_memo(cache_dir, options)
+    _run(options, run_services, memo, quiet=quiet, verbose=verbose)
+
+
+def _input_memo(cache_dir: Path | None, options: LockOptions) -> InputMemo:
+    from lockgen.app.input_memo import InputMemo
+    from lockgen.store.location import default_cache_dir
+
+    return InputMemo(cache_dir or default_cache_dir(os.environ), options)
 
 
 def _check_output(output: str) -> None:
@@ -214,6 +227,7 @@ def _check_output(output: str) -> None:
 def _run(
     options: LockOptions,
     run_services: Callable[[], Services],
+    memo: InputMemo | None,
     *,
     quiet: bool,
     verbose: bool,
@@ -238,6 +252,7 @@ def _run(
                 read_text=_read_text,
                 environ=os.environ,
                 services=run_services,
+                memo=memo,
             )
     except LockgenError as exc:
         progress.finish()

@@ -1,0 +1,260 @@
+"""What a command line's inputs normalised to, remembered on this machine, so an
+up-to-date re-lock need not parse its requirements again.
+
+The inputs digest an up-to-date check compares is computed from the requirement
+lines as packaging parses them, the target's markers and tags, the index URLs and
+the options; importing packaging's parsers is most of what a no-op costs (about
+50-90 ms of its 160-250 ms here). So after every full read, the cache keeps
+(``ROOT/v1/inputs/``) the digest with everything it was computed from: the bytes of
+each file read (includes and constraints too), the value of each environment
+variable looked up (as a hash: a ``${TOKEN}`` never reaches the disk), and pip's
+index settings. The entry's key holds the rest: lockgen's and packaging's versions,
+the current directory, the command line's options and the running interpreter
+(path, version, binary, ``uname``, C library). The next run with the same key reads
+the same files and variables again, and if every one is unchanged, the remembered
+digest is the inputs digest.
+
+Only the command line uses it, for the running interpreter (``--python-version``
+and ``--platform`` need packaging to build their target anyway), and never when a
+file comes from standard input. A memo that does not check out is a full read. Like
+every cache entry it is untrusted, but what it can do is bounded: a forged one makes
+a run take a lock for up to date, which ``--check`` does not trust.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lockgen import __version__
+from lockgen.store.entry import BadEntryError, get_str, load, store
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from lockgen.app.lock import LockOptions
+
+__all__ = ["InputMemo", "Recording"]
+
+_FORMAT = "inputs-1"
+#: Far above any real memo (a few files and variables).
+_LIMIT = 1024 * 1024
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class Recording:
+    """The ``read_text`` and ``environ`` a full read of the inputs is given, noting
+    each file read and each variable looked up."""
+
+    def __init__(self, read_text: Callable[[str], str], environ: Mapping[str, str]):
+        self.files: dict[str, str] = {}
+        self.environ = _RecordedEnviron(environ)
+        self._read_text = read_text
+
+    def read_text(self, path: str) -> str:
+        text = self._read_text(path)
+        self.files[path] = _sha256(text)
+        return text
+
+
+class _RecordedEnviron(Mapping[str, str]):
+    """A mapping that notes every key looked up (and whether it was iterated)."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        self.used: dict[str, str | None] = {}
+        self.iterated = False
+
+    def __getitem__(self, key: str) -> str:
+        try:
+            value = self._environ[key]
+        except KeyError:
+            self.used[key] = None
+            raise
+        self.used[key] = _sha256(value)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        self.iterated = True
+        return iter(self._environ)
+
+    def __len__(self) -> int:
+        self.iterated = True
+        return len(self._environ)
+
+
+class InputMemo:
+    """The memo in the cache at ``root`` for one command line's ``options``."""
+
+    def __init__(self, root: Path, options: LockOptions) -> None:
+        self._key = _key(options)
+        self._path = None if self._key is None else _path(root, self._key)
+        self._tmp = root / "v1" / "tmp"
+
+    def recalled(
+        self, read_text: Callable[[str], str], environ: Mapping[str, str]
+    ) -> str | None:
+        """The inputs digest remembered for these options, if every file and
+        variable it came from is unchanged; else ``None``."""
+        if self._path is None:
+            return None
+        key = self._key
+
+        def build(header: dict[str, object], payload: bytes) -> _Memo:
+            if get_str(header, "key") != key:
+                raise BadEntryError("entry is for another key")
+            try:
+                return _Memo.checked(json.loads(payload))
+            except (ValueError, RecursionError) as exc:
+                raise BadEntryError("payload is not JSON") from exc
+
+        memo = load(self._path, build, _LIMIT)
+        if memo is None or not memo.still_holds(read_text, environ):
+            return None
+        return memo.digest
+
+    def remember(self, recording: Recording, digest: str) -> None:
+        """Keep ``digest``, computed from what ``recording`` saw (best effort)."""
+        if self._path is None or recording.environ.iterated or "-" in recording.files:
+            return
+        fields = {
+            "digest": digest,
+            "files": recording.files,
+            "environ": recording.environ.used,
+            "pip": _pip_state(recording.environ),
+        }
+        payload = json.dumps(fields, sort_keys=True).encode()
+        store(self._tmp, self._path, {"key": self._key}, payload)
+
+
+class _Memo:
+    """A memo entry's fields, each of the type it must have."""
+
+    def __init__(
+        self,
+        digest: str,
+        files: dict[str, str],
+        environ: dict[str, str | None],
+        pip: str,
+    ) -> None:
+        self.digest, self.files, self.environ, self.pip = digest, files, environ, pip
+
+    def still_holds(
+        self, read_text: Callable[[str], str], environ: Mapping[str, str]
+    ) -> bool:
+        """Whether pip's settings, every variable and every file are unchanged."""
+        if self.pip != _pip_state(environ):
+            return False
+        for name, value in self.environ.items():
+            now = environ.get(name)
+            if (None if now is None else _sha256(now)) != value:
+                return False
+        try:
+            return all(_sha256(read_text(p)) == d for p, d in self.files.items())
+        except (OSError, UnicodeDecodeError):
+            return False
+
+    @classmethod
+    def checked(cls, fields: object) -> _Memo:
+        if not isinstance(fields, dict):
+            raise BadEntryError("payload is not an object")
+        digest, pip = fields.get("digest"), fields.get("pip")
+        files, environ = fields.get("files"), fields.get("environ")
+        if not isinstance(digest, str) or not isinstance(pip, str):
+            raise BadEntryError("no digest")
+        if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+        ):
+            raise BadEntryError("files are not (path, sha256) pairs")
+        if not isinstance(environ, dict) or not all(
+            isinstance(k, str) and (v is None or isinstance(v, str))
+            for k, v in environ.items()
+        ):
+            raise BadEntryError("variables are not (name, sha256 or null) pairs")
+        return cls(digest, files, environ, pip)
+
+
+def _pip_state(environ: Mapping[str, str]) -> str:
+    """pip's index settings as a full read takes them (config files and all)."""
+    from lockgen.app.pipconfig import builtin_index_url, read_pip_settings
+
+    pip = read_pip_settings(environ)
+    default = builtin_index_url() if pip.index_url is None else None
+    return _sha256(json.dumps([pip.index_url, list(pip.extra_index_urls), default]))
+
+
+def _key(options: LockOptions) -> str | None:
+    """What the entry is for; ``None`` when no memo applies (a given target, a file
+    from standard input, a platform without ``uname``)."""
+    if options.target is not None or "-" in (
+        *options.requirement_files,
+        *options.constraint_files,
+    ):
+        return None
+    interpreter = _interpreter()
+    try:
+        cwd = str(Path.cwd())
+    except OSError:  # the current folder was removed
+        return None
+    if interpreter is None:
+        return None
+    import packaging  # the package only: its version, not its parsers
+
+    fields = {
+        "format": _FORMAT,
+        "lockgen": __version__,
+        "packaging": packaging.__version__,
+        "cwd": cwd,
+        "interpreter": interpreter,
+        "options": [
+            list(options.requirement_files),
+            list(options.constraint_files),
+            options.index_url,
+            list(options.extra_index_urls),
+            list(options.find_links),
+            options.no_index,
+            options.pre,
+            list(options.only_binary),
+            list(options.no_binary),
+        ],
+    }
+    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
+
+
+def _interpreter() -> list[str] | None:
+    """What the running target's markers and tags come from."""
+    if not sys.executable or not hasattr(os, "uname"):
+        return None
+    try:
+        binary = Path(sys.executable).stat()
+    except OSError:
+        return None
+    libc = ""
+    if hasattr(os, "confstr"):
+        try:
+            libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+        except (OSError, ValueError):
+            libc = ""
+    return [
+        sys.executable,
+        sys.version,
+        sys.implementation.cache_tag or "",
+        sys.platform,
+        os.name,
+        *os.uname(),
+        libc,
+        str(binary.st_mtime_ns),
+        str(binary.st_size),
+    ]
+
+
+def _path(root: Path, key: str) -> Path:
+    return root / "v1" / "inputs" / key[:2] / key

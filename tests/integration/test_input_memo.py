@@ -1,0 +1,137 @@
+"""The inputs memo (:mod:`lockgen.app.input_memo`): an up-to-date re-lock that does
+not parse its requirements again must still see every change that parsing would."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from tests.conftest import ServerFactory
+from tests.support.index_server import IndexServer
+from tests.support.wheels import make_wheel
+
+Run = Callable[..., Result]
+UP_TO_DATE = "is up to date"
+
+
+def _memos() -> list[Path]:
+    root = Path(os.environ["LOCKGEN_CACHE_DIR"]) / "v1" / "inputs"
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+@pytest.fixture
+def server(make_server: ServerFactory) -> IndexServer:
+    return make_server(
+        [
+            make_wheel("app", "1.0", requires_dist=["lib"]),
+            make_wheel("lib", "1.0"),
+            make_wheel("lib", "2.0"),
+            make_wheel("other", "1.0"),
+        ]
+    )
+
+
+def _lock(lockgen: Run, server: IndexServer, *extra: str) -> Result:
+    result = lockgen("lock", "r.in", "-i", server.index_url, *extra)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text)
+
+
+#: name -> (set-up, change): files in the project folder and the environment.
+_CHANGES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "requirement": ({"r.in": "app\n"}, {"r.in": "app\nother\n"}),
+    "included file": (
+        {"r.in": "-r base.in\n", "base.in": "app\n"},
+        {"base.in": "app\nother\n"},
+    ),
+    "constraint": (
+        {"r.in": "-c c.txt\napp\n", "c.txt": "lib<3\n"},
+        {"c.txt": "lib<2\n"},
+    ),
+    "variable": ({"r.in": "app\n${EXTRA}\n", "$EXTRA": "lib"}, {"$EXTRA": "other"}),
+    "pip's config file": (
+        {
+            "r.in": "app\n",
+            "pip.conf": "[global]\nextra-index-url = http://a.invalid/\n",
+        },
+        {"pip.conf": "[global]\nextra-index-url = http://b.invalid/\n"},
+    ),
+    "pip's variable": (
+        {"r.in": "app\n", "$PIP_EXTRA_INDEX_URL": "http://a.invalid/"},
+        {"$PIP_EXTRA_INDEX_URL": "http://b.invalid/"},
+    ),
+}
+
+
+def _apply(
+    files: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, text in files.items():
+        if name.startswith("$"):
+            monkeypatch.setenv(name[1:], text)
+        else:
+            _write(tmp_path / name, text)
+
+
+@pytest.mark.parametrize("change", list(_CHANGES))
+def test_a_change_the_parse_would_see_is_seen(
+    change: str,
+    server: IndexServer,
+    lockgen: Run,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    set_up, changed = _CHANGES[change]
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(tmp_path / "pip.conf"))
+    _write(tmp_path / "pip.conf", "")
+    _apply(set_up, tmp_path, monkeypatch)
+    _lock(lockgen, server)
+    assert UP_TO_DATE in _lock(lockgen, server).stderr  # from the memo
+    assert len(_memos()) == 1
+    _apply(changed, tmp_path, monkeypatch)
+    assert UP_TO_DATE not in _lock(lockgen, server).stderr
+    assert UP_TO_DATE in _lock(lockgen, server).stderr  # remembered again
+
+
+def test_an_edit_that_changes_nothing_is_still_up_to_date(
+    server: IndexServer, lockgen: Run, tmp_path: Path
+) -> None:
+    _write(tmp_path / "r.in", "app\n")
+    _lock(lockgen, server)
+    _write(tmp_path / "r.in", "# the app\napp   \n")
+    assert UP_TO_DATE in _lock(lockgen, server).stderr
+
+
+def test_no_memo_for_another_target_or_without_a_cache(
+    server: IndexServer, lockgen: Run, tmp_path: Path
+) -> None:
+    _write(tmp_path / "r.in", "app\n")
+    _lock(lockgen, server, "--python-version", "3.11")
+    _lock(lockgen, server, "--no-cache", "-o", "pylock.nocache.toml")
+    assert _memos() == []
+
+
+def test_a_variable_is_remembered_as_a_hash_only(
+    server: IndexServer, lockgen: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A requirements file may take a password from a variable: the memo keeps its
+    hash, never its value."""
+    monkeypatch.setenv("INDEX_PASSWORD", "s3cret-7f3a")
+    index = server.index_url.replace("http://", "http://user:${INDEX_PASSWORD}@")
+    _write(tmp_path / "r.in", f"--index-url {index}\napp\n")
+    result = lockgen("lock", "r.in")
+    assert result.exit_code == 0, result.output
+    (memo,) = _memos()
+    assert b"7f3a" not in memo.read_bytes()
+    monkeypatch.setenv("INDEX_PASSWORD", "other-7f3b")
+    again = lockgen("lock", "r.in")
+    assert UP_TO_DATE in again.stderr  # another password: the same inputs digest
+    assert b"7f3b" not in memo.read_bytes()
