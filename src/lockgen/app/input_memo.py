@@ -233,8 +233,9 @@ def _interpreter() -> list[str] | None:
     """What the running target's markers and tags come from."""
     if not sys.executable or not hasattr(os, "uname"):
         return None
-    try:
-        binary = Path(sys.executable).stat()
+    try:  # the binary itself: the console script and python -m name it differently
+        executable = Path(sys.executable).resolve()
+        binary = executable.stat()
     except OSError:
         return None
     libc = ""
@@ -244,7 +245,7 @@ def _interpreter() -> list[str] | None:
         except (OSError, ValueError):
             libc = ""
     return [
-        sys.executable,
+        str(executable),
         sys.version,
         sys.implementation.cache_tag or "",
         sys.platform,
