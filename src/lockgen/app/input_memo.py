@@ -183,12 +183,23 @@ class _Memo:
 
 
 def _pip_state(environ: Mapping[str, str]) -> str:
-    """pip's index settings as a full read takes them (config files and all)."""
-    from lockgen.app.pipconfig import builtin_index_url, read_pip_settings
+    """pip's index settings as a full read takes them (config files and all); with
+    none configured, the version of the pip whose built-in default is used (reading
+    that default imports a part of pip, its version does not)."""
+    from lockgen.app.pipconfig import read_pip_settings
 
     pip = read_pip_settings(environ)
-    default = builtin_index_url() if pip.index_url is None else None
+    default = _pip_version() if pip.index_url is None else None
     return _sha256(json.dumps([pip.index_url, list(pip.extra_index_urls), default]))
+
+
+def _pip_version() -> str | None:
+    try:
+        import pip
+    except ImportError:
+        return None
+    version = getattr(pip, "__version__", None)
+    return version if isinstance(version, str) else None
 
 
 def _key(options: LockOptions) -> str | None:
