@@ -164,8 +164,16 @@ def test_an_up_to_date_lock_loads_no_network_resolver_or_parser(
 
 
 #: What an ``--offline`` replay (:mod:`lockgen.app.replay`) must not load: it reads
-#: cached pages' bytes, not their entries, and writes a recorded text.
-_NOT_FOR_A_REPLAY = (*_NOT_WITHOUT_RESOLVING, "tomli_w", "lockgen.app.resolution")
+#: cached pages' bytes, not their entries, and writes a recorded text, for inputs
+#: whose digest is remembered.
+_NOT_FOR_A_REPLAY = (
+    *_NOT_WITHOUT_RESOLVING,
+    "tomli_w",
+    "lockgen.app.resolution",
+    # the inputs' digest is remembered (lockgen.app.input_memo): not parsed again
+    "packaging.requirements",
+    "lockgen.app.inputs",
+)
 
 
 def test_an_offline_replay_loads_no_network_resolver_or_writer(

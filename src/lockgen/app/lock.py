@@ -125,10 +125,14 @@ def run_lock(
     it, an up-to-date run does not parse them again.
     """
     existing = _existing(options.output)
-    if memo is not None and existing is not None:
-        remembered = memo.recalled(read_text, environ)
-        if remembered is not None and _up_to_date(options, existing, remembered):
+    remembered = None if memo is None else memo.recalled(read_text, environ)
+    if remembered is not None and existing is not None:
+        if _up_to_date(options, existing, remembered):
             return _unchanged(options.output, existing, requests=0, nbytes=0)
+    elif remembered is not None and options.offline:
+        replayed = _replayed_offline(options, remembered, progress, services)
+        if replayed is not None:
+            return replayed
     inputs = _inputs(options, read_text, environ, memo)
     _check_output_folder(options)
     stdout = options.output == "-"
@@ -146,6 +150,35 @@ def run_lock(
     if not stdout and not lock.unchanged:
         write_atomically(Path(options.output), lock.text)
     return lock
+
+
+def _replayed_offline(
+    options: LockOptions,
+    digest: str,
+    progress: Progress,
+    services: Callable[[], Services],
+) -> LockResult | None:
+    """The recorded lock for these (remembered) inputs, written, when ``--offline``
+    finds every page it read unchanged in the cache (:mod:`lockgen.app.replay`)."""
+    from lockgen.app.replay import replayed_offline
+
+    _check_output_folder(options)
+    recorded = replayed_offline(
+        digest, options, name=options.output, services=services()
+    )
+    if recorded is None:
+        return None
+    progress.detail("replayed the resolution recorded for these inputs, offline")
+    if options.output != "-":
+        write_atomically(Path(options.output), recorded.text)
+    return LockResult(
+        text=recorded.text,
+        output=options.output,
+        packages=recorded.packages,
+        requests=0,
+        bytes=0,
+        warnings=recorded.warnings,
+    )
 
 
 def _inputs(

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from lockgen.net.transport import HttpClient
     from lockgen.store.cache import Cache, CachedPage
 
-__all__ = ["Replay", "replay"]
+__all__ = ["Replay", "replay", "replayed_offline"]
 
 #: Part of every key: a lockgen that records differently never reads these records.
 _FORMAT = "replay-1"
@@ -113,7 +113,7 @@ def replay(
         or options.upgrade_packages
         or inputs.find_links
     )
-    key = _key(inputs, preferences, known) if replayable else None
+    key = _key(inputs.digest, preferences, known) if replayable else None
     opened = None
     if cache is not None and key is not None:
         recorded = cache.get_resolution(key)
@@ -168,14 +168,39 @@ def _replayed(
     ), opened
 
 
+def replayed_offline(
+    inputs_digest: str, options: LockOptions, *, name: str, services: Services
+) -> Recorded | None:
+    """The recorded lock for inputs of this digest and no previous lock,
+    if the cache still holds every page it read as it was: an ``--offline`` run
+    whose inputs digest is remembered (:mod:`lockgen.app.input_memo`) needs neither
+    its inputs parsed nor an index opened. A record is only ever made without
+    find-links locations (its key holds the digest, which holds them)."""
+    cache = services.cache
+    if cache is None or not options.offline or options.check or options.refresh:
+        return None
+    if options.upgrade or options.upgrade_packages:
+        return None
+    recorded = cache.get_resolution(_key(inputs_digest, {}, {}))
+    if recorded is None:
+        return None
+    urls = [url for url, _ in recorded.pages]
+    if any(is_local(url) for url in urls):
+        return None  # local pages are read live, through an index
+    pages = _cached_pages(cache, urls)
+    if pages is None or not _unchanged(recorded, pages, inputs_digest, name):
+        return None
+    return recorded
+
+
 def _key(
-    inputs: Inputs,
+    inputs_digest: str,
     preferences: Mapping[NormalizedName, Version],
     known: Mapping[str, tuple[str, int | None]],
 ) -> str:
     fields = {
         "format": _FORMAT,
-        "inputs": inputs.digest,
+        "inputs": inputs_digest,
         "preferences": sorted([str(n), str(v)] for n, v in preferences.items()),
         "known": sorted([url, sha256, size] for url, (sha256, size) in known.items()),
     }
