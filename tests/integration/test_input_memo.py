@@ -110,13 +110,24 @@ def test_an_edit_that_changes_nothing_is_still_up_to_date(
     assert UP_TO_DATE in _lock(lockgen, server).stderr
 
 
-def test_no_memo_for_another_target_or_without_a_cache(
+def test_each_target_is_remembered_apart_and_no_cache_keeps_none(
     server: IndexServer, lockgen: Run, tmp_path: Path
 ) -> None:
     _write(tmp_path / "r.in", "app\n")
     _lock(lockgen, server, "--python-version", "3.11")
+    assert UP_TO_DATE in _lock(lockgen, server, "--python-version", "3.11").stderr
+    assert UP_TO_DATE not in _lock(lockgen, server, "--python-version", "3.12").stderr
+    assert len(_memos()) == 2
     _lock(lockgen, server, "--no-cache", "-o", "pylock.nocache.toml")
-    assert _memos() == []
+    assert len(_memos()) == 2
+
+
+def test_a_bad_target_is_still_one_line(lockgen: Run, tmp_path: Path) -> None:
+    _write(tmp_path / "r.in", "app\n")
+    result = lockgen("lock", "r.in", "--platform", "no_such_platform")
+    assert result.exit_code != 0
+    assert result.stderr.count("\n") == 1 and "no_such_platform" in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_a_variable_is_remembered_as_a_hash_only(

@@ -146,12 +146,17 @@ def _loaded_by_lock(cwd: Path, *args: str) -> list[str]:
     return ran.stdout.split()
 
 
+@pytest.mark.parametrize(
+    "target",
+    [(), ("--python-version", "3.11", "--platform", "linux_x86_64")],
+    ids=["running", "given"],
+)
 def test_an_up_to_date_lock_loads_no_network_resolver_or_parser(
-    make_server: ServerFactory, tmp_path: Path
+    make_server: ServerFactory, tmp_path: Path, target: tuple[str, ...]
 ) -> None:
     server = make_server([make_wheel("app", "1.0")])
     (tmp_path / "r.in").write_text("app\n")
-    args = ("r.in", "-i", server.index_url, "-q")
+    args = ("r.in", "-i", server.index_url, "-q", *target)
     subprocess.run(
         lockgen_command("lock", *args), cwd=tmp_path, env=isolated_env(), check=True
     )

@@ -14,9 +14,9 @@ the current directory, the command line's options and the running interpreter
 the same files and variables again, and if every one is unchanged, the remembered
 digest is the inputs digest.
 
-Only the command line uses it, for the running interpreter (``--python-version``
-and ``--platform`` need packaging to build their target anyway), and never when a
-file comes from standard input. A memo that does not check out is a full read. Like
+Only the command line uses it (its ``--python-version`` and ``--platform`` are part
+of the key, and made into a target only on a full read), and never when a file
+comes from standard input. A memo that does not check out is a full read. Like
 every cache entry it is untrusted, but what it can do is bounded: a forged one makes
 a run take a lock for up to date, which ``--check`` does not trust.
 """
@@ -203,8 +203,8 @@ def _pip_version() -> str | None:
 
 
 def _key(options: LockOptions) -> str | None:
-    """What the entry is for; ``None`` when no memo applies (a given target, a file
-    from standard input, a platform without ``uname``)."""
+    """What the entry is for; ``None`` when no memo applies (a target given as an
+    object, a file from standard input, a platform without ``uname``)."""
     if options.target is not None or "-" in (
         *options.requirement_files,
         *options.constraint_files,
@@ -235,6 +235,7 @@ def _key(options: LockOptions) -> str | None:
             options.pre,
             list(options.only_binary),
             list(options.no_binary),
+            list(options.target_spec or (None, None)),
         ],
     }
     return hashlib.sha256(json.dumps(fields).encode()).hexdigest()

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from lockgen.app.pipconfig import builtin_index_url, read_pip_settings
 from lockgen.core._reqsyntax import LineError, parse_requirement
-from lockgen.core.environment import current_target
+from lockgen.core.environment import Target, current_target
 from lockgen.core.errors import LockgenError
 from lockgen.core.requirements import (
     InputRequirement,
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
     from lockgen.app.lock import LockOptions
-    from lockgen.core.environment import Target
 
 __all__ = ["Inputs", "from_files", "from_values"]
 
@@ -66,11 +65,20 @@ def from_files(
     written = [p if "://" in p else os.path.normpath(p) for p in options.find_links]
     return _normalised(
         requirements,
-        options.target or current_target(),
+        options.target or _target(options.target_spec),
         urls,
         [*written, *requirements.find_links],
         no_index=no_index,
     )
+
+
+def _target(spec: tuple[str | None, str | None] | None) -> Target:
+    """The target ``--python-version``/``--platform`` name (the running one if
+    neither); a bad spelling is an :class:`~lockgen.core.errors.InvalidTargetError`."""
+    if spec is None or spec == (None, None):
+        return current_target()
+    python_version, platform = spec
+    return Target.from_spec(python_version=python_version, platform=platform)
 
 
 def from_values(

@@ -79,8 +79,12 @@ class LockOptions:
     pre: bool = False
     only_binary: Sequence[str] = ()
     no_binary: Sequence[str] = ()
-    #: ``None``: the running interpreter
+    #: ``None``: the running interpreter, or the one ``target_spec`` names
     target: Target | None = None
+    #: ``(--python-version, --platform)`` as given (each ``None`` when left out),
+    #: made into a target only when the inputs are read: an up-to-date run whose
+    #: inputs are remembered never builds it (:mod:`lockgen.app.input_memo`)
+    target_spec: tuple[str | None, str | None] | None = None
     upgrade: bool = False
     upgrade_packages: Sequence[str] = ()
     check: bool = False

@@ -21,7 +21,6 @@ from lockgen.cli.options import (
     jobs,
     network_options,
     services,
-    target,
     target_options,
 )
 from lockgen.cli.output import (
@@ -193,11 +192,9 @@ def lock(
         upgrade=upgrade,
         upgrade_packages=upgrade_packages,
         check=check,
-        # the running interpreter's target is made when it is needed: an
-        # up-to-date lock may not need it (see lockgen.app.input_memo)
-        target=None
-        if python_version is None and platform is None
-        else target(python_version, platform),
+        # the target is made when the inputs are read: an up-to-date lock whose
+        # inputs are remembered does not need it (see lockgen.app.input_memo)
+        target_spec=(python_version, platform),
         jobs=jobs,
         refresh=refresh,
         offline=offline,
