@@ -4,6 +4,8 @@ not parse its requirements again must still see every change that parsing would.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,8 +13,9 @@ import pytest
 from click.testing import Result
 
 from tests.conftest import ServerFactory
+from tests.support.cli import isolated_env, lockgen_command
 from tests.support.index_server import IndexServer
-from tests.support.wheels import make_wheel
+from tests.support.wheels import make_wheel, write_static_index
 
 Run = Callable[..., Result]
 UP_TO_DATE = "is up to date"
@@ -146,3 +149,56 @@ def test_a_variable_is_remembered_as_a_hash_only(
     again = lockgen("lock", "r.in")
     assert UP_TO_DATE in again.stderr  # another password: the same inputs digest
     assert b"7f3b" not in memo.read_bytes()
+
+
+@pytest.mark.parametrize("change", ["host platform", "manylinux module"])
+def test_what_changes_the_running_targets_tags_is_seen(
+    change: str,
+    server: IndexServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """packaging's tags read more than ``uname``: sysconfig's platform (which
+    honours ``_PYTHON_HOST_PLATFORM``) and a ``_manylinux`` module on the path.
+    Run in child processes: both are read once per interpreter."""
+    _write(tmp_path / "r.in", "app\n")
+    args = ("lock", "r.in", "-i", server.index_url)
+    env = isolated_env()
+
+    def lock(**extra: str) -> str:
+        done = subprocess.run(
+            lockgen_command(*args),
+            cwd=tmp_path,
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stderr
+
+    lock()
+    assert UP_TO_DATE in lock()
+    if change == "host platform":
+        changed = {"_PYTHON_HOST_PLATFORM": "linux-aarch64"}
+    else:
+        (tmp_path / "ml").mkdir()
+        (tmp_path / "ml" / "_manylinux.py").write_text(
+            "def manylinux_compatible(*args):\n    return False\n"
+        )
+        changed = {"PYTHONPATH": os.pathsep.join([str(tmp_path / "ml"), *sys.path])}
+    assert UP_TO_DATE not in lock(**changed)
+
+
+def test_a_local_index_folder_that_is_gone_is_an_error_still(
+    lockgen: Run, tmp_path: Path
+) -> None:
+    root = tmp_path / "mirror"
+    write_static_index([make_wheel("app", "1.0")], root)
+    _write(tmp_path / "r.in", "app\n")
+    index = (root / "simple").as_uri() + "/"
+    assert lockgen("lock", "r.in", "-i", index).exit_code == 0
+    assert UP_TO_DATE in lockgen("lock", "r.in", "-i", index).stderr
+    root.rename(tmp_path / "gone")
+    result = lockgen("lock", "r.in", "-i", index)
+    assert result.exit_code == 1
+    assert "is not a folder on this machine" in result.stderr

@@ -10,7 +10,8 @@ each file read (includes and constraints too), the value of each environment
 variable looked up (as a hash: a ``${TOKEN}`` never reaches the disk), and pip's
 index settings. The entry's key holds the rest: lockgen's and packaging's versions,
 the current directory, the command line's options and the running interpreter
-(path, version, binary, ``uname``, C library). The next run with the same key reads
+(path, version, binary, ``uname``, C library, the platform sysconfig reports, and
+a ``_manylinux`` override module on ``sys.path``). The next run with the same key reads
 the same files and variables again, and if every one is unchanged, the remembered
 digest is the inputs digest.
 
@@ -27,7 +28,9 @@ import hashlib
 import json
 import os
 import sys
+import sysconfig
 from collections.abc import Mapping
+from importlib.machinery import PathFinder
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,13 +38,13 @@ from lockgen import __version__
 from lockgen.store.entry import BadEntryError, get_str, load, store
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
     from lockgen.app.lock import LockOptions
 
 __all__ = ["InputMemo", "Recording"]
 
-_FORMAT = "inputs-1"
+_FORMAT = "inputs-2"
 #: Far above any real memo (a few files and variables).
 _LIMIT = 1024 * 1024
 
@@ -121,8 +124,12 @@ class InputMemo:
             return None
         return memo.digest
 
-    def remember(self, recording: Recording, digest: str) -> None:
-        """Keep ``digest``, computed from what ``recording`` saw (best effort)."""
+    def remember(
+        self, recording: Recording, digest: str, folders: Sequence[str]
+    ) -> None:
+        """Keep ``digest``, computed from what ``recording`` saw, with the local
+        index ``folders`` the inputs name (a full read checks they exist; so does a
+        recalled memo). Best effort."""
         if self._path is None or recording.environ.iterated or "-" in recording.files:
             return
         fields = {
@@ -130,6 +137,7 @@ class InputMemo:
             "files": recording.files,
             "environ": recording.environ.used,
             "pip": _pip_state(recording.environ),
+            "folders": list(folders),
         }
         payload = json.dumps(fields, sort_keys=True).encode()
         store(self._tmp, self._path, {"key": self._key}, payload)
@@ -144,14 +152,18 @@ class _Memo:
         files: dict[str, str],
         environ: dict[str, str | None],
         pip: str,
+        folders: list[str],
     ) -> None:
         self.digest, self.files, self.environ, self.pip = digest, files, environ, pip
+        self.folders = folders
 
     def still_holds(
         self, read_text: Callable[[str], str], environ: Mapping[str, str]
     ) -> bool:
         """Whether pip's settings, every variable and every file are unchanged."""
         if self.pip != _pip_state(environ):
+            return False
+        if not all(Path(folder).is_dir() for folder in self.folders):
             return False
         for name, value in self.environ.items():
             now = environ.get(name)
@@ -179,7 +191,12 @@ class _Memo:
             for k, v in environ.items()
         ):
             raise BadEntryError("variables are not (name, sha256 or null) pairs")
-        return cls(digest, files, environ, pip)
+        folders = fields.get("folders")
+        if not isinstance(folders, list) or not all(
+            isinstance(f, str) for f in folders
+        ):
+            raise BadEntryError("folders are not paths")
+        return cls(digest, files, environ, pip, folders)
 
 
 def _pip_state(environ: Mapping[str, str]) -> str:
@@ -266,7 +283,24 @@ def _interpreter() -> list[str] | None:
         libc,
         str(binary.st_mtime_ns),
         str(binary.st_size),
+        # what else packaging's tags read: the platform sysconfig reports (it
+        # honours _PYTHON_HOST_PLATFORM and MACOSX_DEPLOYMENT_TARGET) and a
+        # _manylinux module overriding manylinux compatibility, found on sys.path
+        sysconfig.get_platform(),
+        _manylinux_override(),
     ]
+
+
+def _manylinux_override() -> str:
+    """Where a ``_manylinux`` module packaging would import is, and when it changed
+    (``""``: none)."""
+    spec = PathFinder.find_spec("_manylinux")
+    if spec is None or spec.origin is None:
+        return ""
+    try:
+        return f"{spec.origin}:{Path(spec.origin).stat().st_mtime_ns}"
+    except OSError:
+        return spec.origin
 
 
 def _path(root: Path, key: str) -> Path:

@@ -197,10 +197,12 @@ def _inputs(
     if memo is None:
         return from_files(options, read_text, environ)
     from lockgen.app.input_memo import Recording
+    from lockgen.core.urls import is_local, local_path
 
     recording = Recording(read_text, environ)
     inputs = from_files(options, recording.read_text, recording.environ)
-    memo.remember(recording, inputs.digest)
+    folders = [str(local_path(url)) for url in inputs.indexes if is_local(url)]
+    memo.remember(recording, inputs.digest, folders)
     return inputs
 
 
