@@ -116,6 +116,8 @@ _NOT_FOR_A_NO_OP = (
     "lockgen.app.network",
     "lockgen.net.access",
     "lockgen.store.cache",
+    "lockgen.store.files",  # the memo is read, not written
+    "shutil",
     "tomli",
     "lockgen.core.models",
     # the inputs are not parsed again (lockgen.app.input_memo)

@@ -24,8 +24,6 @@ import stat
 from contextlib import suppress
 from typing import IO, TYPE_CHECKING, TypeVar
 
-from lockgen.store.files import write_atomic
-
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
@@ -53,6 +51,8 @@ def digest(data: bytes) -> str:
 
 def store(tmp: Path, path: Path, header: dict[str, object], payload: bytes) -> None:
     """Write one entry atomically; disk errors are swallowed (best effort)."""
+    from lockgen.store.files import write_atomic  # on use: an up-to-date run reads
+
     head = {**header, "length": len(payload), "sha256": digest(payload)}
     line = json.dumps(head, sort_keys=True).encode() + b"\n"
     if len(line) > _HEADER_LIMIT:
