@@ -7,7 +7,8 @@ options and printing.
 Re-locking follows pip-tools: an existing lock's pins are preferences, so a re-run
 changes only what the inputs force to change (``upgrade`` and ``upgrade_packages``
 free them). A lock resolved before from the same inputs and pins is used again when
-the index pages it was resolved from are unchanged (:mod:`lockgen.app.replay`). The lock records a digest of the normalised inputs and of its own text in
+the index pages it was resolved from are unchanged (:mod:`lockgen.app.replay`).
+The lock records a digest of the normalised inputs and of its own text in
 ``[tool.lockgen]``; when both match, the lock is up to date and the run makes no
 request and writes nothing. ``--check`` resolves again and compares the bytes (uv's
 ``--locked``), so a lock edited by hand or by an attacker never passes it. The output is written to a temporary
@@ -92,6 +93,12 @@ class LockOptions:
     refresh: bool = False
     offline: bool = False
 
+    @property
+    def resolves_anyway(self) -> bool:
+        """``--check``, ``--refresh``, ``-U`` or ``-P``: this run resolves even when
+        nothing changed (no up-to-date lock, no replay stands for it)."""
+        return bool(self.check or self.refresh or self.upgrade or self.upgrade_packages)
+
 
 @dataclass(frozen=True, kw_only=True)
 class LockResult:
@@ -167,22 +174,10 @@ def _replayed_offline(
     from lockgen.app.replay import replayed_offline
 
     _check_output_folder(options)
-    recorded = replayed_offline(
-        digest, options, name=options.output, services=services()
-    )
-    if recorded is None:
-        return None
-    progress.detail("replayed the resolution recorded for these inputs, offline")
-    if options.output != "-":
-        write_atomically(Path(options.output), recorded.text)
-    return LockResult(
-        text=recorded.text,
-        output=options.output,
-        packages=recorded.packages,
-        requests=0,
-        bytes=0,
-        warnings=recorded.warnings,
-    )
+    result = replayed_offline(digest, options, progress=progress, services=services())
+    if result is not None and options.output != "-":
+        write_atomically(Path(options.output), result.text)
+    return result
 
 
 def _inputs(
@@ -268,10 +263,7 @@ def _up_to_date(
     """Whether this run leaves ``existing`` as it is, without a request: it is the
     lock lockgen wrote for these inputs, and nothing asks to resolve anyway."""
     return (
-        not options.check
-        and not options.upgrade
-        and not options.upgrade_packages
-        and not options.refresh
+        not options.resolves_anyway
         and stale_reason(existing, digest, name or options.output) is None
     )
 

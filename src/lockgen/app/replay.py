@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from lockgen.app.services import Services
     from lockgen.core.models import DistFile
     from lockgen.net.index import IndexClient
-    from lockgen.net.transport import HttpClient
+    from lockgen.net.transport import HttpClient, TransferStats
     from lockgen.store.cache import Cache, CachedPage
 
 __all__ = ["Replay", "replay", "replayed_offline"]
@@ -107,11 +107,7 @@ def replay(
     counts as changed: its error is the resolver's, met only if it still reads it."""
     cache = services.cache
     replayable = cache is not None and not (
-        options.check
-        or options.refresh
-        or options.upgrade
-        or options.upgrade_packages
-        or inputs.find_links
+        options.resolves_anyway or inputs.find_links
     )
     key = _key(inputs.digest, preferences, known) if replayable else None
     opened = None
@@ -153,34 +149,26 @@ def _replayed(
         if opened is not None:
             opened[1].seed(pages)
         return None, opened
-    progress.detail(
-        f"replayed the resolution recorded for these inputs: the {len(urls)} "
-        "index pages it read are unchanged"
-    )
     stats = None if opened is None else opened[0].stats
-    return LockResult(
-        text=recorded.text,
-        output=name,
-        packages=recorded.packages,
-        requests=0 if stats is None else stats.requests,
-        bytes=0 if stats is None else stats.bytes,
-        warnings=recorded.warnings,
-    ), opened
+    return _replayed_result(recorded, name, progress, stats), opened
 
 
 def replayed_offline(
-    inputs_digest: str, options: LockOptions, *, name: str, services: Services
-) -> Recorded | None:
-    """The recorded lock for inputs of this digest and no previous lock,
-    if the cache still holds every page it read as it was: an ``--offline`` run
-    whose inputs digest is remembered (:mod:`lockgen.app.input_memo`) needs neither
-    its inputs parsed nor an index opened. A record is only ever made without
-    find-links locations (its key holds the digest, which holds them)."""
+    inputs_digest: str,
+    options: LockOptions,
+    *,
+    progress: Progress,
+    services: Services,
+) -> LockResult | None:
+    """The recorded lock (not written) for inputs of this digest and no previous
+    lock, if the cache still holds every page it read as it was: an ``--offline``
+    run whose inputs digest is remembered (:mod:`lockgen.app.input_memo`) needs
+    neither its inputs parsed nor an index opened. A record is only ever made
+    without find-links locations (its key holds the digest, which holds them)."""
     cache = services.cache
-    if cache is None or not options.offline or options.check or options.refresh:
+    if cache is None or not options.offline or options.resolves_anyway:
         return None
-    if options.upgrade or options.upgrade_packages:
-        return None
+    name = options.output
     recorded = cache.get_resolution(_key(inputs_digest, {}, {}))
     if recorded is None:
         return None
@@ -190,7 +178,25 @@ def replayed_offline(
     pages = _cached_pages(cache, urls)
     if pages is None or not _unchanged(recorded, pages, inputs_digest, name):
         return None
-    return recorded
+    return _replayed_result(recorded, name, progress, None)
+
+
+def _replayed_result(
+    recorded: Recorded, name: str, progress: Progress, stats: TransferStats | None
+) -> LockResult:
+    """``recorded`` as this run's result, with the requests its check made."""
+    progress.detail(
+        f"replayed the resolution recorded for these inputs: the {len(recorded.pages)}"
+        " index pages it read are unchanged"
+    )
+    return LockResult(
+        text=recorded.text,
+        output=name,
+        packages=recorded.packages,
+        requests=0 if stats is None else stats.requests,
+        bytes=0 if stats is None else stats.bytes,
+        warnings=recorded.warnings,
+    )
 
 
 def _key(

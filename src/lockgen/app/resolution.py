@@ -1,8 +1,9 @@
 """One resolution, from gathered inputs to the sealed text of a lock (not written).
 
 The index client is opened here on the injected services (client, cache), unless
-replaying opened it already (:mod:`lockgen.app.replay`), the prefetcher runs ahead of the resolver, the files the index gave no hash for are
-hashed, and the lock is rendered. Imported only when a lock must be resolved: an
+replaying opened it already (:mod:`lockgen.app.replay`), the prefetcher runs ahead
+of the resolver, the files the index gave no hash for are hashed, and the lock is
+rendered. Imported only when a lock must be resolved: an
 up-to-date lock never loads the resolver or urllib3.
 """
 
