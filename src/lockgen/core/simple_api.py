@@ -34,7 +34,10 @@ def parse_project_page(
     it. Files come back in page order and unfiltered: choosing among them is policy.
     """
     page, text, is_json = _open(content, content_type, page_url, index_url)
-    return parse_json(text, page) if is_json else _parse_html(text, page)
+    if is_json:
+        return parse_json(text, page)
+    assert isinstance(text, str)  # only a JSON page is read from its bytes
+    return _parse_html(text, page)
 
 
 def compact_project_page(
@@ -49,6 +52,7 @@ def compact_project_page(
     page, text, is_json = _open(content, content_type, page_url, index_url)
     if is_json:
         return CompactPage.of(json_groups(text, page))
+    assert isinstance(text, str)  # only a JSON page is read from its bytes
     return CompactPage.of(html_groups(_parse_html(text, page)))
 
 
@@ -66,12 +70,19 @@ def _parse_html(text: str, page: Page) -> list[DistFile]:
 
 def _open(
     content: bytes, content_type: str, page_url: str, index_url: str
-) -> tuple[Page, str, bool]:
-    """The page's origin, its text, and whether it is PEP 691 JSON."""
+) -> tuple[Page, str | bytes, bool]:
+    """The page's origin, its text, and whether it is PEP 691 JSON.
+
+    A JSON page in UTF-8 that is all ASCII (as index pages are: JSON escapes the
+    rest) is its own text: the JSON readers take bytes, and decoding a big page
+    into a copy cost more than grouping it.
+    """
     page = page_origin(page_url, index_url=index_url)
     media_type, charset = _parse_content_type(content_type)
     if media_type and media_type not in JSON_TYPES | HTML_TYPES:
         raise page.error(f"unsupported content type {media_type!r}")
+    if media_type in JSON_TYPES and _is_utf8(charset) and _plain_ascii(content):
+        return page, content, True
     text = _decode(content, charset, page)
     is_json = media_type in JSON_TYPES or (
         not media_type and text.lstrip().startswith("{")
@@ -88,6 +99,17 @@ def _parse_content_type(content_type: str) -> tuple[str, str]:
         if key.strip().lower() == "charset" and value.strip(" \t\"'"):
             charset = value.strip(" \t\"'")
     return media_type.strip().lower(), charset
+
+
+def _plain_ascii(content: bytes) -> bool:
+    """Whether the JSON readers take ``content`` as the text it decodes to: ASCII
+    (so no BOM) with no NUL in its first bytes, where ``json`` would guess UTF-16
+    or UTF-32 from bytes."""
+    return content.isascii() and b"\x00" not in content[:4]
+
+
+def _is_utf8(charset: str) -> bool:
+    return charset.lower().replace("_", "-") in ("utf-8", "utf8")
 
 
 def _decode(content: bytes, charset: str, page: Page) -> str:

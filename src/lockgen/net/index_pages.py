@@ -203,14 +203,18 @@ class ProjectPages:
 
 
 def _page(url: str, response: Response) -> CachedPage:
-    """The page ``response`` brings, with its validators for next time."""
+    """The page ``response`` brings, with its validators for next time, and its
+    sha256 (hashed once: the cache entry, the fingerprint and the listing key all
+    need it)."""
+    body = response.read(PAGE_LIMIT, "a page")
     return CachedPage(
         url=url,
         final_url=response.url,
         content_type=response.headers.get("content-type", ""),
         etag=response.headers.get("etag"),
         last_modified=response.headers.get("last-modified"),
-        body=response.read(PAGE_LIMIT, "a page"),
+        body=body,
+        sha256=digest(body),
     )
 
 

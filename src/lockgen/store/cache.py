@@ -178,7 +178,7 @@ class Cache(ArtifactStore, ListingStore, ResolutionStore):
             "last_modified": page.last_modified,
             "missing": page.missing,
         }
-        store(self._tmp, self._page_path(page.url), header, page.body)
+        store(self._tmp, self._page_path(page.url), header, page.body, page.sha256)
 
     # -- metadata --------------------------------------------------------------------
     # A key says what vouches for its entry, so metadata one index served never stands

@@ -49,11 +49,18 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def store(tmp: Path, path: Path, header: dict[str, object], payload: bytes) -> None:
-    """Write one entry atomically; disk errors are swallowed (best effort)."""
+def store(
+    tmp: Path,
+    path: Path,
+    header: dict[str, object],
+    payload: bytes,
+    sha256: str | None = None,
+) -> None:
+    """Write one entry atomically; disk errors are swallowed (best effort).
+    ``sha256`` is the payload's, when the caller has hashed it already."""
     from lockgen.store.files import write_atomic  # on use: an up-to-date run reads
 
-    head = {**header, "length": len(payload), "sha256": digest(payload)}
+    head = {**header, "length": len(payload), "sha256": sha256 or digest(payload)}
     line = json.dumps(head, sort_keys=True).encode() + b"\n"
     if len(line) > _HEADER_LIMIT:
         return
