@@ -2,8 +2,11 @@
 
 ``lockgen --version`` (or ``-V``) alone is answered here, before click is imported:
 click and the commands cost several times what the interpreter's own start-up does,
-and a version check should be instant. The text is click's ``version_option`` text;
-everything else goes to the click group in :mod:`lockgen.cli.main`.
+and a version check should be instant. The text is click's ``version_option`` text.
+So is a ``lockgen lock`` whose up-to-date verdict is on record and still holds
+(:mod:`lockgen.app.settled`); everything else goes to the click group in
+:mod:`lockgen.cli.main`, which is given the arguments so that ``lock`` can record
+its verdict under them.
 """
 
 from __future__ import annotations
@@ -17,12 +20,19 @@ __all__ = ["run"]
 
 
 def run() -> None:
-    """Print the version for a bare ``--version``, else run the command line."""
-    if sys.argv[1:] in (["--version"], ["-V"]):
+    """Print the version for a bare ``--version``; answer a ``lock`` whose verdict
+    is on record (:mod:`lockgen.app.settled`); else run the command line."""
+    argv = sys.argv[1:]
+    if argv in (["--version"], ["-V"]):
         sys.exit(_print_version())
+    if argv[:1] == ["lock"]:
+        from lockgen.app.settled import answer
+
+        if answer(argv, os.environ):
+            sys.exit(0)
     from lockgen.cli.main import main
 
-    main()
+    main(args=argv, obj={"argv": tuple(argv)})
 
 
 def _print_version() -> int:

@@ -102,7 +102,7 @@ _NOT_WITHOUT_RESOLVING = (
     "lockgen.resolver",
     "lockgen.net.transport",
 )
-#: What an up-to-date re-lock (no request, nothing resolved, nothing written) must
+#: What an up-to-date re-lock (no request, nothing resolved, no lock written) must
 #: never load besides: the network settings, the cache, the archive parsers, the
 #: TOML parser (the sealed lock's own table is all it reads), and packaging's
 #: parsers once the inputs' digest is remembered.
@@ -116,8 +116,6 @@ _NOT_FOR_A_NO_OP = (
     "lockgen.app.network",
     "lockgen.net.access",
     "lockgen.store.cache",
-    "lockgen.store.files",  # the memo is read, not written
-    "shutil",
     "tomli",
     "lockgen.core.models",
     # the inputs are not parsed again (lockgen.app.input_memo)
@@ -158,16 +156,33 @@ def test_an_up_to_date_lock_loads_no_network_resolver_or_parser(
 ) -> None:
     server = make_server([make_wheel("app", "1.0")])
     (tmp_path / "r.in").write_text("app\n")
-    args = ("r.in", "-i", server.index_url, "-q", *target)
-    subprocess.run(
-        lockgen_command("lock", *args), cwd=tmp_path, env=isolated_env(), check=True
-    )
+    args = ("r.in", "-i", server.index_url, *target)
+    written = lockgen_command("lock", *args, "-q")  # its verdict is kept for -q only
+    subprocess.run(written, cwd=tmp_path, env=isolated_env(), check=True)
     server.clear_log()
     loaded = _loaded_by_lock(tmp_path, *args)
     assert "lockgen.app.lock" in loaded  # it did run the command
     heavy = [m for m in loaded if m.startswith(_NOT_FOR_A_NO_OP)]
     assert heavy == []
+    answered = _loaded_by_lock(tmp_path, *args)  # now on record: no command line
+    assert "lockgen.app.settled" in answered
+    assert [m for m in answered if m.startswith(_NOT_FOR_AN_ANSWER)] == []
     assert server.requests == []
+
+
+#: What a no-op answered from its record (:mod:`lockgen.app.settled`) loads besides
+#: nothing of a no-op's: no command line, no lock reader, no dataclasses, and no
+#: cache writer (the no-op through the command line writes that record).
+_NOT_FOR_AN_ANSWER = (
+    *_NOT_FOR_A_NO_OP,
+    "lockgen.store.files",
+    "shutil",
+    "click",
+    "lockgen.cli",
+    "lockgen.app.lock",
+    "lockgen.lockfile",
+    "dataclasses",
+)
 
 
 #: What an ``--offline`` replay (:mod:`lockgen.app.replay`) must not load: it reads

@@ -38,6 +38,8 @@ EMPTY = {
     "artifacts": (0, 0),
     "hashes": (0, 0),
     "resolutions": (0, 0),
+    "inputs": (0, 0),
+    "settled": (0, 0),
 }
 
 

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from lockgen.app.lock import LockOptions
 
-__all__ = ["InputMemo", "Recording"]
+__all__ = ["InputMemo", "Recording", "interpreter", "still_holding"]
 
 _FORMAT = "inputs-2"
 #: Far above any real memo (a few files and variables).
@@ -99,30 +99,23 @@ class InputMemo:
 
     def __init__(self, root: Path, options: LockOptions) -> None:
         self._key = _key(options)
+        self._root = root
         self._path = None if self._key is None else _path(root, self._key)
         self._tmp = root / "v1" / "tmp"
+
+    @property
+    def key(self) -> str | None:
+        """The entry's key (``None``: no memo applies to these options)."""
+        return self._key
 
     def recalled(
         self, read_text: Callable[[str], str], environ: Mapping[str, str]
     ) -> str | None:
         """The inputs digest remembered for these options, if every file and
         variable it came from is unchanged; else ``None``."""
-        if self._path is None:
+        if self._key is None:
             return None
-        key = self._key
-
-        def build(header: dict[str, object], payload: bytes) -> _Memo:
-            if get_str(header, "key") != key:
-                raise BadEntryError("entry is for another key")
-            try:
-                return _Memo.checked(json.loads(payload))
-            except (ValueError, RecursionError) as exc:
-                raise BadEntryError("payload is not JSON") from exc
-
-        memo = load(self._path, build, _LIMIT)
-        if memo is None or not memo.still_holds(read_text, environ):
-            return None
-        return memo.digest
+        return still_holding(self._root, self._key, read_text, environ)
 
     def remember(
         self, recording: Recording, digest: str, folders: Sequence[str]
@@ -141,6 +134,29 @@ class InputMemo:
         }
         payload = json.dumps(fields, sort_keys=True).encode()
         store(self._tmp, self._path, {"key": self._key}, payload)
+
+
+def still_holding(
+    root: Path,
+    key: str,
+    read_text: Callable[[str], str],
+    environ: Mapping[str, str],
+) -> str | None:
+    """The inputs digest the memo ``key`` in the cache at ``root`` remembers, if
+    every file and variable it came from is unchanged; else ``None``."""
+
+    def build(header: dict[str, object], payload: bytes) -> _Memo:
+        if get_str(header, "key") != key:
+            raise BadEntryError("entry is for another key")
+        try:
+            return _Memo.checked(json.loads(payload))
+        except (ValueError, RecursionError) as exc:
+            raise BadEntryError("payload is not JSON") from exc
+
+    memo = load(_path(root, key), build, _LIMIT)
+    if memo is None or not memo.still_holds(read_text, environ):
+        return None
+    return memo.digest
 
 
 class _Memo:
@@ -227,12 +243,12 @@ def _key(options: LockOptions) -> str | None:
         *options.constraint_files,
     ):
         return None
-    interpreter = _interpreter()
+    running = interpreter()
     try:
         cwd = str(Path.cwd())
     except OSError:  # the current folder was removed
         return None
-    if interpreter is None:
+    if running is None:
         return None
     import packaging  # the package only: its version, not its parsers
 
@@ -241,7 +257,7 @@ def _key(options: LockOptions) -> str | None:
         "lockgen": __version__,
         "packaging": packaging.__version__,
         "cwd": cwd,
-        "interpreter": interpreter,
+        "interpreter": running,
         "options": [
             list(options.requirement_files),
             list(options.constraint_files),
@@ -258,7 +274,7 @@ def _key(options: LockOptions) -> str | None:
     return hashlib.sha256(json.dumps(fields).encode()).hexdigest()
 
 
-def _interpreter() -> list[str] | None:
+def interpreter() -> list[str] | None:
     """What the running target's markers and tags come from."""
     if not sys.executable or not hasattr(os, "uname"):
         return None

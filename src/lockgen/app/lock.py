@@ -115,6 +115,8 @@ class LockResult:
     bytes: int
     unchanged: bool = False
     warnings: tuple[str, ...] = ()
+    #: The inputs digest the lock is sealed for (``None``: not known).
+    digest: str | None = None
 
 
 def run_lock(
@@ -322,6 +324,7 @@ def _unchanged(
         requests=requests,
         bytes=nbytes,
         unchanged=True,
+        digest=existing.inputs,
     )
 
 

@@ -22,9 +22,8 @@ import configparser
 import importlib
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -51,9 +50,10 @@ _KEYS = (
 _TRUE = frozenset({"y", "yes", "t", "true", "on", "1"})
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class PipSettings:
-    """The index settings pip's environment and config files give."""
+class PipSettings(NamedTuple):
+    """The index settings pip's environment and config files give (a named tuple,
+    not a dataclass: an up-to-date re-lock reads them before anything else needs
+    :mod:`dataclasses`, whose import costs more than that whole answer here)."""
 
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()

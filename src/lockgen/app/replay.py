@@ -150,7 +150,7 @@ def _replayed(
             opened[1].seed(pages)
         return None, opened
     stats = None if opened is None else opened[0].stats
-    return _replayed_result(recorded, name, progress, stats), opened
+    return _replayed_result(recorded, name, inputs.digest, progress, stats), opened
 
 
 def replayed_offline(
@@ -178,11 +178,15 @@ def replayed_offline(
     pages = _cached_pages(cache, urls)
     if pages is None or not _unchanged(recorded, pages, inputs_digest, name):
         return None
-    return _replayed_result(recorded, name, progress, None)
+    return _replayed_result(recorded, name, inputs_digest, progress, None)
 
 
 def _replayed_result(
-    recorded: Recorded, name: str, progress: Progress, stats: TransferStats | None
+    recorded: Recorded,
+    name: str,
+    digest: str,
+    progress: Progress,
+    stats: TransferStats | None,
 ) -> LockResult:
     """``recorded`` as this run's result, with the requests its check made."""
     progress.detail(
@@ -196,6 +200,7 @@ def _replayed_result(
         requests=0 if stats is None else stats.requests,
         bytes=0 if stats is None else stats.bytes,
         warnings=recorded.warnings,
+        digest=digest,
     )
 
 

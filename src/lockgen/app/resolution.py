@@ -93,6 +93,7 @@ def resolve_lock(
             "the other indexes): is its URL right?"
             for index, asked in repository.unused_indexes()
         ),
+        digest=inputs.digest,
     )
     if replay is not None and services.cache is not None:
         files = (dist for pin in pins for dist in pin.files)

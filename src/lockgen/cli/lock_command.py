@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from lockgen.app.input_memo import InputMemo
-    from lockgen.app.lock import LockOptions
+    from lockgen.app.lock import LockOptions, LockResult
     from lockgen.app.services import Services
 
 __all__ = ["lock"]
@@ -199,15 +199,48 @@ def lock(
         refresh=refresh,
         offline=offline,
     )
-    memo = None if no_cache else _input_memo(cache_dir, options)
-    _run(options, run_services, memo, quiet=quiet, verbose=verbose)
+    root = memo = None
+    if not no_cache:
+        from lockgen.app.input_memo import InputMemo
+        from lockgen.store.location import default_cache_dir
+
+        root = cache_dir or default_cache_dir(os.environ)
+        memo = InputMemo(root, options)
+    result = _run(options, run_services, memo, quiet=quiet, verbose=verbose)
+    argv = _argv(click.get_current_context())
+    if root and memo and argv is not None and _settles(options, result):
+        from lockgen.app.settled import remember
+
+        assert result.digest is not None  # _settles
+        remember(
+            argv,
+            root,
+            memo,
+            digest=result.digest,
+            output=options.output,
+            text=result.text,
+            packages=result.packages,
+            quiet=quiet,
+        )
 
 
-def _input_memo(cache_dir: Path | None, options: LockOptions) -> InputMemo:
-    from lockgen.app.input_memo import InputMemo
-    from lockgen.store.location import default_cache_dir
+def _argv(ctx: click.Context) -> tuple[str, ...] | None:
+    """The arguments the command line was run with, as ``lockgen.__main__`` hands
+    them over (``None`` when called otherwise, as tests do)."""
+    obj = ctx.find_root().obj
+    argv = obj.get("argv") if isinstance(obj, dict) else None
+    return argv if isinstance(argv, tuple) else None
 
-    return InputMemo(cache_dir or default_cache_dir(os.environ), options)
+
+def _settles(options: LockOptions, result: LockResult) -> bool:
+    """Whether the next run with these arguments finds ``result``'s lock up to date
+    (:mod:`lockgen.app.settled` records that verdict): it is a file, sealed for a
+    known digest, and nothing in the options resolves anyway."""
+    return (
+        options.output != "-"
+        and result.digest is not None
+        and not options.resolves_anyway
+    )
 
 
 def _check_output(output: str) -> None:
@@ -228,7 +261,7 @@ def _run(
     *,
     quiet: bool,
     verbose: bool,
-) -> None:
+) -> LockResult:
     from lockgen.app.lock import run_lock
     from lockgen.app.pipconfig import ignored_notes, read_pip_settings
 
@@ -263,19 +296,19 @@ def _run(
     for warning in result.warnings:  # even with -q, as pip's warnings
         say(f"warning: {warning}")
     if quiet:
-        return
+        return result
     elapsed = time.monotonic() - started
     if result.unchanged:
-        say(
-            f"{result.output} is up to date ({_packages(result.packages)}); "
-            f"nothing to do ({elapsed:.2f}s)"
-        )
-        return
+        from lockgen.app.settled import up_to_date_line
+
+        say(up_to_date_line(result.output, result.packages, elapsed))
+        return result
     where = "stdout" if result.output == "-" else result.output
     say(
         f"Locked {_packages(result.packages)} into {where} in {elapsed:.2f}s "
         f"({result.requests} requests, {format_size(result.bytes)})"
     )
+    return result
 
 
 def _packages(count: int) -> str:

@@ -11,6 +11,10 @@ Layout (the ``v1`` directory is the format version; a new format gets a new name
                                              digest of the page (store/listings.py)
     ROOT/v1/resolutions/ab/<key>             locks with the pages they were resolved
                                              from, for replay (store/resolutions.py)
+    ROOT/v1/inputs/ab/<key>                  inputs digests with what they came from
+                                             (app/input_memo.py)
+    ROOT/v1/settled/ab/<key>                 up-to-date verdicts by command line
+                                             (app/settled.py)
     ROOT/v1/tmp/<random>.tmp                 files being written
 
 ``ab`` is the first two hex characters of the key's digest, so no directory grows

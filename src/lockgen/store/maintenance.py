@@ -16,7 +16,16 @@ from pathlib import Path
 __all__ = ["clean", "info"]
 
 #: The entry directories under ``ROOT/v1``, in the order ``cache info`` lists them.
-_KINDS = ("pages", "listings", "metadata", "artifacts", "hashes", "resolutions")
+_KINDS = (
+    "pages",
+    "listings",
+    "metadata",
+    "artifacts",
+    "hashes",
+    "resolutions",
+    "inputs",
+    "settled",
+)
 _STALE_TEMP_SECONDS = 3600
 
 
