@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 import time
 from contextlib import suppress
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
 
     from lockgen.app.input_memo import InputMemo
 
-__all__ = ["answer", "cache_root", "remember", "up_to_date_line"]
+__all__ = ["answer", "cache_root", "packages_text", "remember", "up_to_date_line"]
 
 _FORMAT = "settled-1"
 _LIMIT = 64 * 1024
@@ -46,8 +45,15 @@ _LIMIT = 64 * 1024
 
 def up_to_date_line(output: str, packages: int, elapsed: float) -> str:
     """The line an up-to-date run prints (the full run's and this one's)."""
-    count = f"{packages} package" if packages == 1 else f"{packages} packages"
-    return f"{output} is up to date ({count}); nothing to do ({elapsed:.2f}s)"
+    return (
+        f"{output} is up to date ({packages_text(packages)}); "
+        f"nothing to do ({elapsed:.2f}s)"
+    )
+
+
+def packages_text(count: int) -> str:
+    """``1 package``, ``2 packages``: how the command line counts them."""
+    return f"{count} package" if count == 1 else f"{count} packages"
 
 
 def cache_root(argv: Sequence[str], environ: Mapping[str, str]) -> Path | None:
@@ -72,6 +78,7 @@ def cache_root(argv: Sequence[str], environ: Mapping[str, str]) -> Path | None:
 
 def remember(
     argv: Sequence[str],
+    environ: Mapping[str, str],
     root: Path,
     memo: InputMemo,
     *,
@@ -83,10 +90,10 @@ def remember(
 ) -> None:
     """Keep the verdict that ``output`` (whose text is ``text``) is up to date for
     the inputs digest ``digest``, which ``memo`` holds, for runs with these
-    arguments. Best effort."""
+    arguments and ``LOCKGEN_`` variables. Best effort."""
     from lockgen.app.input_memo import interpreter
 
-    key = _key(argv, root, os.environ)
+    key = _key(argv, root, environ)
     if key is None or memo.key is None:
         return
     fields = {

@@ -208,15 +208,16 @@ def lock(
         memo = InputMemo(root, options)
     result = _run(options, run_services, memo, quiet=quiet, verbose=verbose)
     argv = _argv(click.get_current_context())
-    if root and memo and argv is not None and _settles(options, result):
+    digest = _settled_digest(options, result)
+    if root and memo and argv is not None and digest is not None:
         from lockgen.app.settled import remember
 
-        assert result.digest is not None  # _settles
         remember(
             argv,
+            os.environ,
             root,
             memo,
-            digest=result.digest,
+            digest=digest,
             output=options.output,
             text=result.text,
             packages=result.packages,
@@ -232,15 +233,13 @@ def _argv(ctx: click.Context) -> tuple[str, ...] | None:
     return argv if isinstance(argv, tuple) else None
 
 
-def _settles(options: LockOptions, result: LockResult) -> bool:
-    """Whether the next run with these arguments finds ``result``'s lock up to date
-    (:mod:`lockgen.app.settled` records that verdict): it is a file, sealed for a
-    known digest, and nothing in the options resolves anyway."""
-    return (
-        options.output != "-"
-        and result.digest is not None
-        and not options.resolves_anyway
-    )
+def _settled_digest(options: LockOptions, result: LockResult) -> str | None:
+    """The inputs digest ``result``'s lock is sealed for, if the next run with these
+    arguments finds it up to date (:mod:`lockgen.app.settled` records that verdict):
+    it is a file, and nothing in the options resolves anyway."""
+    if options.output == "-" or options.resolves_anyway:
+        return None
+    return result.digest
 
 
 def _check_output(output: str) -> None:
@@ -303,16 +302,14 @@ def _run(
 
         say(up_to_date_line(result.output, result.packages, elapsed))
         return result
+    from lockgen.app.settled import packages_text
+
     where = "stdout" if result.output == "-" else result.output
     say(
-        f"Locked {_packages(result.packages)} into {where} in {elapsed:.2f}s "
+        f"Locked {packages_text(result.packages)} into {where} in {elapsed:.2f}s "
         f"({result.requests} requests, {format_size(result.bytes)})"
     )
     return result
-
-
-def _packages(count: int) -> str:
-    return f"{count} package" if count == 1 else f"{count} packages"
 
 
 def _read_text(path: str) -> str:
