@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ServerFactory
 from tests.support.cli import isolated_env
 from tests.support.wheels import make_wheel
@@ -163,3 +165,89 @@ def test_a_broken_or_forged_record_is_a_full_run(
 
     record.write_bytes(original[:-5])  # truncated
     assert _lock(cwd, *args)[2] is False
+
+
+def _piped(cwd: Path, text: str, *args: str) -> tuple[int, str]:
+    ran = subprocess.run(
+        [sys.executable, "-m", "lockgen", "lock", *args],
+        cwd=cwd,
+        env=isolated_env(),
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return ran.returncode, ran.stderr
+
+
+def test_requirements_from_a_pipe_are_read_once_by_the_run_itself(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    """/dev/stdin reads once: neither the memo nor a record may read it to check
+    it (found by the adversarial pass: the full run then locked an empty input)."""
+    cwd, args = _project(make_server, tmp_path)
+    _lock(cwd, *args)
+    records = sorted((tmp_path / "cache" / "v1" / "settled").glob("*/*"))
+    rest = args[1:]
+    for _ in range(2):
+        assert _piped(cwd, "app\n", "/dev/stdin", *rest)[0] == 0
+    assert sorted((tmp_path / "cache" / "v1" / "settled").glob("*/*")) == records
+    assert _lock(cwd, *args, "-P", "lib==1.0")[0] == 0  # same inputs, new text
+    status, said = _piped(cwd, "app\n", "/dev/stdin", *rest)
+    assert status == 0 and "(2 packages)" in said
+    assert (cwd / "pylock.toml").read_text().count("[[packages]]") == 2
+
+
+def test_arguments_that_resolve_or_print_anyway_are_refused_before_any_record() -> None:
+    from lockgen.app.settled import resolves_anyway
+
+    for argv in (
+        ["lock", "r.in", "--check"],
+        ["lock", "-U"],
+        ["lock", "-qU"],
+        ["lock", "-P", "a"],
+        ["lock", "--upgrade-package=a"],
+        ["lock", "--refresh"],
+        ["lock", "-o", "-"],
+        ["lock", "-o-"],
+        ["lock", "--output=-"],
+        ["lock", "-"],
+    ):
+        assert resolves_anyway(argv), argv
+    for argv in (["lock", "r.in", "-q", "-o", "pylock.toml"], ["lock", "--offline"]):
+        assert not resolves_anyway(argv), argv
+
+
+def test_a_forged_record_does_not_stand_in_for_check(
+    make_server: ServerFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A genuine record's payload stored under the key ``--check`` (or ``-U``) would
+    have: such arguments are never answered, whatever the cache holds."""
+    from lockgen.app.settled import _key
+    from lockgen.store.entry import store
+
+    cwd, args = _project(make_server, tmp_path)
+    cache = tmp_path / "cache"
+    args = [*args, "--cache-dir", str(cache)]
+    _lock(cwd, *args)
+    (record,) = (cache / "v1" / "settled").glob("*/*")
+    payload = record.read_bytes().split(b"\n", 2)[2]
+    monkeypatch.chdir(cwd)
+    for extra in (["--check"], ["-U"], ["-o", "-"]):
+        key = _key(["lock", *args, *extra], cache, isolated_env())
+        assert key is not None
+        path = cache / "v1" / "settled" / key[:2] / key
+        store(cache / "v1" / "tmp", path, {"key": key}, payload)
+        assert path.is_file()
+        assert _lock(cwd, *args, *extra)[2] is False
+
+
+def test_a_stderr_that_is_not_utf8_is_left_to_the_command_line(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    cwd, args = _project(make_server, tmp_path)
+    _lock(cwd, *args)
+    assert _lock(cwd, *args, PYTHONIOENCODING="ascii")[2] is False
+    assert _lock(cwd, *args)[2] is True
+    _lock(cwd, *args, "-q")
+    assert _lock(cwd, *args, "-q", PYTHONIOENCODING="ascii")[2] is True  # silent

@@ -17,7 +17,8 @@ digest is the inputs digest.
 
 Only the command line uses it (its ``--python-version`` and ``--platform`` are part
 of the key, and made into a target only on a full read), and never when a file
-comes from standard input. A memo that does not check out is a full read. Like
+comes from standard input or another file that is not a regular one (a pipe reads
+once). A memo that does not check out is a full read. Like
 every cache entry it is untrusted, but what it can do is bounded: a forged one makes
 a run take a lock for up to date, which ``--check`` does not trust.
 """
@@ -27,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 import sysconfig
 from collections.abc import Mapping
@@ -123,8 +125,10 @@ class InputMemo:
         """Keep ``digest``, computed from what ``recording`` saw, with the local
         index ``folders`` the inputs name (a full read checks they exist; so does a
         recalled memo). Best effort."""
-        if self._path is None or recording.environ.iterated or "-" in recording.files:
+        if self._path is None or recording.environ.iterated:
             return
+        if not all(_regular(path) for path in recording.files):
+            return  # stdin, /dev/stdin, a pipe: read once, never checked again
         fields = {
             "digest": digest,
             "files": recording.files,
@@ -185,8 +189,11 @@ class _Memo:
             now = environ.get(name)
             if (None if now is None else _sha256(now)) != value:
                 return False
-        try:
-            return all(_sha256(read_text(p)) == d for p, d in self.files.items())
+        try:  # only regular files: checking must not drain a pipe the run reads
+            return all(
+                _regular(p) and _sha256(read_text(p)) == d
+                for p, d in self.files.items()
+            )
         except (OSError, UnicodeDecodeError):
             return False
 
@@ -213,6 +220,17 @@ class _Memo:
         ):
             raise BadEntryError("folders are not paths")
         return cls(digest, files, environ, pip, folders)
+
+
+def _regular(path: str) -> bool:
+    """Whether ``path`` is a regular file (after symlinks), which reads the same
+    twice: not ``-``, ``/dev/stdin``, a ``<(...)`` pipe or a FIFO."""
+    if path == "-":
+        return False
+    try:
+        return stat.S_ISREG(Path(path).stat().st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _pip_state(environ: Mapping[str, str]) -> str:

@@ -15,11 +15,14 @@ memo still holds (every file and variable it came from unchanged, pip's settings
 too), the interpreter is the same and the lock's text is the same, and prints the
 line the full run printed. Anything else, or anything unreadable, is the full run.
 Like every cache entry a record is untrusted; a forged one can make a run take its
-lock for up to date, as a forged memo can, and ``--check`` never consults either.
+lock for up to date, as a forged memo can. Arguments that resolve anyway
+(``--check``, ``-U``, ``-P``, ``--refresh``) or print the lock (``-o -``) are never
+answered, whatever the cache holds.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import sys
@@ -37,7 +40,14 @@ if TYPE_CHECKING:
 
     from lockgen.app.input_memo import InputMemo
 
-__all__ = ["answer", "cache_root", "packages_text", "remember", "up_to_date_line"]
+__all__ = [
+    "answer",
+    "cache_root",
+    "packages_text",
+    "remember",
+    "resolves_anyway",
+    "up_to_date_line",
+]
 
 _FORMAT = "settled-1"
 _LIMIT = 64 * 1024
@@ -91,11 +101,13 @@ def remember(
     """Keep the verdict that ``output`` (whose text is ``text``) is up to date for
     the inputs digest ``digest``, which ``memo`` holds, for runs with these
     arguments and ``LOCKGEN_`` variables. Best effort."""
-    from lockgen.app.input_memo import interpreter
+    from lockgen.app.input_memo import interpreter, still_holding
 
     key = _key(argv, root, environ)
     if key is None or memo.key is None:
         return
+    if still_holding(root, memo.key, _read_text, environ) != digest:
+        return  # not remembered (a pipe, stdin), or already out of date
     fields = {
         "memo": memo.key,
         "digest": digest,
@@ -114,12 +126,16 @@ def answer(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
     arguments' lock is up to date and every check still holds; else ``False``, and
     nothing printed."""
     started = time.monotonic()
+    if resolves_anyway(argv):
+        return False
     root = cache_root(argv, environ)
     key = None if root is None else _key(argv, root, environ)
     if root is None or key is None:
         return False
     record = load(_path(root, key), partial(_record, key), _LIMIT)
-    if record is None or not record.holds(root, environ):
+    if record is None or (not record.quiet and not _utf8_stderr()):
+        return False
+    if not record.holds(root, environ):
         return False
     if not record.quiet:
         from lockgen.app.pipconfig import ignored_notes, read_pip_settings
@@ -132,6 +148,47 @@ def answer(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
             sys.stderr.write("".join(printable(line) + "\n" for line in lines))
             sys.stderr.flush()
     return True
+
+
+#: Long options that make a run resolve, compare or print the lock whatever the
+#: record says; their short forms are ``-U`` and ``-P``, and ``-o -`` is stdout.
+_NEVER_ANSWERED = ("--check", "--upgrade", "--upgrade-package", "--refresh")
+
+
+def resolves_anyway(argv: Sequence[str]) -> bool:
+    """Whether these arguments may ask for what no record answers: ``--check``,
+    ``-U``, ``-P``, ``--refresh``, the lock on stdout, requirements from stdin. A
+    genuine run never records a verdict for them; refusing them here too means a
+    forged record cannot stand in for ``--check``. It errs towards refusing: a
+    short-option cluster with a ``U`` or ``P`` anywhere (``-qU``, or a value such
+    as ``-oPylock``) is refused as well."""
+    for i, arg in enumerate(argv):
+        if arg == "-" or arg.split("=", 1)[0] in _NEVER_ANSWERED:
+            return True
+        if (
+            arg.startswith("-")
+            and not arg.startswith("--")
+            and ("U" in arg or "P" in arg)
+        ):
+            return True
+        if arg in ("-o-", "--output=-") or (
+            arg in ("-o", "--output") and argv[i + 1 : i + 2] == ["-"]
+        ):
+            return True
+    return False
+
+
+def _utf8_stderr() -> bool:
+    """Whether stderr writes UTF-8, as click makes it write: on another encoding
+    click's own stream handling decides how a path is spelled, so the full run
+    answers."""
+    encoding = getattr(sys.stderr, "encoding", None)
+    if not isinstance(encoding, str):
+        return False
+    try:
+        return codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        return False
 
 
 class _Record:

@@ -23,7 +23,6 @@ import posixpath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import tomli_w
 from packaging.markers import Marker
 from packaging.pylock import Package, PackageSdist, PackageWheel, Pylock
 from packaging.specifiers import SpecifierSet
@@ -32,6 +31,7 @@ from packaging.version import Version
 from lockgen.core.models import is_wheel
 from lockgen.core.urls import local_file
 from lockgen.lockfile.toml_data import toml_data
+from lockgen.lockfile.toml_text import dumps as toml_dumps
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -75,23 +75,23 @@ def build_lock(
     return lock
 
 
-#: C1 controls as TOML escapes. tomli_w escapes C0 and DEL, as TOML requires, but
-#: TOML lets C1 stand raw in a string, and U+009B starts a terminal sequence by
+#: C1 controls as TOML escapes. The writer (tomli-w's rules) escapes C0 and DEL, as
+#: TOML requires, but TOML lets C1 stand raw in a string, and U+009B starts a terminal sequence by
 #: itself: escaped, a lock from a hostile index is inert under ``cat`` and ``-o -``.
 _C1_ESCAPES = {code: f"\\u{code:04x}" for code in range(0x80, 0xA0)}
 
 
 def dumps(lock: Pylock) -> str:
     """The TOML text of ``lock``; no control character but tab and newline stands
-    raw in it (tomli_w writes only basic strings, where a ``\\uXXXX`` escape means
-    the character itself).
+    raw in it (:mod:`lockgen.lockfile.toml_text` writes only basic strings, where a
+    ``\\uXXXX`` escape means the character itself).
 
     The lock is packaging's model, built field by field, and is not validated again
     on the way out: that was 70 ms of a 106-package cold lock's 2.8 s here, for a
     check only a bug in this module could fail. The tests validate what it renders
     (``test_toml_data``), and every reader of a lock (``hydrate``, a re-lock, pip,
     uv) validates it on the way in."""
-    return tomli_w.dumps(toml_data(lock)).translate(_C1_ESCAPES)
+    return toml_dumps(toml_data(lock)).translate(_C1_ESCAPES)
 
 
 def _package(
