@@ -178,7 +178,7 @@ def parse_core_metadata(
 def _parse_fields(data: bytes, filename: str) -> RawMetadata:
     """Email-header fields; unknown ones are tolerated, unreadable key ones are not."""
     try:
-        raw, unparsed = parse_email(data)
+        raw, unparsed = parse_email(_headers(data))
     except (ValueError, UnicodeError) as exc:
         raise MetadataError(filename, f"unreadable metadata: {exc}") from exc
     for field in _KEY_FIELDS:
@@ -187,6 +187,20 @@ def _parse_fields(data: bytes, filename: str) -> RawMetadata:
                 filename, f"unreadable {field} field (repeated or not UTF-8)"
             )
     return raw
+
+
+#: Each of these is an empty line wherever it stands, so the headers end at or
+#: before the first one found (the email parser splits lines at CR LF, CR or LF).
+_BLANK_LINES = (b"\n\n", b"\r\n\r\n", b"\r\r")
+
+
+def _headers(data: bytes) -> bytes:
+    """``data`` cut after the line that ends its headers, when a blank line is
+    found: the body is the long description, which the email parser reads line by
+    line in Python (40% of parsing a lock's METADATA files here) and nothing here
+    uses. A cut at or after the true end leaves every header as it was."""
+    ends = [i + len(sep) // 2 for sep in _BLANK_LINES if (i := data.find(sep)) >= 0]
+    return data[: min(ends)] if ends else data
 
 
 def _metadata_name_version(raw: RawMetadata, filename: str) -> tuple[str, Version]:
