@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockgen import __version__
-from lockgen.store.entry import BadEntryError, get_str, load, store
+from lockgen.store.entry import BadEntryError, load_keyed_json, store
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -149,15 +149,7 @@ def still_holding(
     """The inputs digest the memo ``key`` in the cache at ``root`` remembers, if
     every file and variable it came from is unchanged; else ``None``."""
 
-    def build(header: dict[str, object], payload: bytes) -> _Memo:
-        if get_str(header, "key") != key:
-            raise BadEntryError("entry is for another key")
-        try:
-            return _Memo.checked(json.loads(payload))
-        except (ValueError, RecursionError) as exc:
-            raise BadEntryError("payload is not JSON") from exc
-
-    memo = load(_path(root, key), build, _LIMIT)
+    memo = load_keyed_json(_path(root, key), key, _Memo.checked, _LIMIT)
     if memo is None or not memo.still_holds(read_text, environ):
         return None
     return memo.digest

@@ -28,12 +28,11 @@ import json
 import sys
 import time
 from contextlib import suppress
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockgen import __version__
-from lockgen.store.entry import BadEntryError, get_str, load, store
+from lockgen.store.entry import BadEntryError, load_keyed_json, store
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -132,7 +131,7 @@ def answer(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
     key = None if root is None else _key(argv, root, environ)
     if root is None or key is None:
         return False
-    record = load(_path(root, key), partial(_record, key), _LIMIT)
+    record = load_keyed_json(_path(root, key), key, _record, _LIMIT)
     if record is None or (not record.quiet and not _utf8_stderr()):
         return False
     if not record.holds(root, environ):
@@ -230,13 +229,7 @@ class _Record:
         return _sha256(text) == self.lock
 
 
-def _record(key: str, header: dict[str, object], payload: bytes) -> _Record:
-    if get_str(header, "key") != key:
-        raise BadEntryError("entry is for another key")
-    try:
-        fields = json.loads(payload)
-    except (ValueError, RecursionError) as exc:
-        raise BadEntryError("payload is not JSON") from exc
+def _record(fields: object) -> _Record:
     if not isinstance(fields, dict):
         raise BadEntryError("not a settled record")
     return _Record(fields)

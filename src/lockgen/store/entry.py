@@ -28,7 +28,15 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-__all__ = ["BadEntryError", "digest", "get_optional_str", "get_str", "load", "store"]
+__all__ = [
+    "BadEntryError",
+    "digest",
+    "get_optional_str",
+    "get_str",
+    "load",
+    "load_keyed_json",
+    "store",
+]
 
 _T = TypeVar("_T")
 
@@ -93,6 +101,25 @@ def load(
         return None
     _discard(path, stamp)
     return None
+
+
+def load_keyed_json(
+    path: Path, key: str, build: Callable[[object], _T], limit: int
+) -> _T | None:
+    """:func:`load` for an entry whose header names its ``key`` and whose payload is
+    JSON: ``build`` gets the decoded payload (and raises BadEntryError on a bad
+    shape); an entry for another key, or not JSON, is bad like any other."""
+
+    def keyed(header: dict[str, object], payload: bytes) -> _T:
+        if get_str(header, "key") != key:
+            raise BadEntryError("entry is for another key")
+        try:
+            fields = json.loads(payload)
+        except (ValueError, RecursionError) as exc:
+            raise BadEntryError("payload is not JSON") from exc
+        return build(fields)
+
+    return load(path, keyed, limit)
 
 
 def _read_entry(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lockgen.core.limits import RESOLUTION_LIMIT
-from lockgen.store.entry import BadEntryError, get_str, load, store
+from lockgen.store.entry import BadEntryError, load_keyed_json, store
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -43,16 +43,8 @@ class ResolutionStore:
     def get_resolution(self, key: str) -> Recorded | None:
         """The resolution recorded under ``key``, or ``None`` if absent or bad."""
 
-        def build(header: dict[str, object], payload: bytes) -> Recorded:
-            if get_str(header, "key") != key:
-                raise BadEntryError("entry is for another key")
-            try:
-                fields = json.loads(payload)
-            except (ValueError, RecursionError) as exc:
-                raise BadEntryError("payload is not JSON") from exc
-            return _recorded(fields)
-
-        return load(self._resolution_path(key), build, RESOLUTION_LIMIT)
+        path = self._resolution_path(key)
+        return load_keyed_json(path, key, _recorded, RESOLUTION_LIMIT)
 
     def put_resolution(self, key: str, recorded: Recorded) -> None:
         """Record ``recorded`` under ``key`` (best effort: disk errors are ignored)."""
