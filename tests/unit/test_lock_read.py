@@ -27,7 +27,7 @@ from lockgen.core.errors import LockFileError
 from lockgen.core.models import CoreMetadata, DistFile, MetadataRecord, MetadataSource
 from lockgen.lockfile.read import is_lock_file_name, metadata_record, read_lock
 from lockgen.lockfile.relock import known_hashes, pinned_versions, seal, stale_reason
-from lockgen.lockfile.write import build_lock, dumps
+from lockgen.lockfile.write import lock_tables, render
 from lockgen.resolver.resolve import Pin
 
 SHA = "a" * 64
@@ -77,8 +77,8 @@ def _written() -> str:
         _dist("lib-1.0-py3-none-any.whl", "file:///srv/lib-1.0-py3-none-any.whl"),
     )
     target = make_target("3.11", "linux_x86_64")
-    lock = build_lock([app, lib], target, _no_download, tool={"inputs": INPUTS})
-    return seal(dumps(lock).replace(f'inputs = "{INPUTS}"\n', _BODY_AND_INPUTS))
+    tables = lock_tables([app, lib], target, _no_download, tool={"inputs": INPUTS})
+    return seal(render(tables).replace(f'inputs = "{INPUTS}"\n', _BODY_AND_INPUTS))
 
 
 _BODY_AND_INPUTS = f'inputs = "{INPUTS}"\nbody = ""\n'

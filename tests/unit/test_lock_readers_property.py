@@ -36,7 +36,7 @@ from lockgen.lockfile.relock import (
     seal,
     stale_reason,
 )
-from lockgen.lockfile.write import build_lock, dumps
+from lockgen.lockfile.write import lock_tables, render
 from lockgen.resolver.resolve import Pin
 from tests.support.mutations import mutated
 
@@ -214,8 +214,8 @@ def _written_lock() -> str:
     )
     pins = [_pin("app", tuple(app), ("lib",)), _pin("lib", (lib,), ())]
     target = make_target("3.11", "linux_x86_64")
-    lock = build_lock(pins, target, _no_download, tool={"inputs": _DIGEST, "body": ""})
-    return seal(dumps(lock))
+    tool = {"inputs": _DIGEST, "body": ""}
+    return seal(render(lock_tables(pins, target, _no_download, tool=tool)))
 
 
 def _no_download(dist: DistFile) -> tuple[str, int]:

@@ -19,7 +19,7 @@ from lockgen.app.index_access import open_index
 from lockgen.app.lock import LockResult
 from lockgen.core.errors import LockgenError
 from lockgen.lockfile.relock import seal
-from lockgen.lockfile.write import build_lock, dumps
+from lockgen.lockfile.write import lock_tables, render
 from lockgen.resolver.prefetch import Prefetcher
 from lockgen.resolver.resolve import resolve
 from lockgen.resolver.selection import Policy, Selector
@@ -74,7 +74,7 @@ def resolve_lock(
         return known.get(dist.url) or repository.get_sha256(dist)
 
     _hash_unhashed(pins, sha256_of, known, options.jobs)
-    lock = build_lock(
+    tables = lock_tables(
         pins,
         inputs.target,
         sha256_of,
@@ -82,7 +82,7 @@ def resolve_lock(
         lock_dir=lock_dir,
     )
     result = LockResult(
-        text=seal(dumps(lock)),
+        text=seal(render(tables)),
         output=name,
         packages=len(pins),
         requests=client.stats.requests,

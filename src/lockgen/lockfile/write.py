@@ -1,7 +1,9 @@
-"""Pins to a PEP 751 lock: build a ``packaging.pylock.Pylock``, render TOML.
+"""Pins to a PEP 751 lock: its tables, then its TOML text.
 
-packaging owns the schema (one model for writing, reading and install-time selection);
-this module only decides what goes in. Output is deterministic: packages sorted by
+packaging owns the schema (one model for writing, reading and install-time
+selection): the tables are exactly what ``packaging.pylock.Pylock.to_dict`` gives for
+the lock (the tests hold them equal, and every reader validates them with
+packaging), built straight from the pins; this module only decides what goes in. Output is deterministic: packages sorted by
 name, wheels by file name, no timestamps beyond the index's upload times, and nothing
 that depends on how a fetch went (which read won a race, what the cache held), so the
 same inputs and index state give the same bytes.
@@ -24,9 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from packaging.markers import Marker
-from packaging.pylock import Package, PackageSdist, PackageWheel, Pylock
 from packaging.specifiers import SpecifierSet
-from packaging.version import Version
 
 from lockgen.core.models import is_wheel
 from lockgen.core.urls import local_file
@@ -37,69 +37,80 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
+    from packaging.pylock import Pylock
+
     from lockgen.core.environment import Target
     from lockgen.core.models import CoreMetadata, DistFile
     from lockgen.resolver.resolve import Pin
 
-__all__ = ["build_lock", "dumps"]
+__all__ = ["dumps", "lock_tables", "render"]
 
 CREATED_BY = "lockgen"
 
 
-def build_lock(
+def lock_tables(
     pins: Sequence[Pin],
     target: Target,
     sha256_of: Callable[[DistFile], tuple[str, int | None]],
     *,
     tool: Mapping[str, Any] | None = None,
     lock_dir: Path | None = None,
-) -> Pylock:
-    """The lock for ``pins`` resolved for ``target`` (:func:`dumps` validates it).
+) -> dict[str, Any]:
+    """The lock for ``pins`` resolved for ``target``, as its TOML tables: what
+    ``Pylock.to_dict`` gives for the same lock, keys in the same order, built
+    straight from the pins (packaging's objects, then their tables, were 50-70 ms
+    of a 106-package lock; ``test_lockfile`` holds the two equal).
 
     ``sha256_of`` gives the sha256 (and size, if known) of a file the index lists
     without a sha256. ``tool`` becomes the top-level ``[tool.lockgen]`` table (the
     input digest); ``lock_dir`` is where the lock goes (``None``: stdout), for
     relative paths.
     """
-    lock = Pylock(
-        lock_version=Version("1.0"),
-        environments=[Marker(target.environment_marker())],
-        requires_python=SpecifierSet(target.requires_python()),
-        extras=[],
-        dependency_groups=[],
-        default_groups=[],
-        created_by=CREATED_BY,
-        packages=[_package(pin, sha256_of, lock_dir) for pin in pins],
-        tool={"lockgen": dict(tool)} if tool else None,
-    )
-    return lock
+    tables: dict[str, Any] = {
+        "lock-version": "1.0",
+        "environments": [str(Marker(target.environment_marker()))],
+        "requires-python": str(SpecifierSet(target.requires_python())),
+        "extras": [],
+        "dependency-groups": [],
+        "default-groups": [],
+        "created-by": CREATED_BY,
+        "packages": [_package(pin, sha256_of, lock_dir) for pin in pins],
+    }
+    if tool:
+        tables["tool"] = {"lockgen": dict(tool)}
+    return tables
 
 
 #: C1 controls as TOML escapes. The writer (tomli-w's rules) escapes C0 and DEL, as
-#: TOML requires, but TOML lets C1 stand raw in a string, and U+009B starts a terminal sequence by
-#: itself: escaped, a lock from a hostile index is inert under ``cat`` and ``-o -``.
+#: TOML requires, but TOML lets C1 stand raw in a string, and U+009B starts a
+#: terminal sequence by itself: escaped, a lock from a hostile index is inert under
+#: ``cat`` and ``-o -``.
 _C1_ESCAPES = {code: f"\\u{code:04x}" for code in range(0x80, 0xA0)}
 
 
-def dumps(lock: Pylock) -> str:
-    """The TOML text of ``lock``; no control character but tab and newline stands
-    raw in it (:mod:`lockgen.lockfile.toml_text` writes only basic strings, where a
-    ``\\uXXXX`` escape means the character itself).
+def render(tables: Mapping[str, Any]) -> str:
+    """The TOML text of a lock's tables; no control character but tab and newline
+    stands raw in it (:mod:`lockgen.lockfile.toml_text` writes only basic strings,
+    where a ``\\uXXXX`` escape means the character itself).
 
-    The lock is packaging's model, built field by field, and is not validated again
-    on the way out: that was 70 ms of a 106-package cold lock's 2.8 s here, for a
-    check only a bug in this module could fail. The tests validate what it renders
-    (``test_toml_data``), and every reader of a lock (``hydrate``, a re-lock, pip,
-    uv) validates it on the way in."""
-    return toml_dumps(toml_data(lock)).translate(_C1_ESCAPES)
+    It is not validated again on the way out: that was 70 ms of a 106-package cold
+    lock's 2.8 s here, for a check only a bug in this module could fail. The tests
+    validate what it renders, and every reader of a lock (``hydrate``, a re-lock,
+    pip, uv) validates it on the way in."""
+    return toml_dumps(tables).translate(_C1_ESCAPES)
+
+
+def dumps(lock: Pylock) -> str:
+    """The TOML text of packaging's ``lock`` (a lock handed to the API)."""
+    return render(toml_data(lock))
 
 
 def _package(
     pin: Pin,
     sha256_of: Callable[[DistFile], tuple[str, int | None]],
     lock_dir: Path | None,
-) -> Package:
-    """One ``[[packages]]`` entry.
+) -> dict[str, Any]:
+    """One ``[[packages]]`` entry, its keys in ``Package``'s field order.
 
     ``[packages.tool.lockgen]`` records the file the dependency metadata was read from,
     the sha256 of the exact bytes and its Requires-Dist: a range read is covered by no
@@ -109,32 +120,35 @@ def _package(
     index that listed the files, if one did (find-links files have none).
     """
     metadata = pin.metadata
+    table: dict[str, Any] = {"name": pin.name, "version": str(pin.version)}
+    if metadata.requires_python is not None:
+        table["requires-python"] = str(metadata.requires_python)
+    table["dependencies"] = [{"name": name} for name in pin.dependencies]
+    index = next((d.index for d in pin.files if d.index), None)
+    if index is not None:
+        table["index"] = index
     wheels = [
-        PackageWheel(**_artifact_fields(d, sha256_of, metadata, lock_dir))
+        _artifact_fields(d, sha256_of, metadata, lock_dir)
         for d in pin.files
         if is_wheel(d)
     ]
     sdists = [
-        PackageSdist(**_artifact_fields(d, sha256_of, metadata, lock_dir))
+        _artifact_fields(d, sha256_of, metadata, lock_dir)
         for d in pin.files
         if not is_wheel(d)
     ]
-    return Package(
-        name=pin.name,
-        version=pin.version,
-        requires_python=metadata.requires_python,
-        dependencies=[{"name": name} for name in pin.dependencies],
-        index=next((d.index for d in pin.files if d.index), None),
-        sdist=sdists[0] if sdists else None,
-        wheels=wheels or None,
-        tool={
-            "lockgen": {
-                "metadata-file": metadata.filename,
-                "metadata-sha256": metadata.sha256,
-                "requires-dist": [str(r) for r in metadata.requires_dist],
-            }
-        },
-    )
+    if sdists:
+        table["sdist"] = sdists[0]
+    if wheels:
+        table["wheels"] = wheels
+    table["tool"] = {
+        "lockgen": {
+            "metadata-file": metadata.filename,
+            "metadata-sha256": metadata.sha256,
+            "requires-dist": [str(r) for r in metadata.requires_dist],
+        }
+    }
+    return table
 
 
 def _artifact_fields(
@@ -143,7 +157,8 @@ def _artifact_fields(
     metadata: CoreMetadata,
     lock_dir: Path | None,
 ) -> dict[str, Any]:
-    """A file's table: its size only when known for free (see the module docstring)."""
+    """A file's table (keys in ``PackageWheel``'s field order, those without a value
+    left out): its size only when known for free (see the module docstring)."""
     sha256, size = dist.sha256, dist.size
     if sha256 is None:
         sha256, downloaded = sha256_of(dist)
@@ -152,14 +167,15 @@ def _artifact_fields(
         size = metadata.artifact_size
     path = _relative_path(dist, lock_dir)
     basename = posixpath.basename(path or urlsplit(dist.url).path)
-    return {
+    fields = {
         "name": None if basename == dist.filename else dist.filename,
-        "upload_time": dist.upload_time,
+        "upload-time": dist.upload_time,
         "url": None if path else dist.url,
         "path": path,
         "size": size,
         "hashes": {"sha256": sha256},
     }
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 def _relative_path(dist: DistFile, lock_dir: Path | None) -> str | None:
