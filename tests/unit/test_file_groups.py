@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Sequence
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,7 +15,12 @@ from lockgen.core.compact_page import CompactPage
 from lockgen.core.errors import IndexPageError
 from lockgen.core.file_groups import FileGroups, version_text
 from lockgen.core.models import DistFile
-from lockgen.core.simple_json import _groups_read_whole, json_groups, parse_json
+from lockgen.core.simple_json import (
+    _groups_read_whole,
+    group_entries,
+    json_groups,
+    parse_json,
+)
 from lockgen.core.simple_page import Page
 
 PAGE = Page(
@@ -47,6 +53,36 @@ def test_version_text_is_cut_where_packaging_cuts_it(
     filename: str, text: str | None
 ) -> None:
     assert version_text(filename) == text
+
+
+_NAME_PARTS = st.sampled_from(["app", "1.0", "2", "", "py3", "none", "any", "x.y"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(_NAME_PARTS, min_size=1, max_size=8),
+            st.sampled_from([".whl", ".tar.gz", ".zip", ".egg", ""]),
+        ),
+        max_size=8,
+    )
+)
+def test_grouping_cuts_each_name_as_version_text_does(
+    names: list[tuple[list[str], str]],
+) -> None:
+    """group_entries inlines version_text's wheel case (per-name calls were most of
+    grouping a big page): every name lands in exactly version_text's group."""
+    filenames = ["-".join(parts) + suffix for parts, suffix in names]
+    raws = [msgspec.Raw(b"{}") for _ in filenames]
+    groups = group_entries(zip(filenames, raws, strict=True))
+    expected: dict[str, list[int]] = {}
+    for i, filename in enumerate(filenames):
+        text = version_text(filename)
+        if text is not None:
+            expected.setdefault(text, []).append(i)
+    assert {text: indexes for text, (indexes, _) in groups.items()} == expected
+    assert list(groups) == list(expected)  # in the order the page names them
 
 
 def test_of_groups_in_page_order_and_drops_names_without_a_version() -> None:

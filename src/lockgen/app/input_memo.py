@@ -44,14 +44,16 @@ if TYPE_CHECKING:
 
     from lockgen.app.lock import LockOptions
 
-__all__ = ["InputMemo", "Recording", "interpreter", "still_holding"]
+__all__ = ["InputMemo", "Recording", "interpreter", "still_holding", "text_sha256"]
 
 _FORMAT = "inputs-2"
 #: Far above any real memo (a few files and variables).
 _LIMIT = 1024 * 1024
 
 
-def _sha256(text: str) -> str:
+def text_sha256(text: str) -> str:
+    """The sha256 (hex) of text as UTF-8, lone surrogates included (a file read with
+    surrogate escapes, a variable's value): what the memo and settled verdicts keep."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -66,7 +68,7 @@ class Recording:
 
     def read_text(self, path: str) -> str:
         text = self._read_text(path)
-        self.files[path] = _sha256(text)
+        self.files[path] = text_sha256(text)
         return text
 
 
@@ -84,7 +86,7 @@ class _RecordedEnviron(Mapping[str, str]):
         except KeyError:
             self.used[key] = None
             raise
-        self.used[key] = _sha256(value)
+        self.used[key] = text_sha256(value)
         return value
 
     def __iter__(self) -> Iterator[str]:
@@ -179,11 +181,11 @@ class _Memo:
             return False
         for name, value in self.environ.items():
             now = environ.get(name)
-            if (None if now is None else _sha256(now)) != value:
+            if (None if now is None else text_sha256(now)) != value:
                 return False
         try:  # only regular files: checking must not drain a pipe the run reads
             return all(
-                _regular(p) and _sha256(read_text(p)) == d
+                _regular(p) and text_sha256(read_text(p)) == d
                 for p, d in self.files.items()
             )
         except (OSError, UnicodeDecodeError):
@@ -233,7 +235,7 @@ def _pip_state(environ: Mapping[str, str]) -> str:
 
     pip = read_pip_settings(environ)
     default = _pip_version() if pip.index_url is None else None
-    return _sha256(json.dumps([pip.index_url, list(pip.extra_index_urls), default]))
+    return text_sha256(json.dumps([pip.index_url, list(pip.extra_index_urls), default]))
 
 
 def _pip_version() -> str | None:

@@ -23,7 +23,6 @@ answered, whatever the cache holds.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import json
 import sys
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lockgen import __version__
+from lockgen.app.input_memo import interpreter, still_holding, text_sha256
 from lockgen.store.entry import BadEntryError, load_keyed_json, store
 
 if TYPE_CHECKING:
@@ -100,8 +100,6 @@ def remember(
     """Keep the verdict that ``output`` (whose text is ``text``) is up to date for
     the inputs digest ``digest``, which ``memo`` holds, for runs with these
     arguments and ``LOCKGEN_`` variables. Best effort."""
-    from lockgen.app.input_memo import interpreter, still_holding
-
     key = _key(argv, root, environ)
     if key is None or memo.key is None:
         return
@@ -112,7 +110,7 @@ def remember(
         "digest": digest,
         "interpreter": interpreter(),
         "output": output,
-        "lock": _sha256(text),
+        "lock": text_sha256(text),
         "packages": packages,
         "quiet": quiet,
     }
@@ -216,8 +214,6 @@ class _Record:
     def holds(self, root: Path, environ: Mapping[str, str]) -> bool:
         """Whether the interpreter, the remembered inputs (their digest included)
         and the lock's text are all what they were at the verdict."""
-        from lockgen.app.input_memo import interpreter, still_holding
-
         if self.interpreter != interpreter():
             return False
         if still_holding(root, self.memo, _read_text, environ) != self.digest:
@@ -226,7 +222,7 @@ class _Record:
             text = _read_text(self.output)
         except (OSError, UnicodeDecodeError):
             return False
-        return _sha256(text) == self.lock
+        return text_sha256(text) == self.lock
 
 
 def _record(fields: object) -> _Record:
@@ -252,16 +248,12 @@ def _key(argv: Sequence[str], root: Path, environ: Mapping[str, str]) -> str | N
         str(root),
         ours,
     ]
-    return _sha256(json.dumps(fields))
+    return text_sha256(json.dumps(fields))
 
 
 def _read_text(path: str) -> str:
     """A file as the command line reads it (the lock, a requirements file)."""
     return Path(path).read_text(encoding="utf-8")
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _path(root: Path, key: str) -> Path:
