@@ -11,6 +11,7 @@ import pytest
 import tomli
 from click.testing import Result
 
+from lockgen.net.index_pages import COMPACT_FROM
 from tests.conftest import ServerFactory
 from tests.support.lockcheck import check_lock
 from tests.support.wheels import Dist, make_sdist, make_wheel, render_links_html
@@ -203,6 +204,28 @@ class TestRemotePage:
             "app-1.0-py3-none-any.whl",
             "lib-1.0-py3-none-any.whl",
         ]
+
+    def test_a_big_page_is_read_whole_every_time(
+        self, make_server: ServerFactory, lockgen: Run, tmp_path: Path
+    ) -> None:
+        """A find-links page has no compact form: big or not, it is cached with its
+        body, so a revalidated (304) or offline lock still reads its links."""
+        dists = _app_and_lib()
+        server = make_server(dists, formats=("json",))
+        page = render_links_html(dists, base="files/").encode()
+        page += b"<!-- padding -->\n" * (COMPACT_FROM // 16)
+        server.pages["/links.html"] = ("text/html", page)
+        (tmp_path / "r.in").write_text("app\n")
+        link = f"{server.url}/links.html"
+        _ok(lockgen("lock", "r.in", "--no-index", "-f", link))
+        cold = (tmp_path / "pylock.toml").read_text()
+        server.clear_log()
+        _ok(lockgen("lock", "r.in", "--no-index", "-f", link, "-o", "pylock.w.toml"))
+        assert [(r.path, r.status) for r in server.requests] == [("/links.html", 304)]
+        offline = ("-o", "pylock.off.toml", "--offline")
+        _ok(lockgen("lock", "r.in", "--no-index", "-f", link, *offline))
+        for name in ("pylock.w.toml", "pylock.off.toml"):
+            assert (tmp_path / name).read_text() == cold
 
     def test_a_page_without_hashes_is_downloaded_once_ever(
         self, make_server: ServerFactory, lockgen: Run, tmp_path: Path

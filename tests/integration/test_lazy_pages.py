@@ -154,3 +154,60 @@ def test_the_same_page_again_is_not_written_again(
     lockgen.lock(["app"], indexes=[index], cache_dir=tmp_path)
     after = entry.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_a_big_page_is_cached_without_its_body(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    """Its compact form says what it says: the entry keeps the validators and the
+    body's hash, so the biggest real pages (7 MB) are not written twice, nor read
+    and hashed again by every warm and offline lock."""
+    index = _index(make_server)
+    lockgen.lock(["app"], indexes=[index], cache_dir=tmp_path)
+    (entry,) = (p for p in (tmp_path / "v1" / "pages").rglob("*") if p.is_file())
+    assert entry.stat().st_size < 1024
+    (listing,) = (p for p in (tmp_path / "v1" / "listings").rglob("*") if p.is_file())
+    assert listing.stat().st_size > COMPACT_FROM
+
+
+@pytest.mark.parametrize("validators", ["sha", "none"])
+def test_a_big_page_whose_compact_form_is_gone_is_fetched_whole_again(
+    make_server: ServerFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    validators: str,
+) -> None:
+    """With only the bodiless entry left, a 304 proves nothing lockgen can read: the
+    page is asked for again without validators, cut again, and the lock is the
+    same."""
+    index = _index(make_server, validators=validators)
+    cuts: list[str] = []
+    real = compact_project_page
+
+    def counted(content: bytes, content_type: str, page_url: str, **kw: str) -> Any:
+        cuts.append(page_url)
+        return real(content, content_type, page_url, **kw)
+
+    monkeypatch.setattr(index_pages, "compact_project_page", counted)
+    first = lockgen.dumps(lockgen.lock(["app"], indexes=[index], cache_dir=tmp_path))
+    for gone in ("listings", "resolutions"):
+        shutil.rmtree(tmp_path / "v1" / gone)
+    second = lockgen.dumps(lockgen.lock(["app"], indexes=[index], cache_dir=tmp_path))
+    assert second == first
+    assert cuts == [f"{index}app/"] * 2
+
+
+def test_offline_a_big_page_whose_compact_form_is_gone_is_not_cached(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    index = _index(make_server)
+    (tmp_path / "r.in").write_text("app\n")
+    assert lockgen("lock", "r.in", "-i", index).exit_code == 0
+    cache = Path(os.environ["LOCKGEN_CACHE_DIR"]) / "v1"
+    for gone in ("listings", "resolutions"):
+        shutil.rmtree(cache / gone)
+    result = lockgen("lock", "r.in", "-i", index, "--offline", "-o", "pylock.b.toml")
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line == f"error: offline, and the index page {index}app/ is not cached"
+    assert not (tmp_path / "pylock.b.toml").exists()

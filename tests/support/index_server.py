@@ -689,9 +689,12 @@ class IndexServer:
         if path.startswith("/files/"):
             response = self._file(method, path.removeprefix("/files/"), headers)
             return self._validated(response, headers)
-        if path in self.pages:
+        if path in self.pages:  # served like the index's own pages, validators too
             content_type, body = self.pages[path]
-            return _Response(200, body, {"Content-Type": content_type})
+            page = _Response(200, body, {"Content-Type": content_type})
+            if self.validators == "sha":
+                return _revalidated(page, headers)
+            return self._validated(page, headers)
         return _Response(404, b"not found\n")
 
     def _validated(self, response: _Response, headers: Mapping[str, str]) -> _Response:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from lockgen.store.cache import (
     default_cache_dir,
     page_fingerprint,
 )
+from lockgen.store.entry import store
 from lockgen.store.files import copy_into
 from lockgen.store.resolutions import Recorded
 
@@ -58,6 +60,19 @@ def make_page(url: str = URL, **changes: object) -> CachedPage:
     }
     fields.update(changes)
     return CachedPage(**fields)
+
+
+def vars_of(page: CachedPage) -> dict[str, object]:
+    """A page's fields as a cache entry's header names them."""
+    return {
+        "url": page.url,
+        "final_url": page.final_url,
+        "content_type": page.content_type,
+        "etag": page.etag,
+        "last_modified": page.last_modified,
+        "missing": page.missing,
+        "body": page.body,
+    }
 
 
 def page_file(root: Path, url: str = URL) -> Path:
@@ -132,6 +147,57 @@ class TestPages:
         assert fields["length"] == 7
         assert fields["sha256"] == sha(b"payload")
         assert fields["url"] == URL
+
+    def test_a_compact_page_is_kept_without_its_body(self, cache: Cache) -> None:
+        """A big page's body is its listing's business: the entry holds only what
+        the page is (validators, final URL, content type) and its body's hash."""
+        page = make_page(body=b"x" * 5000)
+        cache.put_page(page, compact=True)
+        raw = page_file(cache.root).read_bytes()
+        assert b"xxx" not in raw and len(raw) < 1000
+        loaded = cache.get_page(URL)
+        assert loaded is not None
+        assert (loaded.body, loaded.compact, loaded.sha256) == (
+            b"",
+            True,
+            sha(page.body),
+        )
+        assert (loaded.etag, loaded.final_url) == (page.etag, page.final_url)
+        # it says what the whole page says: a replay cannot tell them apart
+        assert page_fingerprint(loaded) == page_fingerprint(page)
+
+    @pytest.mark.parametrize(
+        "damage",
+        [
+            lambda raw: raw.replace(b'"body_sha256": "', b'"body_sha256": "zz', 1),
+            lambda raw: raw.replace(b'"body_sha256"', b'"other"', 1),
+        ],
+        ids=["bad-hash", "no-hash"],
+    )
+    def test_a_bad_compact_page_is_discarded(
+        self, cache: Cache, damage: Callable[[bytes], bytes]
+    ) -> None:
+        cache.put_page(make_page(body=b"x" * 5000), compact=True)
+        path = page_file(cache.root)
+        raw = path.read_bytes()
+        path.write_bytes(damage(raw))
+        assert path.read_bytes() != raw
+        assert cache.get_page(URL) is None
+        assert not path.exists()
+
+    def test_a_compact_page_with_a_body_is_discarded(self, cache: Cache) -> None:
+        """A well-formed entry that says compact yet carries bytes is no page: which
+        of the two would it say?"""
+        header = {
+            **{k: v for k, v in vars_of(make_page()).items() if k != "body"},
+            "compact": True,
+            "body_sha256": sha(b"x"),
+        }
+        path = page_file(cache.root)
+        store(cache.root / "v1" / "tmp", path, header, b"x")
+        assert path.is_file()
+        assert cache.get_page(URL) is None
+        assert not path.exists()
 
     def test_url_with_credentials_is_never_written(self, cache: Cache) -> None:
         secret = "https://user:hunter2@pypi.example/simple/demo/"

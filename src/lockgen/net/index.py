@@ -16,6 +16,7 @@ resolver never fetch the same thing twice.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from lockgen.core.errors import LockgenError, ProjectNotFoundError
@@ -62,7 +63,9 @@ class IndexClient:
             client, self._downloads, cache=cache, mode=mode, on_event=self._event
         )
         self._files: SingleFlight[str, FileGroups] = SingleFlight()
-        self._find_links = FindLinks(find_links, self._pages.page, on_skip=self._event)
+        self._find_links = FindLinks(
+            find_links, partial(self._pages.page, whole=True), on_skip=self._event
+        )
 
     def list_files(self, name: NormalizedName) -> FileGroups:
         """Files of ``name`` from the find-links locations, then from the first index

@@ -6,7 +6,9 @@ never shadow a private project. A page may name only the files
 them. With a :class:`~lockgen.store.cache.Cache`, pages are revalidated (a 304
 costs one small request), and an index's 404 is cached too, as a page marked
 ``missing``, so a warm or ``--offline`` run knows which index lacks a project
-without asking again.
+without asking again. A big page is cached without its body: what it says is kept
+once, as its compact form (:mod:`lockgen.store.listings`), and when that is gone the
+page is fetched whole again.
 """
 
 from __future__ import annotations
@@ -94,6 +96,11 @@ class ProjectPages:
             if isinstance(seeded, LockgenError):
                 raise seeded  # the page could not be read: this is its first use
             page = self.page(url) if seeded is _UNSEEDED else seeded
+            compact = None
+            if page is not None and page.compact:  # cached without its body
+                compact = self._cached_listing(page)
+                if compact is None:  # its compact form is gone: read the page again
+                    page = self._whole_page(url)
             body_digest = None if page is None else page.sha256 or digest(page.body)
             with self._lock:
                 self._read[url] = page_fingerprint(page, body_digest)
@@ -103,7 +110,7 @@ class ProjectPages:
                     self._served.add(index)
             if page is not None:
                 assert body_digest is not None
-                return self._files(page, index, body_digest)
+                return self._files(page, index, body_digest, compact)
         with self._lock:
             self._missing.add(name)
             if len(self._missing) > MAX_MISSING:
@@ -139,9 +146,16 @@ class ProjectPages:
         each handed to :meth:`files` once instead of being fetched again."""
         self._seeded.update(pages)
 
-    def page(self, url: str) -> CachedPage | None:
-        """The page at ``url`` (``None``: not on this index), revalidating the cache."""
+    def page(self, url: str, *, whole: bool = False) -> CachedPage | None:
+        """The page at ``url`` (``None``: not on this index), revalidating the cache.
+
+        A big page may come back without its body (``compact``), as the cache keeps
+        it: :meth:`files` reads its compact form instead. ``whole``: never so (a
+        find-links page is read whole), and a big page is then cached whole.
+        """
         cached = self._cached_page(url)
+        if cached is not None and cached.compact and whole:
+            cached = None
         if self._mode is CacheMode.OFFLINE and not is_local(url):
             if cached is None:
                 raise OfflineError(f"offline, and the index page {url} is not cached")
@@ -160,21 +174,48 @@ class ProjectPages:
             return None
         response.raise_for_status()
         fresh = _page(url, response)
-        if fresh == cached:  # the same bytes again (an index without validators)
-            return cached
-        return self._store(fresh)
+        if cached is not None and _same(fresh, cached):
+            return fresh  # the same bytes again (an index without validators)
+        return self._store(fresh, whole=whole)
 
-    def _files(self, page: CachedPage, index: str, body_digest: str) -> FileGroups:
+    def _whole_page(self, url: str) -> CachedPage | None:
+        """The page at ``url`` fetched again without validators (its cached entry
+        kept no body, and its compact form is gone); offline, it is not cached."""
+        if self._mode is CacheMode.OFFLINE and not is_local(url):
+            raise OfflineError(f"offline, and the index page {url} is not cached")
+        response = self._client.get(url, _PAGE_HEADERS, limit=PAGE_LIMIT, what="a page")
+        if response.status == 404:
+            self._store(_missing_page(url, response))
+            return None
+        response.raise_for_status()
+        return self._store(_page(url, response))
+
+    def _files(
+        self,
+        page: CachedPage,
+        index: str,
+        body_digest: str,
+        compact: CompactPage | None,
+    ) -> FileGroups:
         """The files ``page`` lists that it may name: a small page read whole at
-        once, a big one a version at a time from its compact form."""
+        once, a big one a version at a time from its compact form (``compact``,
+        when the cache gave it already)."""
         keep = partial(confine, source=index, on_skip=self._event)
-        if len(page.body) < COMPACT_FROM:
+        if compact is None and len(page.body) < COMPACT_FROM:
             files = parse_project_page(
                 page.body, page.content_type, page.final_url, index_url=index
             )
             return FileGroups.of(keep(files))
         origin = page_origin(page.final_url, index_url=index)
-        return self._compact(page, index, body_digest).files(origin, keep)
+        if compact is None:
+            compact = self._compact(page, index, body_digest)
+        return compact.files(origin, keep)
+
+    def _cached_listing(self, page: CachedPage) -> CompactPage | None:
+        """The compact form of a page cached without its body, if still cached."""
+        if self._cache is None or page.sha256 is None:
+            return None
+        return self._cache.get_listing(listing_key(page.content_type, page.sha256))
 
     def _compact(self, page: CachedPage, index: str, body_digest: str) -> CompactPage:
         """``page`` in its compact form: from the cache when these very bytes were
@@ -196,9 +237,12 @@ class ProjectPages:
             return None
         return self._cache.get_page(url)
 
-    def _store(self, page: CachedPage) -> CachedPage:
+    def _store(self, page: CachedPage, *, whole: bool = False) -> CachedPage:
+        """Cache ``page``: a big one without its body (its compact form is cached
+        when :meth:`files` reads it), unless ``whole``."""
         if self._cache is not None and not is_local(page.url):
-            self._cache.put_page(page)
+            compact = not whole and not page.missing and len(page.body) >= COMPACT_FROM
+            self._cache.put_page(page, compact=compact)
         return page
 
 
@@ -215,6 +259,18 @@ def _page(url: str, response: Response) -> CachedPage:
         last_modified=response.headers.get("last-modified"),
         body=body,
         sha256=digest(body),
+    )
+
+
+def _same(fresh: CachedPage, cached: CachedPage) -> bool:
+    """Whether ``fresh`` says what ``cached`` does, with the same validators (then
+    the entry is not written again): compared by the body's sha256, as an entry
+    cached without its body has only that."""
+    return (
+        fresh.sha256 == (cached.sha256 or digest(cached.body))
+        and (fresh.final_url, fresh.content_type, fresh.missing)
+        == (cached.final_url, cached.content_type, cached.missing)
+        and (fresh.etag, fresh.last_modified) == (cached.etag, cached.last_modified)
     )
 
 

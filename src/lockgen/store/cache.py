@@ -2,7 +2,8 @@
 
 Layout (the ``v1`` directory is the format version; a new format gets a new name)::
 
-    ROOT/v1/pages/ab/<sha256 of url>         index pages, with ETag / Last-Modified
+    ROOT/v1/pages/ab/<sha256 of url>         index pages, with ETag / Last-Modified (a
+                                             big one without its body: its listing)
     ROOT/v1/metadata/ab/<kind>-<hex>         METADATA (kind: file, pep658 or url)
     ROOT/v1/artifacts/ab/<sha256>            whole files, named by their own sha256
     ROOT/v1/hashes/ab/<sha256 of url>        sha256 and size of an unhashed file lockgen
@@ -103,6 +104,10 @@ class CachedPage:
     #: The body's sha256 (hex) when known already (an entry read back, whose body
     #: was just checked against it); not part of what the page says.
     sha256: str | None = field(default=None, compare=False)
+    #: The body was not kept (``body`` is empty): the page is big, and what it says
+    #: is in its compact form, the listing named by ``sha256``
+    #: (:mod:`lockgen.store.listings`).
+    compact: bool = False
 
 
 def page_fingerprint(page: CachedPage | None, body_digest: str | None = None) -> str:
@@ -152,6 +157,12 @@ class Cache(ArtifactStore, ListingStore, ResolutionStore):
         def build(header: dict[str, object], body: bytes) -> CachedPage:
             if get_str(header, "url") != url:
                 raise BadEntryError("entry is for another URL")
+            sha256 = get_str(header, "sha256")  # load() checked it against body
+            compact = header.get("compact") is True
+            if compact:  # what the page said is the listing of this hash
+                sha256 = get_str(header, "body_sha256")
+                if body or not is_sha256(sha256):
+                    raise BadEntryError("a compact page entry with a body, or no hash")
             return CachedPage(
                 url=url,
                 final_url=get_str(header, "final_url"),
@@ -162,13 +173,16 @@ class Cache(ArtifactStore, ListingStore, ResolutionStore):
                 # older lockgens wrote a missing project as this fake content type
                 missing=header.get("missing") is True
                 or header.get("content_type") == "application/x-lockgen-not-found",
-                sha256=get_str(header, "sha256"),  # load() checked it against body
+                sha256=sha256,
+                compact=compact,
             )
 
         return load(self._page_path(url), build, PAGE_LIMIT)
 
-    def put_page(self, page: CachedPage) -> None:
-        """Store ``page`` (best effort: disk errors are ignored).
+    def put_page(self, page: CachedPage, *, compact: bool = False) -> None:
+        """Store ``page`` (best effort: disk errors are ignored); ``compact``: without
+        its body, which the caller keeps as the page's listing (a big page's bytes,
+        7 MB for the biggest, are then neither written nor read and hashed again).
 
         A page whose URLs carry credentials is not stored, so no secret reaches disk.
         """
@@ -182,6 +196,11 @@ class Cache(ArtifactStore, ListingStore, ResolutionStore):
             "last_modified": page.last_modified,
             "missing": page.missing,
         }
+        if compact:
+            header["compact"] = True
+            header["body_sha256"] = page.sha256 or digest(page.body)
+            store(self._tmp, self._page_path(page.url), header, b"")
+            return
         store(self._tmp, self._page_path(page.url), header, page.body, page.sha256)
 
     # -- metadata --------------------------------------------------------------------
