@@ -2,6 +2,7 @@
 
     cli -> app -> net -> store -> core
            app -> lockfile -> resolver -> core
+           app -> build -> core
 
 ``core``, ``resolver`` and ``lockfile`` are pure: they never import urllib3 or click,
 even indirectly, and never the I/O layers. The rule is read from each module's path,
@@ -27,8 +28,9 @@ ALLOWED = {
     "lockfile": {"core", "resolver"},
     "store": {"core"},
     "net": {"core", "store"},
-    "app": {"core", "resolver", "lockfile", "store", "net"},
-    "cli": {"core", "resolver", "lockfile", "store", "net", "app"},
+    "build": {"core"},
+    "app": {"core", "resolver", "lockfile", "store", "net", "build"},
+    "cli": {"core", "resolver", "lockfile", "store", "net", "build", "app"},
 }
 PURE = ("core", "resolver", "lockfile")
 #: The only modules that may import these libraries.

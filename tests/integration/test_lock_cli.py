@@ -374,14 +374,15 @@ class TestErrors:
         assert result.exit_code == 1
         assert "r.in:1" in result.stderr and "not supported yet" in result.stderr
 
-    def test_dynamic_sdist_is_a_clear_error(
+    def test_dynamic_sdist_under_no_build_is_a_clear_error(
         self, make_server: ServerFactory, lockgen: Run, tmp_path: Path
     ) -> None:
         server = make_server([make_sdist("dyn", "1.0", dynamic=["Requires-Dist"])])
         (tmp_path / "r.in").write_text("dyn\n")
-        result = lockgen("lock", "r.in", "-i", server.index_url)
+        result = lockgen("lock", "r.in", "-i", server.index_url, "--no-build")
         assert result.exit_code == 1
-        assert "dyn" in result.stderr and "not supported yet" in result.stderr
+        assert "dyn 1.0 cannot be used: its metadata is dynamic" in result.stderr
+        assert "--no-build forbids building it" in result.stderr
 
 
 class TestSdistAndTargets:

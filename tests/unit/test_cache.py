@@ -42,6 +42,8 @@ EMPTY = {
     "resolutions": (0, 0),
     "inputs": (0, 0),
     "settled": (0, 0),
+    "build-envs": (0, 0),
+    "build-logs": (0, 0),
 }
 
 

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING
 from packaging.pylock import Pylock
 
 from lockgen.app.inputs import from_values
-from lockgen.app.lock import LockOptions, parsed_lock, relock
+from lockgen.app.lock import (
+    DEFAULT_BUILD_TIMEOUT,
+    LockOptions,
+    parsed_lock,
+    relock,
+)
 from lockgen.app.services import DEFAULT_BACKOFF, Services
 from lockgen.core.environment import Target
 from lockgen.lockfile.read import read_lock
@@ -51,6 +56,8 @@ def lock(
     offline: bool = False,
     jobs: int = 16,
     backoff: float = DEFAULT_BACKOFF,
+    no_build: bool | Iterable[str] = False,
+    build_timeout: float = DEFAULT_BUILD_TIMEOUT,
 ) -> Pylock:
     """Resolve ``requirements`` (PEP 508) on ``indexes`` (searched in order) into a lock.
 
@@ -59,7 +66,9 @@ def lock(
     from these very inputs it is returned as it is, without a request. ``upgrade``
     names packages (``NAME`` or ``NAME==VER``) whose pins are freed. ``cache_dir``
     ``None`` uses no cache; ``backoff`` is the seconds before a failed request's first
-    retry. Render the result with :func:`dumps`.
+    retry. An sdist whose PKG-INFO is dynamic is built for its metadata (within
+    ``build_timeout`` seconds) unless ``no_build`` is true or names its project.
+    Render the result with :func:`dumps`.
     """
     inputs = from_values(requirements, constraints, indexes, target or Target.current())
     services = _services(cache_dir, backoff)
@@ -70,6 +79,9 @@ def lock(
             upgrade_packages=tuple(upgrade),
             jobs=jobs,
             offline=offline,
+            no_build=no_build is True,
+            no_build_packages=() if isinstance(no_build, bool) else tuple(no_build),
+            build_timeout=build_timeout,
         ),
         inputs,
         existing,

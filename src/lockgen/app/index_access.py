@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lockgen.app.builds import Builds
 from lockgen.net.index import CacheMode, IndexClient
 
 if TYPE_CHECKING:
@@ -19,8 +20,9 @@ __all__ = ["open_index"]
 
 def open_index(
     options: LockOptions, inputs: Inputs, progress: Progress, services: Services
-) -> tuple[HttpClient, IndexClient]:
-    """One connection pool (with the indexes' credentials) and the cached index."""
+) -> tuple[HttpClient, IndexClient, Builds]:
+    """One connection pool (with the indexes' credentials), the cached index, and
+    the builds it may run for sdists' metadata."""
     client = services.open_client(
         maxsize=options.jobs + 1, indexes=inputs.given_indexes
     )
@@ -29,6 +31,14 @@ def open_index(
         mode = CacheMode.OFFLINE
     elif options.refresh:
         mode = CacheMode.REFRESH
+    builds = Builds(
+        no_build=options.no_build,
+        no_build_packages=options.no_build_packages,
+        timeout=options.build_timeout,
+        cache=services.cache,
+        target=inputs.target,
+        on_event=progress.detail,
+    )
     repository = IndexClient(
         client,
         inputs.indexes,
@@ -36,5 +46,7 @@ def open_index(
         mode=mode,
         on_event=progress.detail,
         find_links=inputs.find_links,
+        builds=builds,
     )
-    return client, repository
+    builds.attach(repository)
+    return client, repository, builds

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from lockgen.core.environment import Target
 
 __all__ = [
+    "DEFAULT_BUILD_TIMEOUT",
     "LockOptions",
     "LockResult",
     "OutOfDateError",
@@ -50,6 +51,11 @@ __all__ = [
     "relock",
     "run_lock",
 ]
+
+
+#: Seconds a build (of an sdist, for its metadata) may take before it is killed:
+#: reading metadata runs no compiler for most backends; a ``build_wheel`` fallback may.
+DEFAULT_BUILD_TIMEOUT = 600.0
 
 
 class Progress(Protocol):
@@ -92,6 +98,12 @@ class LockOptions:
     jobs: int = 16
     refresh: bool = False
     offline: bool = False
+    #: ``--no-build``: no sdist is built for its metadata (only static PKG-INFO)
+    no_build: bool = False
+    #: ``--no-build-package``: these projects' sdists are not built
+    no_build_packages: Sequence[str] = ()
+    #: ``--build-timeout``: seconds a build may take
+    build_timeout: float = DEFAULT_BUILD_TIMEOUT
 
     @property
     def resolves_anyway(self) -> bool:

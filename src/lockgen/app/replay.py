@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
     from packaging.version import Version
 
+    from lockgen.app.builds import Builds
     from lockgen.app.inputs import Inputs
     from lockgen.app.lock import LockOptions, Progress
     from lockgen.app.services import Services
@@ -66,7 +67,7 @@ class Replay:
     (online), with those pages handed to it, for the resolver to go on with."""
 
     key: str | None = None
-    opened: tuple[HttpClient, IndexClient] | None = None
+    opened: tuple[HttpClient, IndexClient, Builds] | None = None
 
     def record(
         self,
@@ -130,7 +131,7 @@ def _replayed(
     name: str,
     progress: Progress,
     services: Services,
-) -> tuple[LockResult | None, tuple[HttpClient, IndexClient] | None]:
+) -> tuple[LockResult | None, tuple[HttpClient, IndexClient, Builds] | None]:
     """``recorded``'s lock if its pages are unchanged; else ``None``, and the index
     opened to read them (online), the pages handed to it."""
     urls = [url for url, _ in recorded.pages]

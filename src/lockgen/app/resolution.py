@@ -62,7 +62,9 @@ def resolve_lock(
     ``replay`` (with the index it opened already, if it did)."""
     services.before_resolving()
     opened = None if replay is None else replay.opened
-    client, repository = opened or open_index(options, inputs, progress, services)
+    client, repository, builds = opened or open_index(
+        options, inputs, progress, services
+    )
     previous = dict(preferences)  # _policy frees the -P names from it
     policy = _policy(options, inputs, preferences)
     pins = _resolve_pins(
@@ -87,11 +89,14 @@ def resolve_lock(
         packages=len(pins),
         requests=client.stats.requests,
         bytes=client.stats.bytes,
-        warnings=tuple(
-            f"{index} had none of the {asked} "
-            f"{'project' if asked == 1 else 'projects'} asked of it (they came from "
-            "the other indexes): is its URL right?"
-            for index, asked in repository.unused_indexes()
+        warnings=(
+            *(
+                f"{index} had none of the {asked} "
+                f"{'project' if asked == 1 else 'projects'} asked of it (they came "
+                "from the other indexes): is its URL right?"
+                for index, asked in repository.unused_indexes()
+            ),
+            *builds.notes,
         ),
         digest=inputs.digest,
     )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from lockgen.app.lock import DEFAULT_BUILD_TIMEOUT
 from lockgen.cli.options import (
     EXTRA_HELP,
     FIND_LINKS_HELP,
@@ -92,6 +93,27 @@ __all__ = ["lock"]
     metavar="NAMES",
     help="Use only sdists for these (comma-separated, :all:, :none:).",
 )
+@click.option(
+    "--no-build",
+    is_flag=True,
+    help="Build no sdist for its metadata: an sdist whose PKG-INFO is dynamic "
+    "is an error.",
+)
+@click.option(
+    "--no-build-package",
+    "no_build_packages",
+    multiple=True,
+    metavar="NAME",
+    help="Build no sdist of this project for its metadata (repeatable).",
+)
+@click.option(
+    "--build-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_BUILD_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="Kill a build (of an sdist, for its metadata) that takes longer.",
+)
 @target_options
 @click.option(
     "-U",
@@ -134,6 +156,9 @@ def lock(
     pre: bool,
     only_binary: tuple[str, ...],
     no_binary: tuple[str, ...],
+    no_build: bool,
+    no_build_packages: tuple[str, ...],
+    build_timeout: float,
     python_version: str | None,
     platform: str | None,
     upgrade: bool,
@@ -189,6 +214,9 @@ def lock(
         pre=pre,
         only_binary=only_binary,
         no_binary=no_binary,
+        no_build=no_build,
+        no_build_packages=no_build_packages,
+        build_timeout=build_timeout,
         upgrade=upgrade,
         upgrade_packages=upgrade_packages,
         check=check,

@@ -57,6 +57,8 @@ class MetadataSource(enum.Enum):
     RANGE = "range"
     WHOLE_FILE = "whole-file"
     SDIST = "sdist"
+    #: An sdist built by its backend (PEP 517): its PKG-INFO was dynamic.
+    BUILT = "built"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -19,7 +19,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from lockgen.core.errors import MetadataError, UnsupportedError
+from lockgen.core.errors import MetadataError
 from lockgen.core.models import CoreMetadata, parse_filename
 from lockgen.core.wheel_zip import MAX_METADATA_SIZE
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from lockgen.core.models import MetadataSource
 
 __all__ = [
-    "check_static_sdist_metadata",
+    "dynamic_reason",
     "parse_core_metadata",
     "read_sdist_metadata",
 ]
@@ -260,8 +260,9 @@ def _requires_python(value: str | None, filename: str) -> SpecifierSet | None:
         raise MetadataError(filename, f"invalid Requires-Python {value!r}") from exc
 
 
-def check_static_sdist_metadata(data: bytes, filename: str) -> None:
-    """Refuse PKG-INFO whose dependencies may change when the sdist is built (PEP 643).
+def dynamic_reason(data: bytes, filename: str) -> str | None:
+    """Why an sdist's PKG-INFO cannot be trusted for its dependencies (PEP 643), or
+    ``None`` when it can.
 
     Metadata below 2.2 counts as all-dynamic; from 2.2 on, Requires-Dist and
     Requires-Python are trustworthy unless listed in ``Dynamic``.
@@ -270,11 +271,11 @@ def check_static_sdist_metadata(data: bytes, filename: str) -> None:
     metadata_version = raw.get("metadata_version")
     dynamic = {field.strip().lower() for field in raw.get("dynamic", [])}
     if _before_2_2(metadata_version) or dynamic & _DYNAMIC_DEPENDENCY_FIELDS:
-        raise UnsupportedError(
-            f"{filename}: its metadata is dynamic (Metadata-Version "
-            f"{_shown(metadata_version or 'missing')}); building sdists to learn their "
-            "dependencies is not supported yet"
+        return (
+            "its metadata is dynamic (Metadata-Version "
+            f"{_shown(metadata_version or 'missing')})"
         )
+    return None
 
 
 def _before_2_2(metadata_version: str | None) -> bool:

@@ -27,7 +27,7 @@ from lockgen.core.link_scope import confine
 from lockgen.core.models import DistFile, DistKind, MetadataSource, parse_filename
 from lockgen.core.simple_api import parse_project_page
 from lockgen.core.urls import local_path, strip_credentials
-from lockgen.core.wheel_metadata import check_static_sdist_metadata, read_sdist_metadata
+from lockgen.core.wheel_metadata import read_sdist_metadata
 from lockgen.core.wheel_zip import read_wheel_metadata_from_file
 
 if TYPE_CHECKING:
@@ -183,7 +183,6 @@ def local_metadata(path: Path, dist: DistFile) -> tuple[bytes, MetadataSource]:
             data = read_sdist_metadata(fh, dist.filename)
     except OSError as exc:
         raise _unreadable(path, dist, exc) from exc
-    check_static_sdist_metadata(data, dist.filename)
     return data, MetadataSource.SDIST
 
 

@@ -16,8 +16,9 @@ resolver never fetch the same thing twice.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from lockgen.core.errors import LockgenError, ProjectNotFoundError
 from lockgen.core.file_groups import FileGroups
@@ -29,11 +30,12 @@ from lockgen.net.index_metadata import MetadataReader
 from lockgen.net.index_pages import ProjectPages
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from packaging.utils import NormalizedName
 
     from lockgen.core.models import CoreMetadata, DistFile
+    from lockgen.net.index_metadata import SdistBuilds
     from lockgen.net.transport import HttpClient
     from lockgen.store.cache import Cache, CachedPage
 
@@ -52,6 +54,7 @@ class IndexClient:
         mode: CacheMode = CacheMode.NORMAL,
         on_event: Callable[[str], None] | None = None,
         find_links: Sequence[str] = (),
+        builds: SdistBuilds | None = None,
     ) -> None:
         self._on_event = on_event
         self.indexes = tuple(url if url.endswith("/") else url + "/" for url in indexes)
@@ -60,7 +63,12 @@ class IndexClient:
         )
         self._downloads = Downloads(client, cache=cache, mode=mode)
         self._metadata = MetadataReader(
-            client, self._downloads, cache=cache, mode=mode, on_event=self._event
+            client,
+            self._downloads,
+            cache=cache,
+            mode=mode,
+            on_event=self._event,
+            builds=builds,
         )
         self._files: SingleFlight[str, FileGroups] = SingleFlight()
         self._find_links = FindLinks(
@@ -114,6 +122,13 @@ class IndexClient:
         """The sha256 and size of ``dist``, downloading it once if nobody has yet
         (reading its metadata may have: then that download's answer is reused)."""
         return self._downloads.sha256(dist)
+
+    @contextmanager
+    def open_artifact(self, dist: DistFile) -> Iterator[IO[bytes]]:
+        """``dist``'s bytes, verified against the index and kept in the cache (a build
+        environment's wheels are read this way)."""
+        with self._downloads.open(dist) as (file, _learnt):
+            yield file
 
     def _event(self, message: str) -> None:
         if self._on_event is not None:

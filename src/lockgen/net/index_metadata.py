@@ -13,14 +13,16 @@ for its size.
 
 With a :class:`~lockgen.store.cache.Cache`, metadata is read once per artifact ever,
 under a key naming what vouches for it (:mod:`lockgen.net.metadata_keys`); an sdist's
-PKG-INFO is cached, so is a "dynamic" verdict. A local find-links file is read in
-place and never cached: it may change.
+PKG-INFO is cached, so is a "dynamic" verdict. An sdist whose PKG-INFO is dynamic
+(PEP 643) is built for its metadata (:mod:`lockgen.build`), unless the run forbids
+it, and what it built to is cached under the sdist's own sha256. A local find-links
+file is read in place and never cached: it may change.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from lockgen.core.errors import (
@@ -28,11 +30,16 @@ from lockgen.core.errors import (
     MetadataError,
     NetworkError,
     RangeUnsupportedError,
+    UnsupportedError,
 )
 from lockgen.core.models import DistKind, MetadataSource, parse_filename
 from lockgen.core.singleflight import SingleFlight
 from lockgen.core.urls import is_local, local_file
-from lockgen.core.wheel_metadata import parse_core_metadata, read_sdist_metadata
+from lockgen.core.wheel_metadata import (
+    dynamic_reason,
+    parse_core_metadata,
+    read_sdist_metadata,
+)
 from lockgen.core.wheel_zip import (
     MAX_METADATA_SIZE,
     read_wheel_metadata,
@@ -43,7 +50,6 @@ from lockgen.net.findlinks import local_metadata
 from lockgen.net.metadata_keys import (
     Read,
     metadata_keys,
-    parse_metadata,
     reads_artifact,
     vouched_key,
 )
@@ -59,12 +65,25 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    from packaging.utils import NormalizedName
+
     from lockgen.core.models import CoreMetadata, DistFile
     from lockgen.net.index_downloads import Downloads
     from lockgen.net.transport import HttpClient, Response
     from lockgen.store.cache import Cache, CachedMetadata
 
-__all__ = ["MetadataReader"]
+__all__ = ["MetadataReader", "SdistBuilds"]
+
+
+class SdistBuilds(Protocol):
+    """How an sdist whose PKG-INFO is dynamic gets its metadata (the application's
+    choice: :mod:`lockgen.app.builds`)."""
+
+    def refusal(self, name: NormalizedName) -> str | None:
+        """What forbids building ``name``'s sdists (``--no-build``...), or ``None``."""
+
+    def metadata(self, filename: str, sdist: IO[bytes]) -> bytes:
+        """The METADATA the sdist builds to."""
 
 
 class MetadataReader:
@@ -78,12 +97,14 @@ class MetadataReader:
         cache: Cache | None,
         mode: CacheMode,
         on_event: Callable[[str], None],
+        builds: SdistBuilds | None = None,
     ) -> None:
         self._client = client
         self._downloads = downloads
         self._cache = cache
         self._mode = mode
         self._event = on_event
+        self._builds = builds
         self.ranges = RangeSupport()
         self._metadata: SingleFlight[str, CoreMetadata] = SingleFlight()
 
@@ -94,9 +115,7 @@ class MetadataReader:
         """
         local = local_file(dist)
         if local is not None:
-            return self._metadata.get(
-                dist.url, lambda: _parse_local_metadata(local, dist)
-            )
+            return self._metadata.get(dist.url, lambda: self._local(local, dist))
         return self._metadata.get(dist.url, lambda: self._load(dist))
 
     def _load(self, dist: DistFile) -> CoreMetadata:
@@ -117,8 +136,11 @@ class MetadataReader:
             if hit is not None and (
                 offline or hit.artifact_size is not None or not learns_size
             ):
+                source = MetadataSource(hit.source)
+                if source is MetadataSource.SDIST and self._to_build(dist, hit.data):
+                    continue  # a dynamic verdict from a run that could not build it
                 size = hit.artifact_size if learns_size else None
-                return parse_metadata(hit.data, dist, MetadataSource(hit.source), size)
+                return self._parsed(hit.data, dist, source, size)
         if offline:
             raise OfflineError(
                 f"offline, and the metadata of {dist.filename} is not cached"
@@ -135,7 +157,50 @@ class MetadataReader:
                 read.artifact_size,
             )
         size = read.artifact_size if learns_size else None
-        return parse_metadata(read.data, dist, read.source, size)
+        return self._parsed(read.data, dist, read.source, size)
+
+    def _to_build(self, dist: DistFile, pkg_info: bytes) -> bool:
+        """Whether the sdist ``dist``, whose PKG-INFO this is, is to be built."""
+        return (
+            self._builds is not None
+            and self._builds.refusal(_project(dist)) is None
+            and dynamic_reason(pkg_info, dist.filename) is not None
+        )
+
+    def _parsed(
+        self,
+        data: bytes,
+        dist: DistFile,
+        source: MetadataSource,
+        artifact_size: int | None,
+    ) -> CoreMetadata:
+        """Parse fetched or cached metadata; an sdist's PKG-INFO must be static
+        (PEP 643) when it was not built."""
+        if source is MetadataSource.SDIST:
+            why = dynamic_reason(data, dist.filename)
+            if why is not None:
+                refusal = (
+                    "this reader"
+                    if self._builds is None
+                    else self._builds.refusal(_project(dist))
+                )
+                raise UnsupportedError(
+                    f"{dist.filename}: {why}, and {refusal} forbids building it"
+                )
+        return parse_core_metadata(
+            data, dist.filename, source, artifact_size=artifact_size
+        )
+
+    def _local(self, path: Path, dist: DistFile) -> CoreMetadata:
+        """A local find-links file's metadata, read in place (a dynamic sdist built
+        from it, every run: it may change under its name)."""
+        data, source = local_metadata(path, dist)
+        if source is MetadataSource.SDIST and self._to_build(dist, data):
+            assert self._builds is not None
+            with path.open("rb") as fh:
+                data = self._builds.metadata(dist.filename, fh)
+            source = MetadataSource.BUILT
+        return self._parsed(data, dist, source, None)
 
     def _cached(self, key: str) -> CachedMetadata | None:
         """The cache entry for ``key`` (``--refresh`` skips those only a URL vouches
@@ -227,14 +292,22 @@ class MetadataReader:
         return Read(data, MetadataSource.WHOLE_FILE, learnt.size, learnt.sha256)
 
     def _sdist(self, dist: DistFile) -> Read:
-        """PKG-INFO from a download that is not kept: a lock selects few of the
-        sdists it reads, and ``hydrate`` downloads the ones it does."""
+        """PKG-INFO from a download that is not kept (a lock selects few of the
+        sdists it reads, and ``hydrate`` downloads the ones it does), or, when it
+        is dynamic, what the same download builds to."""
         with self._downloads.open(dist, keep=False) as (file, learnt):
             data = read_sdist_metadata(file, dist.filename)
+            if self._to_build(dist, data):
+                assert self._builds is not None
+                file.seek(0)
+                built = self._builds.metadata(dist.filename, file)
+                return Read(built, MetadataSource.BUILT, learnt.size, learnt.sha256)
         self._event(f"{dist.filename}: metadata from the sdist's PKG-INFO")
         return Read(data, MetadataSource.SDIST, learnt.size, learnt.sha256)
 
 
-def _parse_local_metadata(path: Path, dist: DistFile) -> CoreMetadata:
-    data, source = local_metadata(path, dist)
-    return parse_core_metadata(data, dist.filename, source)
+def _project(dist: DistFile) -> NormalizedName:
+    """The project ``dist``'s file name says it belongs to."""
+    parsed = parse_filename(dist.filename)
+    assert parsed is not None  # listings keep only wheel and sdist names
+    return parsed.name

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lockgen.core.models import DistKind, MetadataSource, parse_filename
-from lockgen.core.wheel_metadata import check_static_sdist_metadata, parse_core_metadata
 from lockgen.store.cache import Cache
 
 if TYPE_CHECKING:
-    from lockgen.core.models import CoreMetadata, DistFile
+    from lockgen.core.models import DistFile
 
-__all__ = ["Read", "metadata_keys", "parse_metadata", "reads_artifact", "vouched_key"]
+__all__ = ["Read", "metadata_keys", "reads_artifact", "vouched_key"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +56,11 @@ def vouched_key(dist: DistFile, read: Read) -> str:
     listed no sha256, then only the URL vouches; a PEP 658 file was checked against
     its listed hash, when there was one; a range read is only as good as its server.
     """
-    whole = read.source in (MetadataSource.WHOLE_FILE, MetadataSource.SDIST)
+    whole = read.source in (
+        MetadataSource.WHOLE_FILE,
+        MetadataSource.SDIST,
+        MetadataSource.BUILT,  # built from the whole sdist, which the download checked
+    )
     if whole and dist.sha256 and read.artifact_sha256 == dist.sha256.lower():
         key = Cache.file_metadata_key(read.artifact_sha256)
     elif read.source is MetadataSource.PEP658 and dist.core_metadata:
@@ -65,12 +68,3 @@ def vouched_key(dist: DistFile, read: Read) -> str:
     else:
         key = None
     return key or Cache.url_metadata_key(dist.url, dist.sha256)
-
-
-def parse_metadata(
-    data: bytes, dist: DistFile, source: MetadataSource, artifact_size: int | None
-) -> CoreMetadata:
-    """Parse fetched or cached metadata; an sdist's must be static (PEP 643)."""
-    if source is MetadataSource.SDIST:
-        check_static_sdist_metadata(data, dist.filename)
-    return parse_core_metadata(data, dist.filename, source, artifact_size=artifact_size)

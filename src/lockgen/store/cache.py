@@ -16,6 +16,9 @@ Layout (the ``v1`` directory is the format version; a new format gets a new name
                                              (app/input_memo.py)
     ROOT/v1/settled/ab/<key>                 up-to-date verdicts by command line
                                              (app/settled.py)
+    ROOT/v1/build-envs/<key>/                sdist build environments, by what they
+                                             hold (build/environment.py)
+    ROOT/v1/build-logs/<sdist>-<random>.log  the output of builds that failed
     ROOT/v1/tmp/<random>.tmp                 files being written
 
 ``ab`` is the first two hex characters of the key's digest, so no directory grows

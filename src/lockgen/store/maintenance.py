@@ -25,6 +25,8 @@ _KINDS = (
     "resolutions",
     "inputs",
     "settled",
+    "build-envs",
+    "build-logs",
 )
 _STALE_TEMP_SECONDS = 3600
 

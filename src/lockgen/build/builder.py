@@ -1,0 +1,186 @@
+"""An sdist built for its metadata: unpacked, its environment made, its backend asked.
+
+The resolution and download of the build requirements are injected
+(``requirement_wheels``): the application resolves them with lockgen's own resolver
+against the lock's indexes and reads the wheels through its cache, so no pip runs.
+A build's output goes to a log file that is kept, and named in the error, when the
+build fails; one that succeeds leaves nothing behind but its environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from lockgen.build.environment import BuildEnvironment, make_environment
+from lockgen.build.hooks import BuildError, Hooks
+from lockgen.build.static import static_metadata
+from lockgen.build.system import build_system
+from lockgen.build.unpack import unpack_sdist
+from lockgen.core.errors import LockgenError
+from lockgen.core.limits import METADATA_LIMIT
+from lockgen.core.singleflight import SingleFlight
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from lockgen.build.environment import Wheel
+    from lockgen.build.system import BuildSystem
+
+__all__ = ["Builder"]
+
+#: A pyproject.toml larger than this is no real project's.
+_PYPROJECT_LIMIT = 1024 * 1024
+
+
+class Builder:
+    """Builds sdists for their METADATA; environments go under ``environments``,
+    scratch folders under ``scratch`` and kept logs under ``logs``."""
+
+    def __init__(
+        self,
+        *,
+        requirement_wheels: Callable[[Sequence[str]], Sequence[Wheel]],
+        environments: Path,
+        scratch: Path,
+        logs: Path,
+        timeout: float,
+        on_event: Callable[[str], None],
+    ) -> None:
+        self._wheels = requirement_wheels
+        # absolute: the backend runs in the source tree, and is told these paths
+        self._environments = environments.absolute()
+        self._scratch = scratch.absolute()
+        self._logs = logs.absolute()
+        self._timeout = timeout
+        self._event = on_event
+        self._made: SingleFlight[tuple[str, ...], BuildEnvironment] = SingleFlight()
+
+    def metadata(self, filename: str, sdist: IO[bytes]) -> bytes:
+        """The METADATA the sdist ``filename`` (read from ``sdist``) builds to: what
+        its ``[project]`` table fixes, when it does, else what its backend says."""
+        self._scratch.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="build-", dir=self._scratch) as tmp:
+            work = Path(tmp)
+            source = unpack_sdist(sdist, filename, work / "unpacked")
+            pyproject = _pyproject(source, filename)
+            static = static_metadata(pyproject)
+            if static is not None:
+                self._event(f"{filename}: metadata from its static pyproject.toml")
+                return static
+            system = build_system(pyproject, filename)
+            data = self._logged(filename, system, source, work)
+        self._event(
+            f"{filename}: built for its metadata by {system.backend} "
+            f"in {time.monotonic() - started:.1f} s"
+        )
+        return data
+
+    def _logged(
+        self, filename: str, system: BuildSystem, source: Path, work: Path
+    ) -> bytes:
+        """The build, its output in a log kept only if it fails."""
+        self._logs.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(
+            prefix=f"{filename}-", suffix=".log", dir=self._logs
+        )
+        log_path = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as log:
+                data = self._build(filename, system, source, work, log)
+        except BuildError as exc:
+            raise LockgenError(
+                f"{filename}: building it for its metadata failed ({system.backend}: "
+                f"{exc}); its log is {log_path}"
+            ) from None
+        except Exception as exc:  # pyproject-hooks' own: a backend it cannot load
+            if isinstance(exc, LockgenError) or not _from_hooks(exc):
+                log_path.unlink(missing_ok=True)
+                raise
+            raise LockgenError(
+                f"{filename}: building it for its metadata failed ({system.backend}: "
+                f"{_hooks_reason(exc)}); its log is {log_path}"
+            ) from None
+        log_path.unlink(missing_ok=True)
+        return data
+
+    def _build(
+        self,
+        filename: str,
+        system: BuildSystem,
+        source: Path,
+        work: Path,
+        log: IO[bytes],
+    ) -> bytes:
+        environment = self._environment(filename, system.requires)
+        hooks = Hooks(
+            source, system, environment, work=work, log=log, timeout=self._timeout
+        )
+        extra = hooks.requires_for_wheel()
+        if extra:  # PEP 517: what the backend asks for joins the environment
+            environment = self._environment(filename, (*system.requires, *extra))
+            hooks = Hooks(
+                source, system, environment, work=work, log=log, timeout=self._timeout
+            )
+        path = hooks.metadata(work / "metadata")
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(METADATA_LIMIT + 1)
+        except OSError as exc:
+            raise BuildError(f"the backend wrote no METADATA ({exc})") from None
+        if len(data) > METADATA_LIMIT:
+            raise BuildError("the backend wrote a METADATA file too large to be real")
+        return data
+
+    def _environment(
+        self, filename: str, requirements: Sequence[str]
+    ) -> BuildEnvironment:
+        key = tuple(sorted(set(requirements)))
+
+        def make() -> BuildEnvironment:
+            try:
+                wheels = self._wheels(key)
+            except LockgenError as exc:
+                raise LockgenError(
+                    f"{filename}: its build requirements ({', '.join(key)}) cannot "
+                    f"be installed: {exc}"
+                ) from None
+            return make_environment(wheels, self._environments, self._scratch)
+
+        return self._made.get(key, make)
+
+
+def _pyproject(source: Path, filename: str) -> str | None:
+    """The tree's pyproject.toml, ``None`` when it has none."""
+    path = source / "pyproject.toml"
+    if not path.is_file():
+        return None
+    with path.open("rb") as fh:
+        data = fh.read(_PYPROJECT_LIMIT + 1)
+    if len(data) > _PYPROJECT_LIMIT:
+        raise LockgenError(f"{filename}: cannot build it: its pyproject.toml is huge")
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        raise LockgenError(
+            f"{filename}: cannot build it: its pyproject.toml is not UTF-8"
+        ) from None
+
+
+def _from_hooks(exc: Exception) -> bool:
+    """Whether ``exc`` is pyproject-hooks' way of saying the backend failed."""
+    return type(exc).__module__.startswith("pyproject_hooks")
+
+
+def _hooks_reason(exc: Exception) -> str:
+    """pyproject-hooks' failure in a few words."""
+    name = type(exc).__name__
+    if name == "BackendUnavailable":
+        return "the backend could not be imported"
+    if name == "HookMissing":
+        return f"the backend has no {exc} hook"
+    return f"{name}: {exc}"
