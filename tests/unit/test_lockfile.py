@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 from packaging.pylock import Pylock
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from lockgen.core.environment import make_target
 from lockgen.core.models import CoreMetadata, DistFile, MetadataSource
+from lockgen.lockfile.selections import Selections
 from lockgen.lockfile.write import dumps, lock_tables, render
 from lockgen.resolver.resolve import Pin
 
@@ -218,6 +219,25 @@ _FILES = st.builds(
     requires_python=st.sampled_from([None, ">=3.8", ""]),
     artifact_size=st.sampled_from([None, 77]),
     tool=st.sampled_from([None, {}, {"inputs": "x", "body": ""}]),
+    selections=st.sampled_from(
+        [
+            None,
+            Selections(
+                extras=("fast",),
+                groups=("dev", "test"),
+                default_groups=("dev",),
+                markers={
+                    NormalizedName(
+                        "a"
+                    ): "'dev' in dependency_groups or 'fast' in extras"
+                },
+            ),
+            Selections(
+                groups=("docs",),
+                markers={NormalizedName("b"): "'docs' in dependency_groups"},
+            ),
+        ]
+    ),
 )
 def test_the_tables_are_what_packagings_model_writes(
     files: list[DistFile],
@@ -225,6 +245,7 @@ def test_the_tables_are_what_packagings_model_writes(
     requires_python: str | None,
     artifact_size: int | None,
     tool: dict[str, str] | None,
+    selections: Selections | None,
 ) -> None:
     """lock_tables() builds the tables straight from the pins; packaging's model of
     the same lock must read them and write the same text, key for key."""
@@ -236,5 +257,7 @@ def test_the_tables_are_what_packagings_model_writes(
         else SpecifierSet(requires_python),
     )
     pin = replace(pin, metadata=metadata)
-    tables = lock_tables([pin], TARGET, lambda d: ("e" * 64, 5), tool=tool)
+    tables = lock_tables(
+        [pin], TARGET, lambda d: ("e" * 64, 5), tool=tool, selections=selections
+    )
     assert render(tables) == dumps(Pylock.from_dict(tables))

@@ -31,6 +31,7 @@ from lockgen.store.cache import Cache
 if TYPE_CHECKING:
     import os
     from collections.abc import Iterable, Sequence
+    from datetime import datetime
 
     from packaging.requirements import Requirement
 
@@ -58,6 +59,7 @@ def lock(
     backoff: float = DEFAULT_BACKOFF,
     no_build: bool | Iterable[str] = False,
     build_timeout: float = DEFAULT_BUILD_TIMEOUT,
+    exclude_newer: datetime | None = None,
 ) -> Pylock:
     """Resolve ``requirements`` (PEP 508) on ``indexes`` (searched in order) into a lock.
 
@@ -68,9 +70,16 @@ def lock(
     ``None`` uses no cache; ``backoff`` is the seconds before a failed request's first
     retry. An sdist whose PKG-INFO is dynamic is built for its metadata (within
     ``build_timeout`` seconds) unless ``no_build`` is true or names its project.
+    ``exclude_newer`` (timezone-aware) keeps out files uploaded from then on.
     Render the result with :func:`dumps`.
     """
-    inputs = from_values(requirements, constraints, indexes, target or Target.current())
+    inputs = from_values(
+        requirements,
+        constraints,
+        indexes,
+        target or Target.current(),
+        exclude_newer=exclude_newer,
+    )
     services = _services(cache_dir, backoff)
     existing = None if previous is None else parsed_lock(_text_of(previous), _PREVIOUS)
     result = relock(

@@ -281,6 +281,17 @@ def _key(options: LockOptions) -> str | None:
             list(options.only_binary),
             list(options.no_binary),
             list(options.target_spec or (None, None)),
+            *(
+                []
+                if options.exclude_newer is None
+                else [options.exclude_newer.isoformat()]
+            ),
+            *(
+                []
+                if (options.extras, options.groups, options.default_groups)
+                == (None, None, True)
+                else [options.extras, options.groups, options.default_groups]
+            ),
         ],
     }
     return hashlib.sha256(json.dumps(fields).encode()).hexdigest()

@@ -11,7 +11,7 @@ the same requirements and indexes records the same inputs digest.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -20,6 +20,7 @@ from lockgen.app.pipconfig import builtin_index_url, read_pip_settings
 from lockgen.core._reqsyntax import LineError, parse_requirement
 from lockgen.core.environment import Target, current_target
 from lockgen.core.errors import LockgenError
+from lockgen.core.pyproject import is_pyproject, read_pyproject
 from lockgen.core.requirements import (
     InputRequirement,
     RequirementsInput,
@@ -30,6 +31,7 @@ from lockgen.lockfile.relock import inputs_digest
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
+    from datetime import datetime
 
     from packaging.requirements import Requirement
 
@@ -51,6 +53,8 @@ class Inputs:
     #: index and find-links URLs as the user wrote them: credentials included
     given_indexes: list[str]
     digest: str
+    #: ``--exclude-newer``: only files uploaded before this time
+    exclude_newer: datetime | None = None
 
 
 def from_files(
@@ -69,6 +73,7 @@ def from_files(
         urls,
         [*written, *requirements.find_links],
         no_index=no_index,
+        exclude_newer=options.exclude_newer,
     )
 
 
@@ -86,6 +91,7 @@ def from_values(
     constraints: Iterable[str | Requirement],
     indexes: Sequence[str],
     target: Target,
+    exclude_newer: datetime | None = None,
 ) -> Inputs:
     """The API's inputs: requirement strings (or objects) and index URLs, as given."""
     if isinstance(indexes, str):
@@ -98,7 +104,9 @@ def from_values(
         requirements=_requirements(requirements, "requirement"),
         constraints=_requirements(constraints, "constraint"),
     )
-    return _normalised(given, target, list(indexes), [], no_index=False)
+    return _normalised(
+        given, target, list(indexes), [], no_index=False, exclude_newer=exclude_newer
+    )
 
 
 def _requirements(
@@ -125,10 +133,16 @@ def _normalised(
     find_links: Sequence[str],
     *,
     no_index: bool,
+    exclude_newer: datetime | None,
 ) -> Inputs:
     indexes, found, given = _locations(index_urls, find_links)
     digest = inputs_digest(
-        requirements, target, indexes, find_links=found, no_index=no_index
+        requirements,
+        target,
+        indexes,
+        find_links=found,
+        no_index=no_index,
+        exclude_newer=exclude_newer,
     )
     return Inputs(
         requirements=requirements,
@@ -137,6 +151,7 @@ def _normalised(
         find_links=found,
         given_indexes=given,
         digest=digest,
+        exclude_newer=exclude_newer,
     )
 
 
@@ -151,9 +166,45 @@ def _read_requirements(
     def read(path: str) -> str:
         return "\n".join(lines) if path == _COMMAND_LINE else read_text(path)
 
+    projects = [p for p in options.requirement_files if is_pyproject(p)]
+    if projects:
+        return _read_project(options, projects, read, environ, lines)
     files = [*options.requirement_files, *([_COMMAND_LINE] if lines else [])]
     return parse_requirements(
         files, options.constraint_files, read_text=read, environ=environ
+    )
+
+
+def _read_project(
+    options: LockOptions,
+    projects: list[str],
+    read: Callable[[str], str],
+    environ: Mapping[str, str],
+    lines: list[str],
+) -> RequirementsInput:
+    """A pyproject.toml's requirements (the only requirements input), with the
+    constraint files and command-line options read as pip reads them."""
+    if len(options.requirement_files) != 1:
+        raise LockgenError(
+            f"{projects[0]} is locked on its own: give no other requirements file"
+        )
+    project = read_pyproject(
+        read(projects[0]),
+        projects[0],
+        extras=options.extras,
+        groups=options.groups,
+        default_groups=options.default_groups,
+    )
+    files = [_COMMAND_LINE] if lines else []
+    options_only = parse_requirements(
+        files, options.constraint_files, read_text=read, environ=environ
+    )
+    return replace(
+        options_only,
+        requirements=project.requirements,
+        extras=project.extras,
+        groups=project.groups,
+        default_groups=project.default_groups,
     )
 
 

@@ -35,6 +35,7 @@ from lockgen.lockfile.relock import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
+    from datetime import datetime
 
     from lockgen.app.input_memo import InputMemo
     from lockgen.app.inputs import Inputs
@@ -104,6 +105,13 @@ class LockOptions:
     no_build_packages: Sequence[str] = ()
     #: ``--build-timeout``: seconds a build may take
     build_timeout: float = DEFAULT_BUILD_TIMEOUT
+    #: ``--exclude-newer``: only files uploaded before this (timezone-aware) time
+    exclude_newer: datetime | None = None
+    #: From a pyproject.toml: the extras and groups to lock (``None``: all of them),
+    #: and whether the default groups (``dev``) are locked (``--no-default-groups``)
+    extras: tuple[str, ...] | None = None
+    groups: tuple[str, ...] | None = None
+    default_groups: bool = True
 
     @property
     def resolves_anyway(self) -> bool:

@@ -19,6 +19,7 @@ from lockgen.app.index_access import open_index
 from lockgen.app.lock import LockResult
 from lockgen.core.errors import LockgenError
 from lockgen.lockfile.relock import seal
+from lockgen.lockfile.selections import Selections, package_markers
 from lockgen.lockfile.write import lock_tables, render
 from lockgen.resolver.prefetch import Prefetcher
 from lockgen.resolver.resolve import resolve
@@ -82,6 +83,7 @@ def resolve_lock(
         sha256_of,
         tool={"inputs": inputs.digest, "body": ""},
         lock_dir=lock_dir,
+        selections=_selections(inputs, pins),
     )
     result = LockResult(
         text=seal(render(tables)),
@@ -106,6 +108,26 @@ def resolve_lock(
     return result
 
 
+def _selections(inputs: Inputs, pins: Sequence[Pin]) -> Selections | None:
+    """What a pyproject.toml's lock covers, and which extras or groups need each
+    package; ``None`` for requirements files."""
+    given = inputs.requirements
+    if not (given.extras or given.groups):
+        return None
+    environment = inputs.target.environment()
+    tagged = [
+        (r.needed_by, req)
+        for r in given.requirements
+        for req in root_requirements([r.requirement], environment)
+    ]
+    return Selections(
+        extras=given.extras,
+        groups=given.groups,
+        default_groups=given.default_groups,
+        markers=package_markers(pins, tagged, environment),
+    )
+
+
 def _policy(
     options: LockOptions, inputs: Inputs, preferences: dict[NormalizedName, Version]
 ) -> Policy:
@@ -119,6 +141,7 @@ def _policy(
         pre=options.pre or inputs.requirements.pre,
         format_control=inputs.requirements.format_control,
         preferences=preferences,
+        exclude_newer=inputs.exclude_newer,
     )
 
 

@@ -37,6 +37,7 @@ from lockgen.core.errors import LockgenError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from lockgen.app.input_memo import InputMemo
     from lockgen.app.lock import LockOptions, LockResult
@@ -114,6 +115,34 @@ __all__ = ["lock"]
     metavar="SECONDS",
     help="Kill a build (of an sdist, for its metadata) that takes longer.",
 )
+@click.option(
+    "--extra",
+    "extras",
+    multiple=True,
+    metavar="NAME",
+    help="From a pyproject.toml, lock this extra (repeatable; default: all of them).",
+)
+@click.option("--all-extras", is_flag=True, help="Lock every extra (the default).")
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    metavar="NAME",
+    help="From a pyproject.toml, lock this dependency group (repeatable; default: "
+    "all of them).",
+)
+@click.option(
+    "--no-default-groups",
+    is_flag=True,
+    help="Do not lock the default group (dev), nor make it the lock's default.",
+)
+@click.option(
+    "--exclude-newer",
+    metavar="DATE",
+    callback=lambda _ctx, _param, value: _cutoff(value),
+    help="Use only files uploaded before DATE (an RFC 3339 time, or a date: up to its "
+    "end, UTC).",
+)
 @target_options
 @click.option(
     "-U",
@@ -159,6 +188,11 @@ def lock(
     no_build: bool,
     no_build_packages: tuple[str, ...],
     build_timeout: float,
+    extras: tuple[str, ...],
+    all_extras: bool,
+    groups: tuple[str, ...],
+    no_default_groups: bool,
+    exclude_newer: datetime | None,
     python_version: str | None,
     platform: str | None,
     upgrade: bool,
@@ -175,20 +209,25 @@ def lock(
     quiet: bool,
     verbose: bool,
 ) -> None:
-    """Resolve REQUIREMENTS files ('-' for stdin) and write a pylock.toml.
+    """Resolve REQUIREMENTS files ('-' for stdin), or a pyproject.toml, and write a
+    pylock.toml.
 
-    Without arguments, reads requirements.in from the current directory. An existing
+    Without arguments, reads requirements.in from the current directory, else its
+    pyproject.toml. An existing
     lock's pins are kept where they still fit; when its recorded inputs match, nothing
     is fetched and nothing is written.
     """
     from lockgen.app.lock import LockOptions
 
     if not requirements:
-        if not Path("requirements.in").is_file():
+        found = [p for p in ("requirements.in", "pyproject.toml") if Path(p).is_file()]
+        if not found:
             raise click.UsageError(
-                "no requirements file given (and no requirements.in here)"
+                "no requirements file given (and no requirements.in or "
+                "pyproject.toml here)"
             )
-        requirements = ("requirements.in",)
+        requirements = (found[0],)
+    _check_selection(requirements, extras, all_extras, groups, no_default_groups)
     _check_output(output)
     if check and output == "-":
         raise click.UsageError("--check compares with a lock file; it cannot use -o -")
@@ -217,6 +256,10 @@ def lock(
         no_build=no_build,
         no_build_packages=no_build_packages,
         build_timeout=build_timeout,
+        exclude_newer=exclude_newer,
+        extras=None if all_extras or not extras else extras,
+        groups=groups or None,
+        default_groups=not no_default_groups,
         upgrade=upgrade,
         upgrade_packages=upgrade_packages,
         check=check,
@@ -268,6 +311,39 @@ def _settled_digest(options: LockOptions, result: LockResult) -> str | None:
     if options.output == "-" or options.resolves_anyway:
         return None
     return result.digest
+
+
+def _check_selection(
+    requirements: tuple[str, ...],
+    extras: tuple[str, ...],
+    all_extras: bool,
+    groups: tuple[str, ...],
+    no_default_groups: bool,
+) -> None:
+    """The pyproject.toml options need a pyproject.toml, and do not contradict."""
+    from lockgen.core.pyproject import is_pyproject
+
+    if (extras or all_extras or groups or no_default_groups) and not any(
+        is_pyproject(r) for r in requirements
+    ):
+        raise click.UsageError(
+            "--extra, --all-extras, --group and --no-default-groups select from a "
+            "pyproject.toml; lock one (lockgen lock pyproject.toml)"
+        )
+    if extras and all_extras:
+        raise click.UsageError("--extra and --all-extras contradict each other")
+
+
+def _cutoff(value: str | None) -> datetime | None:
+    """``--exclude-newer``'s value as a time; a bad one is a usage error."""
+    from lockgen.core.cutoff import parse_cutoff
+
+    if value is None:
+        return None
+    try:
+        return parse_cutoff(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--exclude-newer'") from None
 
 
 def _check_output(output: str) -> None:

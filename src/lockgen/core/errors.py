@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BodyTooLargeError",
+    "ExcludeNewerError",
     "HashMismatchError",
     "HydrateError",
     "IndexPageError",
@@ -53,6 +54,10 @@ class RequirementsFileError(LockgenError, ValueError):
 
 class UnsupportedError(LockgenError):
     """Input that is valid but that lockgen does not handle yet."""
+
+
+class ExcludeNewerError(LockgenError):
+    """``--exclude-newer`` met a file whose index gives no upload time."""
 
 
 class InvalidTargetError(LockgenError, ValueError):

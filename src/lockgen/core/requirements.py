@@ -47,10 +47,13 @@ _MAX_DEPTH = 100
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class InputRequirement:
-    """A requirement with where it was written, so later errors can point at it."""
+    """A requirement with where it was written, so later errors can point at it, and
+    (from a pyproject.toml) what needs it: ``extra:NAME``, ``group:NAME`` or, for the
+    project itself and any requirements file, ``None``."""
 
     requirement: Requirement
     source: str
+    needed_by: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -65,6 +68,11 @@ class RequirementsInput:
     format_control: FormatControl = field(default_factory=FormatControl)
     find_links: tuple[str, ...] = ()
     no_index: bool = False
+    #: From a pyproject.toml: the extras and dependency groups the lock covers, and
+    #: the groups an installer selects by default (PEP 751's top-level keys).
+    extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    default_groups: tuple[str, ...] = ()
 
 
 def parse_requirements(

@@ -22,6 +22,7 @@ from lockgen.lockfile.seal import seal
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import datetime
 
     from packaging.pylock import Pylock
     from packaging.utils import NormalizedName
@@ -55,6 +56,7 @@ def inputs_digest(
     *,
     find_links: Sequence[str] = (),
     no_index: bool = False,
+    exclude_newer: datetime | None = None,
 ) -> str:
     """A digest of everything that decides the lock's content, normalised.
 
@@ -63,13 +65,19 @@ def inputs_digest(
     written (relative paths stay relative, so the digest does not depend on where the
     project is checked out); what a location holds does not count, as a new upload
     to an index does not. Without find-links or ``--no-index`` the digest is what it
-    was before they existed, so older locks stay up to date.
+    was before they existed, so older locks stay up to date; so with
+    ``--exclude-newer``.
     """
     control = inputs.format_control
     fields: dict[str, Any] = {
         "format": _LOCK_FORMAT,
         "lockgen": __version__,
-        "requirements": sorted(str(r.requirement) for r in inputs.requirements),
+        "requirements": sorted(
+            str(r.requirement)
+            if r.needed_by is None
+            else f"{r.needed_by}: {r.requirement}"
+            for r in inputs.requirements
+        ),
         "constraints": sorted(str(c.requirement) for c in inputs.constraints),
         "indexes": indexes,
         "pre": inputs.pre,
@@ -82,6 +90,12 @@ def inputs_digest(
         fields["find-links"] = list(find_links)
     if no_index:
         fields["no-index"] = True
+    if exclude_newer is not None:
+        fields["exclude-newer"] = exclude_newer.isoformat()
+    if inputs.extras or inputs.groups:
+        fields["extras"] = list(inputs.extras)
+        fields["groups"] = list(inputs.groups)
+        fields["default-groups"] = list(inputs.default_groups)
     blob = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 

@@ -30,6 +30,7 @@ from packaging.specifiers import SpecifierSet
 
 from lockgen.core.models import is_wheel
 from lockgen.core.urls import local_file
+from lockgen.lockfile.selections import Selections
 from lockgen.lockfile.toml_data import toml_data
 from lockgen.lockfile.toml_text import dumps as toml_dumps
 
@@ -55,6 +56,7 @@ def lock_tables(
     *,
     tool: Mapping[str, Any] | None = None,
     lock_dir: Path | None = None,
+    selections: Selections | None = None,
 ) -> dict[str, Any]:
     """The lock for ``pins`` resolved for ``target``, as its TOML tables: what
     ``Pylock.to_dict`` gives for the same lock, keys in the same order, built
@@ -64,17 +66,22 @@ def lock_tables(
     ``sha256_of`` gives the sha256 (and size, if known) of a file the index lists
     without a sha256. ``tool`` becomes the top-level ``[tool.lockgen]`` table (the
     input digest); ``lock_dir`` is where the lock goes (``None``: stdout), for
-    relative paths.
+    relative paths. ``selections``: the extras and groups a pyproject.toml's lock
+    covers, and each package's marker (:mod:`lockgen.lockfile.selections`).
     """
+    chosen = selections or Selections()
     tables: dict[str, Any] = {
         "lock-version": "1.0",
         "environments": [str(Marker(target.environment_marker()))],
         "requires-python": str(SpecifierSet(target.requires_python())),
-        "extras": [],
-        "dependency-groups": [],
-        "default-groups": [],
+        "extras": list(chosen.extras),
+        "dependency-groups": list(chosen.groups),
+        "default-groups": list(chosen.default_groups),
         "created-by": CREATED_BY,
-        "packages": [_package(pin, sha256_of, lock_dir) for pin in pins],
+        "packages": [
+            _package(pin, sha256_of, lock_dir, chosen.markers.get(pin.name))
+            for pin in pins
+        ],
     }
     if tool:
         tables["tool"] = {"lockgen": dict(tool)}
@@ -109,6 +116,7 @@ def _package(
     pin: Pin,
     sha256_of: Callable[[DistFile], tuple[str, int | None]],
     lock_dir: Path | None,
+    marker: str | None = None,
 ) -> dict[str, Any]:
     """One ``[[packages]]`` entry, its keys in ``Package``'s field order.
 
@@ -121,6 +129,8 @@ def _package(
     """
     metadata = pin.metadata
     table: dict[str, Any] = {"name": pin.name, "version": str(pin.version)}
+    if marker is not None:
+        table["marker"] = str(Marker(marker))
     if metadata.requires_python is not None:
         table["requires-python"] = str(metadata.requires_python)
     table["dependencies"] = [{"name": name} for name in pin.dependencies]

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.specifiers import SpecifierSet
 
+from lockgen.core.errors import ExcludeNewerError
 from lockgen.core.models import DistKind, parse_filename
 from lockgen.core.singleflight import SingleFlight
 from lockgen.resolver.listing import Listing
@@ -34,6 +35,7 @@ from lockgen.resolver.values import applicable_requires
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping, Sequence
+    from datetime import datetime
 
     from packaging.utils import NormalizedName
     from packaging.version import Version
@@ -75,6 +77,8 @@ class Policy:
     format_control: FormatControl
     #: Versions to try first (the existing lock's pins), when they still fit.
     preferences: Mapping[NormalizedName, Version] = field(default_factory=dict)
+    #: ``--exclude-newer``: only files uploaded before this (timezone-aware) time.
+    exclude_newer: datetime | None = None
 
 
 class Selector:
@@ -136,7 +140,7 @@ class Selector:
         """Usable files by version, best first (see the module docstring)."""
         ranked: dict[Version, list[_Ranked]] = {}
         for dist in files:
-            if dist.yanked and not allow_yanked:
+            if (dist.yanked and not allow_yanked) or not self.in_time(dist):
                 continue
             parsed = parse_filename(dist.filename)
             if parsed is None or parsed.name != name:
@@ -194,6 +198,20 @@ class Selector:
             return len(self.target.tags)
         return self.target.wheel_rank(parsed.tags)
 
+    def in_time(self, dist: DistFile) -> bool:
+        """Whether ``dist`` was uploaded before ``--exclude-newer``'s time; a file
+        whose index gives no upload time cannot say, and is an error, not a guess."""
+        cutoff = self.policy.exclude_newer
+        if cutoff is None:
+            return True
+        if dist.upload_time is None:
+            raise ExcludeNewerError(
+                f"--exclude-newer: {dist.filename} has no upload time (its index "
+                "gives none: only PEP 691 JSON pages carry them), so the cutoff "
+                "cannot be applied"
+            )
+        return dist.upload_time < cutoff
+
     def allows_kind(self, parsed: ParsedFilename) -> bool:
         """Whether the format control lets a file of this kind of ``parsed.name`` in."""
         control = self.policy.format_control
@@ -224,7 +242,7 @@ class Selector:
             parsed = parse_filename(dist.filename)
             if parsed is None or parsed.name != name or parsed.version != version:
                 continue
-            if self.allows_kind(parsed):
+            if self.allows_kind(parsed) and self.in_time(dist):
                 files.append((parsed, dist))
         live = [(p, d) for p, d in files if not d.yanked] or files
         wheels = sorted(
