@@ -63,6 +63,19 @@ def _index(make_server: ServerFactory, **options: Any) -> str:
     return f"{server.url}/lazy/"
 
 
+def _counted_cuts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The URLs of the pages cut into their compact form from now on, in order."""
+    cuts: list[str] = []
+    real = compact_project_page
+
+    def counted(content: bytes, content_type: str, page_url: str, **kw: str) -> Any:
+        cuts.append(page_url)
+        return real(content, content_type, page_url, **kw)
+
+    monkeypatch.setattr(index_pages, "compact_project_page", counted)
+    return cuts
+
+
 def test_a_broken_entry_of_a_version_never_asked_for_is_never_read(
     make_server: ServerFactory, lockgen: Run, tmp_path: Path
 ) -> None:
@@ -125,14 +138,7 @@ def test_an_unchanged_big_page_is_parsed_once_across_runs(
     index answers 304 (``sha``) or sends the same bytes again (``none``, as the
     public index does): the page is cut into its entries once, in the first run."""
     index = _index(make_server, validators=validators)
-    cuts: list[str] = []
-    real = compact_project_page
-
-    def counted(content: bytes, content_type: str, page_url: str, **kw: str) -> Any:
-        cuts.append(page_url)
-        return real(content, content_type, page_url, **kw)
-
-    monkeypatch.setattr(index_pages, "compact_project_page", counted)
+    cuts = _counted_cuts(monkeypatch)
     first = lockgen.dumps(lockgen.lock(["app"], indexes=[index], cache_dir=tmp_path))
     assert cuts == [f"{index}app/"]
     shutil.rmtree(tmp_path / "v1" / "resolutions")  # resolve again: no replay
@@ -181,14 +187,7 @@ def test_a_big_page_whose_compact_form_is_gone_is_fetched_whole_again(
     page is asked for again without validators, cut again, and the lock is the
     same."""
     index = _index(make_server, validators=validators)
-    cuts: list[str] = []
-    real = compact_project_page
-
-    def counted(content: bytes, content_type: str, page_url: str, **kw: str) -> Any:
-        cuts.append(page_url)
-        return real(content, content_type, page_url, **kw)
-
-    monkeypatch.setattr(index_pages, "compact_project_page", counted)
+    cuts = _counted_cuts(monkeypatch)
     first = lockgen.dumps(lockgen.lock(["app"], indexes=[index], cache_dir=tmp_path))
     for gone in ("listings", "resolutions"):
         shutil.rmtree(tmp_path / "v1" / gone)

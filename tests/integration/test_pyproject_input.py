@@ -50,6 +50,14 @@ def _server(make_server: ServerFactory) -> IndexServer:
     )
 
 
+def _locked(make_server: ServerFactory, lockgen: Run, tmp_path: Path) -> IndexServer:
+    """The index, with PYPROJECT locked from it into ``tmp_path/pylock.toml``."""
+    server = _server(make_server)
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    assert lockgen("lock", "pyproject.toml", "-i", server.index_url).exit_code == 0
+    return server
+
+
 def _markers(path: Path) -> dict[str, str | None]:
     lock = tomllib.loads(path.read_text())
     return {p["name"]: p.get("marker") for p in lock["packages"]}
@@ -94,9 +102,7 @@ def test_one_lock_marks_what_each_extra_and_group_needs(
 def test_hydrate_selects_extras_and_groups(
     make_server: ServerFactory, lockgen: Run, tmp_path: Path
 ) -> None:
-    server = _server(make_server)
-    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
-    assert lockgen("lock", "pyproject.toml", "-i", server.index_url).exit_code == 0
+    _locked(make_server, lockgen, tmp_path)
     result = lockgen(
         "hydrate", "pylock.toml", "-d", "wh", "--extra", "fast", "--group", "test"
     )
@@ -153,9 +159,7 @@ def test_with_no_argument_a_folder_without_requirements_in_locks_its_pyproject(
 def test_a_changed_group_makes_the_lock_out_of_date(
     make_server: ServerFactory, lockgen: Run, tmp_path: Path
 ) -> None:
-    server = _server(make_server)
-    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
-    assert lockgen("lock", "pyproject.toml", "-i", server.index_url).exit_code == 0
+    server = _locked(make_server, lockgen, tmp_path)
     (tmp_path / "pyproject.toml").write_text(PYPROJECT.replace('"lint", ', ""))
     result = lockgen("lock", "pyproject.toml", "-i", server.index_url)
     assert result.exit_code == 0, result.output
@@ -198,6 +202,44 @@ def _uv() -> list[str]:
     return [str(beside)] if beside.is_file() else [sys.executable, "-m", "uv"]
 
 
+def _venv(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """An empty venv made by uv, and an environment that reads no user config."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("UV_", "PIP_", "VIRTUAL_ENV"))
+    }
+    env.update(
+        UV_NO_CONFIG="1",
+        UV_CACHE_DIR=str(tmp_path / "uvc"),
+        UV_PYTHON_DOWNLOADS="never",
+        PIP_CONFIG_FILE=os.devnull,
+        PIP_NO_CACHE_DIR="1",
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+    )
+    venv = tmp_path / "venv"
+    run = [*_uv(), "venv", "-q", str(venv), "-p", sys.executable]
+    subprocess.run(run, env=env, check=True, capture_output=True, timeout=120)
+    return env, venv / "bin" / "python"
+
+
+def _install(args: list[str], env: dict[str, str], cwd: Path, python: Path) -> set[str]:
+    """Run an installer, then the names installed in ``python``'s venv."""
+    done = subprocess.run(
+        args, env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    listed = subprocess.run(
+        [*_uv(), "pip", "list", "--python", str(python), "--format", "freeze"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return {line.split("==")[0] for line in listed.stdout.split()}
+
+
 @pytest.mark.parametrize(
     ("selection", "expected"),
     [
@@ -217,52 +259,10 @@ def test_uv_installs_the_selection(
 ) -> None:
     """uv reads the markers: the default group without flags, and instead of it
     what it is asked for, as packaging's select does."""
-    server = _server(make_server)
-    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
-    assert lockgen("lock", "pyproject.toml", "-i", server.index_url).exit_code == 0
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("UV_", "PIP_", "VIRTUAL_ENV"))
-    }
-    env.update(
-        UV_NO_CONFIG="1",
-        UV_CACHE_DIR=str(tmp_path / "uvc"),
-        UV_PYTHON_DOWNLOADS="never",
-    )
-    venv = tmp_path / "venv"
-    run = [*_uv(), "venv", "-q", str(venv), "-p", sys.executable]
-    subprocess.run(run, env=env, check=True, capture_output=True, timeout=120)
-    python = venv / "bin" / "python"
-    install = [
-        *_uv(),
-        "pip",
-        "install",
-        "-q",
-        "--python",
-        str(python),
-        "-r",
-        "pylock.toml",
-    ]
-    done = subprocess.run(
-        [*install, *selection],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    listed = subprocess.run(
-        [*_uv(), "pip", "list", "--python", str(python), "--format", "freeze"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    assert {line.split("==")[0] for line in listed.stdout.split()} == expected
+    _locked(make_server, lockgen, tmp_path)
+    env, python = _venv(tmp_path)
+    uv = [*_uv(), "pip", "install", "-q", "--python", str(python), "-r", "pylock.toml"]
+    assert _install([*uv, *selection], env, tmp_path, python) == expected
 
 
 @pytest.mark.parametrize(
@@ -285,44 +285,9 @@ def test_pip_installs_the_selection(
 ) -> None:
     """pip 26.2+ reads the markers too: extras as ``-r pylock.toml[fast]``, groups
     as ``--group pylock.toml:test``."""
-    server = _server(make_server)
-    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
-    assert lockgen("lock", "pyproject.toml", "-i", server.index_url).exit_code == 0
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("UV_", "PIP_", "VIRTUAL_ENV"))
-    }
-    env.update(
-        UV_NO_CONFIG="1",
-        UV_CACHE_DIR=str(tmp_path / "uvc"),
-        UV_PYTHON_DOWNLOADS="never",
-        PIP_CONFIG_FILE=os.devnull,
-        PIP_NO_CACHE_DIR="1",
-        PIP_DISABLE_PIP_VERSION_CHECK="1",
-    )
-    venv = tmp_path / "venv"
-    run = [*_uv(), "venv", "-q", str(venv), "-p", sys.executable]
-    subprocess.run(run, env=env, check=True, capture_output=True, timeout=120)
-    python = venv / "bin" / "python"
+    _locked(make_server, lockgen, tmp_path)
+    env, python = _venv(tmp_path)
     extras, *groups = selection or ("",)
     pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q"]
-    done = subprocess.run(
-        [*pip, "--no-index", "-r", f"pylock.toml{extras}", *groups],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    listed = subprocess.run(
-        [*_uv(), "pip", "list", "--python", str(python), "--format", "freeze"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    assert {line.split("==")[0] for line in listed.stdout.split()} == expected
+    args = [*pip, "--no-index", "-r", f"pylock.toml{extras}", *groups]
+    assert _install(args, env, tmp_path, python) == expected
