@@ -284,3 +284,21 @@ def test_a_verdict_cached_under_no_build_is_built_by_the_next_run(
     result = lockgen("lock", "r.in", "-i", server.index_url)
     assert result.exit_code == 0, result.output
     assert sorted(_packages(tmp_path / "pylock.toml")) == ["dep", "pkg"]
+
+
+def test_no_build_is_part_of_the_inputs(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    """A lock made with a build is not up to date under ``--no-build``: that run
+    resolves again, cannot use the sdist, and leaves the lock as it was."""
+    sdist = buildable_sdist("pkg", "1.0", "setuptools", requires_dist=("dep",))
+    server = _server(make_server, sdist, backend="setuptools")
+    (tmp_path / "r.in").write_text("pkg\n")
+    assert lockgen("lock", "r.in", "-i", server.index_url).exit_code == 0
+    before = (tmp_path / "pylock.toml").read_text()
+    again = lockgen("lock", "r.in", "-i", server.index_url)
+    assert "up to date" in again.stderr
+    refused = lockgen("lock", "r.in", "-i", server.index_url, "--no-build")
+    assert refused.exit_code == 1
+    assert "--no-build forbids building it" in refused.stderr
+    assert (tmp_path / "pylock.toml").read_text() == before

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packaging.pylock import Pylock
+from packaging.utils import canonicalize_name
 
 from lockgen.app.inputs import from_values
 from lockgen.app.lock import (
@@ -73,12 +74,16 @@ def lock(
     ``exclude_newer`` (timezone-aware) keeps out files uploaded from then on.
     Render the result with :func:`dumps`.
     """
+    refused = () if isinstance(no_build, bool) else tuple(no_build)
     inputs = from_values(
         requirements,
         constraints,
         indexes,
         target or Target.current(),
         exclude_newer=exclude_newer,
+        no_build=[":all:"]
+        if no_build is True
+        else sorted({canonicalize_name(n) for n in refused}),
     )
     services = _services(cache_dir, backoff)
     existing = None if previous is None else parsed_lock(_text_of(previous), _PREVIOUS)
@@ -89,7 +94,7 @@ def lock(
             jobs=jobs,
             offline=offline,
             no_build=no_build is True,
-            no_build_packages=() if isinstance(no_build, bool) else tuple(no_build),
+            no_build_packages=refused,
             build_timeout=build_timeout,
         ),
         inputs,

@@ -288,6 +288,11 @@ def _key(options: LockOptions) -> str | None:
             ),
             *(
                 []
+                if not (options.no_build or options.no_build_packages)
+                else [options.no_build, sorted(options.no_build_packages)]
+            ),
+            *(
+                []
                 if (options.extras, options.groups, options.default_groups)
                 == (None, None, True)
                 else [options.extras, options.groups, options.default_groups]

@@ -74,6 +74,7 @@ def from_files(
         [*written, *requirements.find_links],
         no_index=no_index,
         exclude_newer=options.exclude_newer,
+        no_build=_no_build(options),
     )
 
 
@@ -92,6 +93,7 @@ def from_values(
     indexes: Sequence[str],
     target: Target,
     exclude_newer: datetime | None = None,
+    no_build: Sequence[str] = (),
 ) -> Inputs:
     """The API's inputs: requirement strings (or objects) and index URLs, as given."""
     if isinstance(indexes, str):
@@ -105,7 +107,13 @@ def from_values(
         constraints=_requirements(constraints, "constraint"),
     )
     return _normalised(
-        given, target, list(indexes), [], no_index=False, exclude_newer=exclude_newer
+        given,
+        target,
+        list(indexes),
+        [],
+        no_index=False,
+        exclude_newer=exclude_newer,
+        no_build=no_build,
     )
 
 
@@ -134,6 +142,7 @@ def _normalised(
     *,
     no_index: bool,
     exclude_newer: datetime | None,
+    no_build: Sequence[str] = (),
 ) -> Inputs:
     indexes, found, given = _locations(index_urls, find_links)
     digest = inputs_digest(
@@ -143,6 +152,7 @@ def _normalised(
         find_links=found,
         no_index=no_index,
         exclude_newer=exclude_newer,
+        no_build=no_build,
     )
     return Inputs(
         requirements=requirements,
@@ -153,6 +163,16 @@ def _normalised(
         digest=digest,
         exclude_newer=exclude_newer,
     )
+
+
+def _no_build(options: LockOptions) -> list[str]:
+    """``--no-build`` as ``:all:``, else the ``--no-build-package`` names: what they
+    keep out changes the lock, so they are part of the inputs."""
+    from packaging.utils import canonicalize_name  # on use: only a full read needs it
+
+    if options.no_build:
+        return [":all:"]
+    return sorted({canonicalize_name(n) for n in options.no_build_packages})
 
 
 def _read_requirements(

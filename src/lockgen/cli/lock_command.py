@@ -98,7 +98,7 @@ __all__ = ["lock"]
     "--no-build",
     is_flag=True,
     help="Build no sdist for its metadata: an sdist whose PKG-INFO is dynamic "
-    "is an error.",
+    "cannot be used.",
 )
 @click.option(
     "--no-build-package",

@@ -57,6 +57,7 @@ def inputs_digest(
     find_links: Sequence[str] = (),
     no_index: bool = False,
     exclude_newer: datetime | None = None,
+    no_build: Sequence[str] = (),
 ) -> str:
     """A digest of everything that decides the lock's content, normalised.
 
@@ -66,7 +67,8 @@ def inputs_digest(
     project is checked out); what a location holds does not count, as a new upload
     to an index does not. Without find-links or ``--no-index`` the digest is what it
     was before they existed, so older locks stay up to date; so with
-    ``--exclude-newer``.
+    ``--exclude-newer`` and ``no_build`` (``:all:`` for ``--no-build``, else the
+    ``--no-build-package`` names).
     """
     control = inputs.format_control
     fields: dict[str, Any] = {
@@ -92,6 +94,8 @@ def inputs_digest(
         fields["no-index"] = True
     if exclude_newer is not None:
         fields["exclude-newer"] = exclude_newer.isoformat()
+    if no_build:
+        fields["no-build"] = sorted(no_build)
     if inputs.extras or inputs.groups:
         fields["extras"] = list(inputs.extras)
         fields["groups"] = list(inputs.groups)

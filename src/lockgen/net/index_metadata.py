@@ -139,6 +139,8 @@ class MetadataReader:
                 source = MetadataSource(hit.source)
                 if source is MetadataSource.SDIST and self._to_build(dist, hit.data):
                     continue  # a dynamic verdict from a run that could not build it
+                if source is MetadataSource.BUILT and self._refused(dist):
+                    continue  # built by an earlier run: this one may not use builds
                 size = hit.artifact_size if learns_size else None
                 return self._parsed(hit.data, dist, source, size)
         if offline:
@@ -162,10 +164,14 @@ class MetadataReader:
     def _to_build(self, dist: DistFile, pkg_info: bytes) -> bool:
         """Whether the sdist ``dist``, whose PKG-INFO this is, is to be built."""
         return (
-            self._builds is not None
-            and self._builds.refusal(_project(dist)) is None
+            not self._refused(dist)
             and dynamic_reason(pkg_info, dist.filename) is not None
         )
+
+    def _refused(self, dist: DistFile) -> bool:
+        """Whether this run may not build ``dist`` (nor use what a build made: the
+        answer must not depend on what the cache holds)."""
+        return self._builds is None or self._builds.refusal(_project(dist)) is not None
 
     def _parsed(
         self,
