@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -302,3 +303,76 @@ def test_no_build_is_part_of_the_inputs(
     assert refused.exit_code == 1
     assert "--no-build forbids building it" in refused.stderr
     assert (tmp_path / "pylock.toml").read_text() == before
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("return None", "prepare_metadata_for_build_wheel returned None"),
+        ("return '../outside.dist-info'", "prepare_metadata_for_build_wheel returned"),
+        (
+            (
+                "os.makedirs(os.path.join(metadata_directory, 'p.dist-info'))\n"
+                "    os.mkfifo(os.path.join(metadata_directory, 'p.dist-info', 'METADATA'))\n"
+                "    return 'p.dist-info'"
+            ),
+            "METADATA is not a regular file",
+        ),
+        ("os._exit(0)", "the backend exited without an answer"),
+    ],
+    ids=["none", "outside", "fifo", "no-answer"],
+)
+def test_what_a_backend_answers_is_checked(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path, body: str, reason: str
+) -> None:
+    sdist = _in_tree("import os\n    " + body)
+    server = make_server([sdist])
+    (tmp_path / "r.in").write_text("pkg\n")
+    result = lockgen("lock", "r.in", "-i", server.index_url, "--build-timeout", "30")
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert "pkg-1.0.tar.gz: building it for its metadata failed" in line
+    assert reason in line, line
+
+
+def test_what_a_build_started_ends_with_it(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    """A helper the backend left running in its process group is killed once the
+    build is over, even when the build succeeded."""
+    pid_file = tmp_path / "helper.pid"
+    sdist = _in_tree(
+        "import os, subprocess\n"
+        "    helper = subprocess.Popen(['sleep', '300'])\n"
+        f"    open({str(pid_file)!r}, 'w').write(str(helper.pid))\n"
+        "    info = os.path.join(metadata_directory, 'pkg-1.0.dist-info')\n"
+        "    os.makedirs(info)\n"
+        "    with open(os.path.join(info, 'METADATA'), 'w') as fh:\n"
+        "        fh.write('Metadata-Version: 2.1\\nName: pkg\\nVersion: 1.0\\n')\n"
+        "    return 'pkg-1.0.dist-info'"
+    )
+    server = make_server([sdist])
+    (tmp_path / "r.in").write_text("pkg\n")
+    result = lockgen("lock", "r.in", "-i", server.index_url)
+    assert result.exit_code == 0, result.output
+    pid = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):
+        for _ in range(50):  # the kill is sent; give the kernel a moment to reap
+            os.kill(pid, 0)
+            time.sleep(0.1)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--build-timeout", "nan"),
+        ("--build-timeout", "inf"),
+        ("--no-build-package", "a==1"),
+    ],
+)
+def test_bad_build_options_are_usage_errors(
+    lockgen: Run, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    (tmp_path / "r.in").write_text("pkg\n")
+    result = lockgen("lock", "r.in", *args)
+    assert result.exit_code == 2, result.output

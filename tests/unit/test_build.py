@@ -90,28 +90,76 @@ class TestStaticMetadata:
             "[project]\nname = 'demo'\nversion = '1'\ndependencies = ['a >']\n",
             "[project]\nname = 'demo'\nversion = 1\n",
             "[project\n",
+            # a value that would write a field of its own
+            "[project]\nname = 'demo'\nversion = '1'\n"
+            "requires-python = '>=3\\nRequires-Dist: injected'\n",
+            "[project]\nname = 'demo\\nRequires-Dist: injected'\nversion = '1'\n",
+            "[project]\nname = 'demo'\nversion = 'not a version'\n",
+            "x = " + "[" * 5000 + "]" * 5000 + "\n",  # deeper than the parser goes
         ],
     )
     def test_anything_else_is_left_to_the_backend(self, pyproject: str | None) -> None:
         assert static_metadata(pyproject) is None
 
 
-def _tar(members: dict[str, bytes], *, link: tuple[str, str] | None = None) -> bytes:
+def _tar(
+    members: dict[str, bytes],
+    *,
+    link: tuple[str, str] | None = None,
+    links: tuple[tuple[str, str, bytes], ...] = (),
+) -> bytes:
+    """A .tar.gz of ``members``, then ``link`` (a symlink), then ``links``
+    (``(name, target, type)``: symbolic or hard links, in that order)."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         for name, content in members.items():
             info = tarfile.TarInfo(name)
             info.size = len(content)
             tar.addfile(info, io.BytesIO(content))
-        if link is not None:
-            info = tarfile.TarInfo(link[0])
-            info.type = tarfile.SYMTYPE
-            info.linkname = link[1]
+        for name, target, kind in ((*link, tarfile.SYMTYPE),) if link else ():
+            links = ((name, target, kind), *links)
+        for name, target, kind in links:
+            info = tarfile.TarInfo(name)
+            info.type = kind
+            info.linkname = target
             tar.addfile(info)
     return buffer.getvalue()
 
 
+def _pax_nul() -> bytes:
+    """A member whose PAX path holds a NUL byte."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("demo-1.0/a")
+        info.pax_headers = {"path": "demo-1.0/a\0b"}
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    return buffer.getvalue()
+
+
 class TestUnpack:
+    def test_a_link_to_a_member_inside_is_a_copy(self, tmp_path: Path) -> None:
+        data = _tar(
+            {"demo-1.0/LICENSE": b"MIT"},
+            links=(
+                ("demo-1.0/docs/LICENSE", "../LICENSE", tarfile.SYMTYPE),
+                ("demo-1.0/COPYING", "demo-1.0/LICENSE", tarfile.LNKTYPE),
+            ),
+        )
+        source = unpack_sdist(io.BytesIO(data), SDIST, tmp_path)
+        for copy in (source / "docs" / "LICENSE", source / "COPYING"):
+            assert copy.read_bytes() == b"MIT" and not copy.is_symlink()
+
+    def test_the_member_count_is_checked_as_members_are_read(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from lockgen.build import unpack
+
+        monkeypatch.setattr(unpack, "MAX_MEMBERS", 3)
+        data = _tar({f"demo-1.0/{n}": b"" for n in range(4)})
+        with pytest.raises(LockgenError, match="more than 3 members"):
+            unpack_sdist(io.BytesIO(data), SDIST, tmp_path)
+
     def test_the_source_tree_is_the_top_folder(self, tmp_path: Path) -> None:
         data = _tar({"demo-1.0/PKG-INFO": b"x", "demo-1.0/src/a.py": b"y"})
         source = unpack_sdist(io.BytesIO(data), SDIST, tmp_path)
@@ -125,8 +173,30 @@ class TestUnpack:
             _tar({"/abs/escaped": b"x"}),
             _tar({"demo-1.0/a": b"x"}, link=("demo-1.0/l", "/etc/passwd")),
             _tar({"demo-1.0/a": b"x", "other/b": b"y"}),
+            # CVE-2025-4517's shape: links chained until a path resolves outside
+            _tar(
+                {"demo-1.0/a": b"x"},
+                links=(
+                    ("demo-1.0/l1", ".", tarfile.SYMTYPE),
+                    ("demo-1.0/l2", "l1/../../escaped", tarfile.SYMTYPE),
+                    ("demo-1.0/h", "demo-1.0/l2", tarfile.LNKTYPE),
+                ),
+            ),
+            _tar(
+                {"demo-1.0/a": b"x"},
+                links=(("demo-1.0/h", "demo-1.0/gone", tarfile.LNKTYPE),),
+            ),
+            _pax_nul(),
         ],
-        ids=["dotdot", "absolute", "link-out", "two-tops"],
+        ids=[
+            "dotdot",
+            "absolute",
+            "link-out",
+            "two-tops",
+            "link-chain",
+            "hardlink-missing",
+            "nul",
+        ],
     )
     def test_a_hostile_tar_is_refused(self, tmp_path: Path, data: bytes) -> None:
         into = tmp_path / "into"

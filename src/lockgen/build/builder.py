@@ -97,10 +97,10 @@ class Builder:
                 f"{filename}: building it for its metadata failed ({system.backend}: "
                 f"{exc}); its log is {log_path}"
             ) from None
-        except Exception as exc:  # pyproject-hooks' own: a backend it cannot load
-            if isinstance(exc, LockgenError) or not _from_hooks(exc):
-                log_path.unlink(missing_ok=True)
-                raise
+        except LockgenError:
+            log_path.unlink(missing_ok=True)
+            raise
+        except Exception as exc:  # noqa: BLE001 - the backend's doing, whatever it is
             raise LockgenError(
                 f"{filename}: building it for its metadata failed ({system.backend}: "
                 f"{_hooks_reason(exc)}); its log is {log_path}"
@@ -126,15 +126,7 @@ class Builder:
             hooks = Hooks(
                 source, system, environment, work=work, log=log, timeout=self._timeout
             )
-        path = hooks.metadata(work / "metadata")
-        try:
-            with path.open("rb") as fh:
-                data = fh.read(METADATA_LIMIT + 1)
-        except OSError as exc:
-            raise BuildError(f"the backend wrote no METADATA ({exc})") from None
-        if len(data) > METADATA_LIMIT:
-            raise BuildError("the backend wrote a METADATA file too large to be real")
-        return data
+        return hooks.metadata(work / "metadata", METADATA_LIMIT)
 
     def _environment(
         self, filename: str, requirements: Sequence[str]
@@ -144,12 +136,12 @@ class Builder:
         def make() -> BuildEnvironment:
             try:
                 wheels = self._wheels(key)
+                return make_environment(wheels, self._environments, self._scratch)
             except LockgenError as exc:
                 raise LockgenError(
                     f"{filename}: its build requirements ({', '.join(key)}) cannot "
                     f"be installed: {exc}"
                 ) from None
-            return make_environment(wheels, self._environments, self._scratch)
 
         return self._made.get(key, make)
 
@@ -171,16 +163,15 @@ def _pyproject(source: Path, filename: str) -> str | None:
         ) from None
 
 
-def _from_hooks(exc: Exception) -> bool:
-    """Whether ``exc`` is pyproject-hooks' way of saying the backend failed."""
-    return type(exc).__module__.startswith("pyproject_hooks")
-
-
 def _hooks_reason(exc: Exception) -> str:
-    """pyproject-hooks' failure in a few words."""
+    """A failure pyproject-hooks (or a backend that answered nothing) left, in a
+    few words on one line."""
     name = type(exc).__name__
     if name == "BackendUnavailable":
         return "the backend could not be imported"
     if name == "HookMissing":
         return f"the backend has no {exc} hook"
-    return f"{name}: {exc}"
+    if isinstance(exc, FileNotFoundError):  # pyproject-hooks' output.json
+        return "the backend exited without an answer"
+    reason = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{name}: {reason:.200}" if reason else name

@@ -95,7 +95,8 @@ def _fresh_folder(scratch: Path) -> str:
 
 
 def _install(wheels: Sequence[Wheel], root: Path) -> None:
-    """Unpack every wheel into ``root`` (installer checks each one's RECORD)."""
+    """Unpack every wheel into ``root`` (installer refuses a path leaving it; the
+    wheels' sha256 were checked against the index when they were read)."""
     import zipfile
 
     from installer import install

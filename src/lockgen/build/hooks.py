@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import signal
+import stat
 import subprocess
 import sys
 import warnings
@@ -79,16 +80,37 @@ class Hooks:
         )
 
     def requires_for_wheel(self) -> list[str]:
-        """What the backend says it needs besides ``build-system.requires``."""
-        return list(self._caller.get_requires_for_build_wheel())
+        """What the backend says it needs besides ``build-system.requires``: a list
+        of requirement strings, or the build fails."""
+        from packaging.requirements import InvalidRequirement, Requirement
 
-    def metadata(self, into: Path) -> Path:
-        """The backend's METADATA for a wheel of the tree, written under ``into``
+        asked: object = self._caller.get_requires_for_build_wheel()
+        if not (isinstance(asked, list) and all(isinstance(r, str) for r in asked)):
+            raise BuildError(f"get_requires_for_build_wheel returned {asked!r:.80}")
+        for text in asked:
+            try:
+                Requirement(text)
+            except InvalidRequirement:
+                raise BuildError(f"the backend asked for {text!r:.80}") from None
+        return asked
+
+    def metadata(self, into: Path, limit: int) -> bytes:
+        """The backend's METADATA for a wheel of the tree, at most ``limit`` bytes
         (``prepare_metadata_for_build_wheel``, or the wheel built when the backend
-        lacks that hook); the path of the METADATA file."""
+        lacks that hook). The folder it names must be one it made in ``into``, and
+        METADATA a regular file there: never a link, a FIFO or a path elsewhere."""
         into.mkdir(parents=True, exist_ok=True)
-        name = self._caller.prepare_metadata_for_build_wheel(str(into))
-        return into / name / "METADATA"
+        # what a backend returns is its own business: checked, not trusted
+        name: object = self._caller.prepare_metadata_for_build_wheel(str(into))
+        if not (
+            isinstance(name, str)
+            and name.endswith(".dist-info")
+            and "/" not in name
+            and "\\" not in name
+            and name not in (".", "..")
+        ):
+            raise BuildError(f"prepare_metadata_for_build_wheel returned {name!r:.80}")
+        return _read_regular(into / name / "METADATA", limit)
 
     def _run(
         self,
@@ -118,13 +140,28 @@ class Hooks:
             try:
                 code = process.wait(timeout=self._timeout)
             except subprocess.TimeoutExpired:
-                _kill_group(process)
                 raise BuildError(f"timed out after {self._timeout:g} s") from None
-            except BaseException:
+            finally:  # what the build started in its group ends with it, even on success
                 _kill_group(process)
-                raise
         if code != 0:
             raise BuildError(f"the backend exited with status {code}")
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    """``path``'s bytes if it is a regular file (opened without following a link
+    or blocking on a FIFO) of at most ``limit`` bytes."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise BuildError(f"the backend wrote no METADATA ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise BuildError("the backend's METADATA is not a regular file")
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise BuildError("the backend wrote a METADATA file too large to be real")
+    return data
 
 
 @functools.cache
@@ -138,7 +175,9 @@ def _quiet_backend_warnings() -> None:
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """End the build and whatever it started (a compiler, a hung helper)."""
+    """End whatever the build left in its process group (a compiler, a hung
+    helper). A helper that made itself a session of its own escapes this: only a
+    container would hold it."""
     killpg = getattr(os, "killpg", None)  # POSIX only
     try:
         if killpg is None:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import tomllib
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import InvalidName, canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 __all__ = ["static_metadata"]
 
@@ -30,7 +32,7 @@ def static_metadata(pyproject: str | None) -> bytes | None:
         return None
     try:
         project = tomllib.loads(pyproject).get("project")
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):  # nested beyond the parser
         return None
     if not isinstance(project, dict):
         return None
@@ -39,7 +41,7 @@ def static_metadata(pyproject: str | None) -> bytes | None:
         return None
     try:
         return _metadata(project)
-    except (TypeError, ValueError, InvalidRequirement, InvalidName):
+    except (TypeError, ValueError, InvalidRequirement, InvalidName, InvalidVersion):
         return None
 
 
@@ -49,6 +51,13 @@ def _metadata(project: dict[str, object]) -> bytes | None:
     if not (isinstance(name, str) and isinstance(version, str)):
         return None
     if python is not None and not isinstance(python, str):
+        return None
+    # each must be what it says, on one line: a newline would write a field of its own
+    canonicalize_name(name, validate=True)
+    Version(version)
+    if python is not None:
+        SpecifierSet(python)
+    if "\n" in name + version + (python or ""):
         return None
     lines = ["Metadata-Version: 2.2", f"Name: {name}", f"Version: {version}"]
     if python is not None:

@@ -40,6 +40,8 @@ def build_system(pyproject: str | None, filename: str) -> BuildSystem:
         document = tomllib.loads(pyproject)
     except tomllib.TOMLDecodeError as exc:
         raise _error(filename, f"its pyproject.toml is not TOML ({exc})") from None
+    except RecursionError:
+        raise _error(filename, "its pyproject.toml is nested too deeply") from None
     table = document.get("build-system")
     if table is None:
         return BuildSystem(DEFAULT_REQUIRES, DEFAULT_BACKEND)

@@ -105,11 +105,13 @@ __all__ = ["lock"]
     "no_build_packages",
     multiple=True,
     metavar="NAME",
+    callback=lambda _ctx, _param, value: _project_names(value),
     help="Build no sdist of this project for its metadata (repeatable).",
 )
 @click.option(
     "--build-timeout",
     type=click.FloatRange(min=0, min_open=True),
+    callback=lambda _ctx, _param, value: _finite(value),
     default=DEFAULT_BUILD_TIMEOUT,
     show_default=True,
     metavar="SECONDS",
@@ -332,6 +334,29 @@ def _check_selection(
         )
     if extras and all_extras:
         raise click.UsageError("--extra and --all-extras contradict each other")
+
+
+def _finite(value: float) -> float:
+    """``--build-timeout``: a number of seconds (``nan`` and ``inf`` are not)."""
+    import math
+
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number of seconds")
+    return value
+
+
+def _project_names(values: tuple[str, ...]) -> tuple[str, ...]:
+    """``--no-build-package``: project names (comma-separated too, as pip's format
+    options are); a value that is no name is a usage error, not a silent no-op."""
+    from packaging.utils import InvalidName, canonicalize_name
+
+    names = []
+    for name in (n.strip() for value in values for n in value.split(",")):
+        try:
+            names.append(canonicalize_name(name, validate=True))
+        except InvalidName:
+            raise click.BadParameter(f"{name!r} is not a project name") from None
+    return tuple(names)
 
 
 def _cutoff(value: str | None) -> datetime | None:

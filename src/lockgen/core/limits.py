@@ -7,7 +7,13 @@ have stored, so a planted entry costs no more memory than a hostile server could
 
 from __future__ import annotations
 
-__all__ = ["LISTING_LIMIT", "METADATA_LIMIT", "PAGE_LIMIT", "RESOLUTION_LIMIT"]
+__all__ = [
+    "LISTING_LIMIT",
+    "METADATA_LIMIT",
+    "PAGE_LIMIT",
+    "RESOLUTION_LIMIT",
+    "SDIST_MEMBERS",
+]
 
 #: The largest index page lockgen reads (decoded): the biggest real JSON pages, of
 #: projects with thousands of files, are a few MiB.
@@ -21,3 +27,6 @@ LISTING_LIMIT = 2 * PAGE_LIMIT
 #: A recorded resolution (:mod:`lockgen.store.resolutions`): a lock's text and a line
 #: per page it read. The largest real locks are under 1 MiB.
 RESOLUTION_LIMIT = 32 * 1024 * 1024
+#: The most members an sdist may hold (counted as they are read, so a million empty
+#: tar headers cost what a hundred thousand do): real ones have a few thousand.
+SDIST_MEMBERS = 100_000

@@ -64,6 +64,8 @@ def read_pyproject(
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _error(path, f"not TOML ({exc})") from None
+    except RecursionError:
+        raise _error(path, "not TOML (nested too deeply)") from None
     project = _table(document, "project", path)
     dynamic = project.get("dynamic", [])
     if isinstance(dynamic, list) and {"dependencies", "optional-dependencies"} & set(

@@ -20,6 +20,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from lockgen.core.errors import MetadataError
+from lockgen.core.limits import SDIST_MEMBERS
 from lockgen.core.models import CoreMetadata, parse_filename
 from lockgen.core.wheel_zip import MAX_METADATA_SIZE
 
@@ -89,7 +90,13 @@ def _read_tar_pkg_info(fileobj: IO[bytes], filename: str) -> bytes:
     import tarfile
 
     with tarfile.open(fileobj=fileobj, mode="r:gz") as tar:
-        members = tar.getmembers()
+        members: list[tarfile.TarInfo] = []
+        for member in tar:  # counted as read: a flood of headers stops early
+            if len(members) >= SDIST_MEMBERS:
+                raise MetadataError(
+                    filename, f"the sdist has more than {SDIST_MEMBERS} members"
+                )
+            members.append(member)
         wanted = f"{_single_top((m.name for m in members), filename)}/PKG-INFO"
         found = [m for m in members if m.name == wanted]
         if not found or not found[-1].isfile():
