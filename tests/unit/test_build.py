@@ -91,8 +91,10 @@ class TestStaticMetadata:
             "[project]\nname = 'demo'\nversion = 1\n",
             "[project\n",
             # a value that would write a field of its own
-            "[project]\nname = 'demo'\nversion = '1'\n"
-            "requires-python = '>=3\\nRequires-Dist: injected'\n",
+            (
+                "[project]\nname = 'demo'\nversion = '1'\n"
+                "requires-python = '>=3\\nRequires-Dist: injected'\n"
+            ),
             "[project]\nname = 'demo\\nRequires-Dist: injected'\nversion = '1'\n",
             "[project]\nname = 'demo'\nversion = 'not a version'\n",
             "x = " + "[" * 5000 + "]" * 5000 + "\n",  # deeper than the parser goes
