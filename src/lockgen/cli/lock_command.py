@@ -348,6 +348,8 @@ def _finite(value: float) -> float:
 def _project_names(values: tuple[str, ...]) -> tuple[str, ...]:
     """``--no-build-package``: project names (comma-separated too, as pip's format
     options are); a value that is no name is a usage error, not a silent no-op."""
+    if not values:  # packaging is not imported by a run that has nothing to check
+        return values
     from packaging.utils import InvalidName, canonicalize_name
 
     names = []
