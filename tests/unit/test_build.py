@@ -15,6 +15,7 @@ from lockgen.build.static import static_metadata
 from lockgen.build.system import DEFAULT_BACKEND, DEFAULT_REQUIRES, build_system
 from lockgen.build.unpack import unpack_sdist
 from lockgen.core.errors import LockgenError
+from lockgen.core.toml_input import parse_toml
 
 SDIST = "demo-1.0.tar.gz"
 
@@ -24,14 +25,16 @@ class TestBuildSystem:
         "pyproject", [None, "[project]\nname = 'demo'\n", "[build-system]\n"]
     )
     def test_the_default_is_setuptools_legacy(self, pyproject: str | None) -> None:
-        system = build_system(pyproject, SDIST)
+        system = build_system(_doc(pyproject), SDIST)
         assert (system.requires, system.backend) == (DEFAULT_REQUIRES, DEFAULT_BACKEND)
         assert DEFAULT_REQUIRES == ("setuptools>=40.8.0", "wheel")
 
     def test_declared(self) -> None:
         system = build_system(
-            "[build-system]\nrequires = ['flit_core >=3.2,<4']\n"
-            "build-backend = 'flit_core.buildapi'\nbackend-path = ['_build']\n",
+            _doc(
+                "[build-system]\nrequires = ['flit_core >=3.2,<4']\n"
+                "build-backend = 'flit_core.buildapi'\nbackend-path = ['_build']\n"
+            ),
             SDIST,
         )
         assert system.requires == ("flit_core >=3.2,<4",)
@@ -41,7 +44,6 @@ class TestBuildSystem:
     @pytest.mark.parametrize(
         ("pyproject", "reason"),
         [
-            ("[build-system", "is not TOML"),
             ("build-system = 1", "[build-system] is not a table"),
             ("[build-system]\nrequires = 'x'", "requires is not a list of strings"),
             ("[build-system]\nrequires = ['x >']", "invalid build requirement 'x >'"),
@@ -52,7 +54,7 @@ class TestBuildSystem:
     )
     def test_a_bad_table_is_one_line(self, pyproject: str, reason: str) -> None:
         with pytest.raises(LockgenError) as info:
-            build_system(pyproject, SDIST)
+            build_system(_doc(pyproject), SDIST)
         message = str(info.value)
         assert message.startswith(f"{SDIST}: cannot build it: ") and reason in message
         assert "\n" not in message
@@ -61,9 +63,12 @@ class TestBuildSystem:
 class TestStaticMetadata:
     def test_a_static_project_table_is_the_metadata(self) -> None:
         data = static_metadata(
-            "[project]\nname = 'Demo'\nversion = '1.0'\nrequires-python = '>=3.9'\n"
-            "dependencies = ['a>=1', \"b; os_name == 'nt'\"]\n"
-            "[project.optional-dependencies]\nTest_Extra = [\"c[x]; python_version < '4'\"]\n"
+            _doc(
+                "[project]\nname = 'Demo'\nversion = '1.0'\nrequires-python = '>=3.9'\n"
+                "dependencies = ['a>=1', \"b; os_name == 'nt'\"]\n"
+                "[project.optional-dependencies]\n"
+                "Test_Extra = [\"c[x]; python_version < '4'\"]\n"
+            )
         )
         assert data is not None
         raw, unparsed = parse_email(data)
@@ -89,7 +94,6 @@ class TestStaticMetadata:
             "[project]\nname = 'demo'\nversion = '1'\ndependencies = 'a'\n",
             "[project]\nname = 'demo'\nversion = '1'\ndependencies = ['a >']\n",
             "[project]\nname = 'demo'\nversion = 1\n",
-            "[project\n",
             # a value that would write a field of its own
             (
                 "[project]\nname = 'demo'\nversion = '1'\n"
@@ -97,11 +101,27 @@ class TestStaticMetadata:
             ),
             "[project]\nname = 'demo\\nRequires-Dist: injected'\nversion = '1'\n",
             "[project]\nname = 'demo'\nversion = 'not a version'\n",
-            "x = " + "[" * 5000 + "]" * 5000 + "\n",  # deeper than the parser goes
         ],
     )
     def test_anything_else_is_left_to_the_backend(self, pyproject: str | None) -> None:
-        assert static_metadata(pyproject) is None
+        assert static_metadata(_doc(pyproject)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[build-system", "not TOML (Expected ']'"),
+        ("x = " + "[" * 5000 + "]" * 5000 + "\n", "not TOML (nested too deeply)"),
+    ],
+)
+def test_toml_that_cannot_be_read_is_one_line(text: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=r"^not TOML") as info:
+        parse_toml(text)
+    assert str(info.value).startswith(reason) and "\n" not in str(info.value)
+
+
+def _doc(text: str | None) -> dict[str, object] | None:
+    return None if text is None else parse_toml(text)
 
 
 def _tar(

@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from lockgen.build.environment import BuildEnvironment, make_environment
 from lockgen.build.hooks import BuildError, Hooks
@@ -23,6 +23,7 @@ from lockgen.build.unpack import unpack_sdist
 from lockgen.core.errors import LockgenError
 from lockgen.core.limits import METADATA_LIMIT
 from lockgen.core.singleflight import SingleFlight
+from lockgen.core.toml_input import parse_toml
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -146,8 +147,9 @@ class Builder:
         return self._made.get(key, make)
 
 
-def _pyproject(source: Path, filename: str) -> str | None:
-    """The tree's pyproject.toml, ``None`` when it has none."""
+def _pyproject(source: Path, filename: str) -> dict[str, Any] | None:
+    """The tree's pyproject.toml, parsed (once, for the static metadata and the
+    build system both); ``None`` when it has none."""
     path = source / "pyproject.toml"
     if not path.is_file():
         return None
@@ -156,10 +158,14 @@ def _pyproject(source: Path, filename: str) -> str | None:
     if len(data) > _PYPROJECT_LIMIT:
         raise LockgenError(f"{filename}: cannot build it: its pyproject.toml is huge")
     try:
-        return data.decode()
+        return parse_toml(data.decode())
     except UnicodeDecodeError:
         raise LockgenError(
             f"{filename}: cannot build it: its pyproject.toml is not UTF-8"
+        ) from None
+    except ValueError as exc:
+        raise LockgenError(
+            f"{filename}: cannot build it: its pyproject.toml is {exc}"
         ) from None
 
 

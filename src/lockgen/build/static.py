@@ -11,12 +11,15 @@ is wrong.
 
 from __future__ import annotations
 
-import tomllib
+from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ["static_metadata"]
 
@@ -25,15 +28,12 @@ _NEEDED = frozenset(
 )
 
 
-def static_metadata(pyproject: str | None) -> bytes | None:
-    """The METADATA ``pyproject`` (a ``pyproject.toml``'s text) fixes without a
+def static_metadata(pyproject: Mapping[str, Any] | None) -> bytes | None:
+    """The METADATA ``pyproject`` (a parsed ``pyproject.toml``) fixes without a
     build, or ``None`` when one of the fields the resolver reads may be dynamic."""
     if pyproject is None:
         return None
-    try:
-        project = tomllib.loads(pyproject).get("project")
-    except (tomllib.TOMLDecodeError, RecursionError):  # nested beyond the parser
-        return None
+    project = pyproject.get("project")
     if not isinstance(project, dict):
         return None
     dynamic = project.get("dynamic", [])

@@ -8,13 +8,16 @@ setuptools' legacy backend, ``setuptools>=40.8.0`` and ``wheel``.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
 from lockgen.core.errors import LockgenError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ["DEFAULT_BACKEND", "DEFAULT_REQUIRES", "BuildSystem", "build_system"]
 
@@ -31,18 +34,12 @@ class BuildSystem:
     backend_path: tuple[str, ...] = ()
 
 
-def build_system(pyproject: str | None, filename: str) -> BuildSystem:
-    """The build system ``pyproject`` (the text of ``pyproject.toml``, ``None`` when
+def build_system(pyproject: Mapping[str, Any] | None, filename: str) -> BuildSystem:
+    """The build system ``pyproject`` (the parsed ``pyproject.toml``, ``None`` when
     there is none) declares for the sdist ``filename``."""
     if pyproject is None:
         return BuildSystem(DEFAULT_REQUIRES, DEFAULT_BACKEND)
-    try:
-        document = tomllib.loads(pyproject)
-    except tomllib.TOMLDecodeError as exc:
-        raise _error(filename, f"its pyproject.toml is not TOML ({exc})") from None
-    except RecursionError:
-        raise _error(filename, "its pyproject.toml is nested too deeply") from None
-    table = document.get("build-system")
+    table = pyproject.get("build-system")
     if table is None:
         return BuildSystem(DEFAULT_REQUIRES, DEFAULT_BACKEND)
     if not isinstance(table, dict):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lockgen.core.errors import LockgenError
+from lockgen.core.toml_input import parse_toml
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -56,16 +57,13 @@ def read_pyproject(
 ) -> ProjectInput:
     """What ``text`` (the file at ``path``) asks to lock; ``extras`` / ``groups``
     ``None``: all of them; ``default_groups``: whether the default groups are locked."""
-    import tomllib  # on use, as packaging below: the command line checks is_pyproject
-
+    # on use, as packaging below: the command line checks is_pyproject early
     from lockgen.core.requirements import InputRequirement
 
     try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _error(path, f"not TOML ({exc})") from None
-    except RecursionError:
-        raise _error(path, "not TOML (nested too deeply)") from None
+        document = parse_toml(text)
+    except ValueError as exc:
+        raise _error(path, str(exc)) from None
     project = _table(document, "project", path)
     dynamic = project.get("dynamic", [])
     if isinstance(dynamic, list) and {"dependencies", "optional-dependencies"} & set(
