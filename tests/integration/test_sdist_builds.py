@@ -376,3 +376,24 @@ def test_bad_build_options_are_usage_errors(
     (tmp_path / "r.in").write_text("pkg\n")
     result = lockgen("lock", "r.in", *args)
     assert result.exit_code == 2, result.output
+
+
+def test_built_metadata_for_another_project_is_named_as_built(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    sdist = _in_tree(
+        "import os\n"
+        "    info = os.path.join(metadata_directory, 'other-9.9.dist-info')\n"
+        "    os.makedirs(info)\n"
+        "    with open(os.path.join(info, 'METADATA'), 'w') as fh:\n"
+        "        fh.write('Metadata-Version: 2.1\\nName: other\\nVersion: 9.9\\n')\n"
+        "    return 'other-9.9.dist-info'"
+    )
+    server = make_server([sdist])
+    (tmp_path / "r.in").write_text("pkg\n")
+    result = lockgen("lock", "r.in", "-i", server.index_url)
+    assert result.exit_code == 1
+    assert (
+        "the METADATA it builds to says other 9.9 but the file name says pkg 1.0"
+        in result.stderr
+    )

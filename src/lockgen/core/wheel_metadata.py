@@ -21,7 +21,7 @@ from packaging.version import InvalidVersion, Version
 
 from lockgen.core.errors import MetadataError
 from lockgen.core.limits import SDIST_MEMBERS
-from lockgen.core.models import CoreMetadata, parse_filename
+from lockgen.core.models import CoreMetadata, MetadataSource, parse_filename
 from lockgen.core.wheel_zip import MAX_METADATA_SIZE
 
 if TYPE_CHECKING:
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from packaging.metadata import RawMetadata
     from packaging.utils import NormalizedName
 
-    from lockgen.core.models import MetadataSource
 
 __all__ = [
     "dynamic_reason",
@@ -164,7 +163,10 @@ def parse_core_metadata(
     name, version = _metadata_name_version(raw, filename)
     file_name, file_version = _filename_name_version(filename)
     if canonicalize_name(name) != file_name or version != file_version:
-        what = "METADATA" if filename.endswith(".whl") else "PKG-INFO"
+        what = {
+            MetadataSource.SDIST: "PKG-INFO",
+            MetadataSource.BUILT: "the METADATA it builds to",
+        }.get(source, "METADATA")
         raise MetadataError(
             filename,
             f"{what} says {_shown(name)} {_shown(raw.get('version', ''))} but the "
