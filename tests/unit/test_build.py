@@ -14,7 +14,7 @@ from packaging.metadata import parse_email
 from lockgen.build.static import static_metadata
 from lockgen.build.system import DEFAULT_BACKEND, DEFAULT_REQUIRES, build_system
 from lockgen.build.unpack import unpack_sdist
-from lockgen.core.errors import LockgenError
+from lockgen.core.errors import LockgenError, first_line
 from lockgen.core.toml_input import parse_toml
 
 SDIST = "demo-1.0.tar.gz"
@@ -238,3 +238,16 @@ class TestUnpack:
         with pytest.raises(LockgenError, match=r"would leave its folder|one top-level"):
             unpack_sdist(io.BytesIO(buffer.getvalue()), "demo-1.0.zip", into)
         assert not (tmp_path / "escaped").exists()
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("bad\n  x >\n    ^", "bad"),
+        ("", "invalid syntax"),
+        ("\nlater", "invalid syntax"),
+    ],
+)
+def test_first_line_of_an_error(message: str, expected: str) -> None:
+    """packaging's caret lines are dropped; an empty message is never an IndexError."""
+    assert first_line(ValueError(message)) == expected

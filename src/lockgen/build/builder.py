@@ -20,7 +20,7 @@ from lockgen.build.hooks import BuildError, Hooks
 from lockgen.build.static import static_metadata
 from lockgen.build.system import build_system
 from lockgen.build.unpack import unpack_sdist
-from lockgen.core.errors import LockgenError
+from lockgen.core.errors import LockgenError, first_line
 from lockgen.core.limits import METADATA_LIMIT
 from lockgen.core.singleflight import SingleFlight
 from lockgen.core.toml_input import parse_toml
@@ -179,5 +179,5 @@ def _hooks_reason(exc: Exception) -> str:
         return f"the backend has no {exc} hook"
     if isinstance(exc, FileNotFoundError):  # pyproject-hooks' output.json
         return "the backend exited without an answer"
-    reason = str(exc).splitlines()[0] if str(exc) else ""
+    reason = first_line(exc, "")
     return f"{name}: {reason:.200}" if reason else name

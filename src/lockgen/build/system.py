@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from lockgen.core.errors import LockgenError
+from lockgen.core.errors import LockgenError, first_line
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -65,7 +65,7 @@ def _requires(value: object, filename: str) -> tuple[str, ...]:
         try:
             Requirement(text)
         except InvalidRequirement as exc:
-            reason = str(exc).splitlines()[0]  # packaging draws a caret below
+            reason = first_line(exc)
             raise _error(
                 filename, f"invalid build requirement {text!r}: {reason}"
             ) from None

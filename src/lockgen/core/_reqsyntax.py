@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from lockgen.core.errors import first_line
+
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
@@ -163,7 +165,7 @@ def _invalid_requirement(text: str, exc: InvalidRequirement) -> LineError:
     name = text.split(";", 1)[0].strip()
     if _looks_like_path(name) and "@" not in name:  # "@": a broken "name @ url"
         return LineError(f"local path requirements are not supported yet: {text}")
-    reason = str(exc).splitlines()[0] if str(exc) else "invalid syntax"
+    reason = first_line(exc)
     message = f"invalid requirement {text!r}: {reason}"
     operators = ("~=", "==", "!=", "<=", ">=", "<", ">", "===")
     if "=" in text and not any(op in text for op in operators):

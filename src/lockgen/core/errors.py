@@ -31,11 +31,19 @@ __all__ = [
     "TooSlowError",
     "ResolutionError",
     "UnsupportedError",
+    "first_line",
 ]
 
 
 class LockgenError(Exception):
     """Root of every error lockgen reports to its user."""
+
+
+def first_line(exc: BaseException, default: str = "invalid syntax") -> str:
+    """What ``exc`` says, on one line: packaging's parsers add lines that draw a caret
+    under the fault, and an error may say nothing at all (then ``default``)."""
+    lines = str(exc).splitlines()
+    return lines[0] if lines and lines[0] else default
 
 
 class RequirementsFileError(LockgenError, ValueError):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lockgen.core.errors import LockgenError
+from lockgen.core.errors import LockgenError, first_line
 from lockgen.core.toml_input import parse_toml
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ def _groups(
         except (ValueError, TypeError, LookupError, ExceptionGroup) as exc:
             while isinstance(exc, ExceptionGroup):  # packaging groups its findings
                 exc = exc.exceptions[0]
-            reason = str(exc).splitlines()[0]
+            reason = first_line(exc, type(exc).__name__)
             raise _error(path, f"[dependency-groups] {group}: {reason}") from None
     return out
 
@@ -224,7 +224,7 @@ def _requirement(text: str, path: str) -> Requirement:
     try:
         return Requirement(text)
     except InvalidRequirement as exc:
-        reason = str(exc).splitlines()[0]  # packaging draws a caret below
+        reason = first_line(exc)
         raise _error(path, f"invalid requirement {text!r}: {reason}") from None
 
 

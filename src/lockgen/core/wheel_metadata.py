@@ -19,7 +19,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from lockgen.core.errors import MetadataError
+from lockgen.core.errors import MetadataError, first_line
 from lockgen.core.limits import SDIST_MEMBERS
 from lockgen.core.models import CoreMetadata, MetadataSource, parse_filename
 from lockgen.core.wheel_zip import MAX_METADATA_SIZE
@@ -246,7 +246,7 @@ def _requirements(lines: list[str], filename: str) -> tuple[Requirement, ...]:
         try:
             result.append(Requirement(line))
         except InvalidRequirement as exc:
-            reason = str(exc).splitlines()[0]  # the rest draws a caret under it
+            reason = first_line(exc)
             raise MetadataError(
                 filename, f"invalid Requires-Dist {line!r}: {reason}"
             ) from exc
