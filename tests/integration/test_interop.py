@@ -20,6 +20,7 @@ from packaging.version import Version
 
 from lockgen.cli.main import main
 from tests.support.index_server import IndexServer
+from tests.support.installers import hermetic_env, uv
 from tests.support.wheels import make_wheel
 
 if TYPE_CHECKING:
@@ -35,8 +36,6 @@ _MIN_UV = Version("0.12")  # size checks and strict pylock names (formats.md 5.2
 _MIN_PIP = Version("26.2")  # locked links that ignore indexes (formats.md 5.1)
 #: What a lock of ``interop-a`` must pin on Linux, so what both installers must install.
 EXPECTED = {"interop-a": "1.0", "interop-b": "2.0", "interop-c": "1.5"}
-_PROXIES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
-_INHERITED_NOT = {"VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTHONHOME"}
 
 CompletedProcess = subprocess.CompletedProcess[str]
 
@@ -100,39 +99,6 @@ def _ok(proc: CompletedProcess) -> CompletedProcess:
     return proc
 
 
-def _is_inherited(name: str) -> bool:
-    """Drop every pip/uv setting, proxy and active venv the machine or CI may carry."""
-    return not (
-        name.startswith(("PIP_", "UV_"))
-        or name.lower() in _PROXIES
-        or name in _INHERITED_NOT
-    )
-
-
-def _hermetic_env(tmp_path: Path) -> dict[str, str]:
-    """Neither installer may read the machine's config nor reach past the loopback."""
-    env = {key: value for key, value in os.environ.items() if _is_inherited(key)}
-    env.update(
-        PIP_CONFIG_FILE=os.devnull,
-        PIP_NO_CACHE_DIR="1",
-        PIP_DISABLE_PIP_VERSION_CHECK="1",
-        PIP_NO_INPUT="1",
-        UV_NO_CONFIG="1",
-        UV_CACHE_DIR=str(tmp_path / "uv-cache"),
-        UV_PYTHON_DOWNLOADS="never",
-        NO_PROXY="127.0.0.1,localhost",
-        XDG_CONFIG_HOME=str(tmp_path / "no-config"),
-        XDG_CONFIG_DIRS=str(tmp_path / "no-xdg"),
-    )
-    return env
-
-
-def _uv() -> list[str]:
-    """The uv the test extras installed, not whatever is first on PATH."""
-    beside = Path(sys.executable).with_name("uv.exe" if os.name == "nt" else "uv")
-    return [str(beside)] if beside.is_file() else [sys.executable, "-m", "uv"]
-
-
 def _pip() -> list[str]:
     """The test venv's pip (>= 26.2), driving other venvs through ``--python``."""
     return [sys.executable, "-m", "pip"]
@@ -156,7 +122,7 @@ class Uv:
     def venv(self, tmp_path: Path, env: dict[str, str]) -> Path:
         venv = tmp_path / "venv-uv"
         args = ["venv", "-q", "--python", sys.executable, str(venv)]
-        _ok(_run([*_uv(), *args], env, tmp_path))
+        _ok(_run([*uv(), *args], env, tmp_path))
         return _venv_python(venv)
 
     def install(
@@ -164,11 +130,11 @@ class Uv:
     ) -> CompletedProcess:
         args = ["pip", "install", "--python", str(python), "--no-index"]
         quiet = ["--preview-features", "pylock"]  # reading pylock is still preview
-        return _run([*_uv(), *args, *quiet, "-r", str(lock)], env, lock.parent)
+        return _run([*uv(), *args, *quiet, "-r", str(lock)], env, lock.parent)
 
     def installed(self, python: Path, env: dict[str, str]) -> dict[str, str]:
         args = ["pip", "list", "--python", str(python), "--format", "json"]
-        listed = _ok(_run([*_uv(), *args], env, python.parent))
+        listed = _ok(_run([*uv(), *args], env, python.parent))
         return {row["name"]: row["version"] for row in json.loads(listed.stdout)}
 
 
@@ -205,7 +171,7 @@ INSTALLERS = [pytest.param(Uv(), id="uv"), pytest.param(Pip(), id="pip")]
 
 def _check_tools() -> None:
     """Fail loudly (not skip) when the test extras are missing: CI must run these."""
-    found = _ok(_run([*_uv(), "--version"], dict(os.environ), Path.cwd()))
+    found = _ok(_run([*uv(), "--version"], dict(os.environ), Path.cwd()))
     uv_version = Version(found.stdout.split()[1])  # "uv 0.13.9 (...)"
     pip_version = Version(importlib.metadata.version("pip"))
     if uv_version < _MIN_UV or pip_version < _MIN_PIP:
@@ -256,7 +222,7 @@ def locked_from_html(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Locke
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return _hermetic_env(tmp_path)
+    return hermetic_env(tmp_path)
 
 
 def _tampered(locked: Locked, where: Path, edit: Callable[[str], str]) -> Path:

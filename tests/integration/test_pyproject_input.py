@@ -4,7 +4,6 @@ group, each package marked with who needs it (PEP 751), selected again by
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tomllib
@@ -17,6 +16,7 @@ from packaging.pylock import Pylock
 
 from tests.conftest import ServerFactory
 from tests.support.index_server import IndexServer
+from tests.support.installers import hermetic_env, uv
 from tests.support.wheels import make_wheel
 
 Run = Callable[..., Result]
@@ -197,28 +197,11 @@ def test_an_unknown_group_is_one_line(
     )
 
 
-def _uv() -> list[str]:
-    beside = Path(sys.executable).with_name("uv")
-    return [str(beside)] if beside.is_file() else [sys.executable, "-m", "uv"]
-
-
 def _venv(tmp_path: Path) -> tuple[dict[str, str], Path]:
     """An empty venv made by uv, and an environment that reads no user config."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("UV_", "PIP_", "VIRTUAL_ENV"))
-    }
-    env.update(
-        UV_NO_CONFIG="1",
-        UV_CACHE_DIR=str(tmp_path / "uvc"),
-        UV_PYTHON_DOWNLOADS="never",
-        PIP_CONFIG_FILE=os.devnull,
-        PIP_NO_CACHE_DIR="1",
-        PIP_DISABLE_PIP_VERSION_CHECK="1",
-    )
+    env = hermetic_env(tmp_path)
     venv = tmp_path / "venv"
-    run = [*_uv(), "venv", "-q", str(venv), "-p", sys.executable]
+    run = [*uv(), "venv", "-q", str(venv), "-p", sys.executable]
     subprocess.run(run, env=env, check=True, capture_output=True, timeout=120)
     return env, venv / "bin" / "python"
 
@@ -230,7 +213,7 @@ def _install(args: list[str], env: dict[str, str], cwd: Path, python: Path) -> s
     )
     assert done.returncode == 0, done.stderr
     listed = subprocess.run(
-        [*_uv(), "pip", "list", "--python", str(python), "--format", "freeze"],
+        [*uv(), "pip", "list", "--python", str(python), "--format", "freeze"],
         env=env,
         capture_output=True,
         text=True,
@@ -240,6 +223,7 @@ def _install(args: list[str], env: dict[str, str], cwd: Path, python: Path) -> s
     return {line.split("==")[0] for line in listed.stdout.split()}
 
 
+@pytest.mark.interop
 @pytest.mark.parametrize(
     ("selection", "expected"),
     [
@@ -261,10 +245,20 @@ def test_uv_installs_the_selection(
     what it is asked for, as packaging's select does."""
     _locked(make_server, lockgen, tmp_path)
     env, python = _venv(tmp_path)
-    uv = [*_uv(), "pip", "install", "-q", "--python", str(python), "-r", "pylock.toml"]
-    assert _install([*uv, *selection], env, tmp_path, python) == expected
+    install = [
+        *uv(),
+        "pip",
+        "install",
+        "-q",
+        "--python",
+        str(python),
+        "-r",
+        "pylock.toml",
+    ]
+    assert _install([*install, *selection], env, tmp_path, python) == expected
 
 
+@pytest.mark.interop
 @pytest.mark.parametrize(
     ("selection", "expected"),
     [

@@ -73,11 +73,9 @@ def test_a_second_lock_builds_nothing_and_downloads_nothing(
     """The built metadata is cached under the sdist's sha256 and the environment
     under what it holds: resolving again (a new output, no recorded resolution to
     replay) fetches no file at all."""
-    sdist = buildable_sdist("pkg", "1.0", "setuptools", requires_dist=("dep",))
-    server = _server(make_server, sdist, backend="setuptools")
-    (tmp_path / "r.in").write_text("pkg\n")
+    server = _pkg_index(make_server, tmp_path)
     assert lockgen("lock", "r.in", "-i", server.index_url).exit_code == 0
-    assert f"/files/{sdist.filename}" in _files(server)
+    assert "/files/pkg-1.0.tar.gz" in _files(server)
     assert len(list((_cache() / "build-envs").iterdir())) == 1
     shutil.rmtree(_cache() / "resolutions")
     server.clear_log()
@@ -119,9 +117,7 @@ def test_no_build_keeps_a_dynamic_sdist_out(
     flag: tuple[str, ...],
     named: str,
 ) -> None:
-    sdist = buildable_sdist("pkg", "1.0", "setuptools", requires_dist=("dep",))
-    server = _server(make_server, sdist, backend="setuptools")
-    (tmp_path / "r.in").write_text("pkg\n")
+    server = _pkg_index(make_server, tmp_path)
     result = lockgen("lock", "r.in", "-i", server.index_url, *flag)
     assert result.exit_code == 1
     assert "its metadata is dynamic (Metadata-Version 2.1)" in result.stderr
@@ -158,6 +154,29 @@ def test_a_static_pyproject_needs_no_build(
         "dep>=2",
         'fancy; os_name == "nt" and extra == "fancy"',
     ]
+
+
+def _pkg_index(make_server: ServerFactory, tmp_path: Path) -> IndexServer:
+    """An index with ``pkg`` (a setuptools sdist needing ``dep``), its backend, and
+    ``r.in`` asking for ``pkg``."""
+    sdist = buildable_sdist("pkg", "1.0", "setuptools", requires_dist=("dep",))
+    (tmp_path / "r.in").write_text("pkg\n")
+    return _server(make_server, sdist, backend="setuptools")
+
+
+def _writing_metadata(name: str, version: str, requires: str = "") -> str:
+    """A prepare_metadata_for_build_wheel body writing this METADATA (``requires``:
+    a Python expression for one Requires-Dist line, evaluated by the backend)."""
+    line = "" if not requires else f" + f'Requires-Dist: {{{requires}}}\\n'"
+    return (
+        "import os\n"
+        f"    info = os.path.join(metadata_directory, '{name}-{version}.dist-info')\n"
+        "    os.makedirs(info)\n"
+        "    with open(os.path.join(info, 'METADATA'), 'w') as fh:\n"
+        f"        fh.write('Metadata-Version: 2.1\\nName: {name}\\nVersion: {version}\\n'"
+        f"{line})\n"
+        f"    return '{name}-{version}.dist-info'"
+    )
 
 
 def _in_tree(body: str) -> Dist:
@@ -235,9 +254,7 @@ def test_missing_build_requirements_are_one_line(
 def test_a_lock_for_another_target_says_the_build_used_this_interpreter(
     make_server: ServerFactory, lockgen: Run, tmp_path: Path
 ) -> None:
-    sdist = buildable_sdist("pkg", "1.0", "setuptools", requires_dist=("dep",))
-    server = _server(make_server, sdist, backend="setuptools")
-    (tmp_path / "r.in").write_text("pkg\n")
+    server = _pkg_index(make_server, tmp_path)
     result = lockgen(
         "lock", "r.in", "-i", server.index_url, "--platform", "macosx_11_0_arm64"
     )
@@ -255,18 +272,12 @@ def test_a_build_sees_only_its_environment(
     """lockgen's own site-packages (click, urllib3...) are off the backend's path:
     a backend that finds click writes a dependency on ``leaked`` instead of ``dep``."""
     sdist = _in_tree(
-        "import os\n"
-        "    try:\n"
+        "try:\n"
         "        import click\n"
         "        dep = 'leaked'\n"
         "    except ImportError:\n"
         "        dep = 'dep'\n"
-        "    info = os.path.join(metadata_directory, 'pkg-1.0.dist-info')\n"
-        "    os.makedirs(info)\n"
-        "    with open(os.path.join(info, 'METADATA'), 'w') as fh:\n"
-        "        fh.write(f'Metadata-Version: 2.1\\nName: pkg\\nVersion: 1.0\\n'\n"
-        "                 f'Requires-Dist: {dep}\\n')\n"
-        "    return 'pkg-1.0.dist-info'"
+        "    " + _writing_metadata("pkg", "1.0", requires="dep")
     )
     server = make_server([sdist, DEP])
     (tmp_path / "r.in").write_text("pkg\n")
@@ -278,9 +289,7 @@ def test_a_build_sees_only_its_environment(
 def test_a_verdict_cached_under_no_build_is_built_by_the_next_run(
     make_server: ServerFactory, lockgen: Run, tmp_path: Path
 ) -> None:
-    sdist = buildable_sdist("pkg", "1.0", "setuptools", requires_dist=("dep",))
-    server = _server(make_server, sdist, backend="setuptools")
-    (tmp_path / "r.in").write_text("pkg\n")
+    server = _pkg_index(make_server, tmp_path)
     assert lockgen("lock", "r.in", "-i", server.index_url, "--no-build").exit_code == 1
     result = lockgen("lock", "r.in", "-i", server.index_url)
     assert result.exit_code == 0, result.output
@@ -292,9 +301,7 @@ def test_no_build_is_part_of_the_inputs(
 ) -> None:
     """A lock made with a build is not up to date under ``--no-build``: that run
     resolves again, cannot use the sdist, and leaves the lock as it was."""
-    sdist = buildable_sdist("pkg", "1.0", "setuptools", requires_dist=("dep",))
-    server = _server(make_server, sdist, backend="setuptools")
-    (tmp_path / "r.in").write_text("pkg\n")
+    server = _pkg_index(make_server, tmp_path)
     assert lockgen("lock", "r.in", "-i", server.index_url).exit_code == 0
     before = (tmp_path / "pylock.toml").read_text()
     again = lockgen("lock", "r.in", "-i", server.index_url)
@@ -345,11 +352,7 @@ def test_what_a_build_started_ends_with_it(
         "import os, subprocess\n"
         "    helper = subprocess.Popen(['sleep', '300'])\n"
         f"    open({str(pid_file)!r}, 'w').write(str(helper.pid))\n"
-        "    info = os.path.join(metadata_directory, 'pkg-1.0.dist-info')\n"
-        "    os.makedirs(info)\n"
-        "    with open(os.path.join(info, 'METADATA'), 'w') as fh:\n"
-        "        fh.write('Metadata-Version: 2.1\\nName: pkg\\nVersion: 1.0\\n')\n"
-        "    return 'pkg-1.0.dist-info'"
+        "    " + _writing_metadata("pkg", "1.0")
     )
     server = make_server([sdist])
     (tmp_path / "r.in").write_text("pkg\n")
@@ -381,14 +384,7 @@ def test_bad_build_options_are_usage_errors(
 def test_built_metadata_for_another_project_is_named_as_built(
     make_server: ServerFactory, lockgen: Run, tmp_path: Path
 ) -> None:
-    sdist = _in_tree(
-        "import os\n"
-        "    info = os.path.join(metadata_directory, 'other-9.9.dist-info')\n"
-        "    os.makedirs(info)\n"
-        "    with open(os.path.join(info, 'METADATA'), 'w') as fh:\n"
-        "        fh.write('Metadata-Version: 2.1\\nName: other\\nVersion: 9.9\\n')\n"
-        "    return 'other-9.9.dist-info'"
-    )
+    sdist = _in_tree(_writing_metadata("other", "9.9"))
     server = make_server([sdist])
     (tmp_path / "r.in").write_text("pkg\n")
     result = lockgen("lock", "r.in", "-i", server.index_url)
