@@ -369,10 +369,11 @@ class TestErrors:
         assert "1.1" in result.stderr and "1.0" in result.stderr
 
     def test_unsupported_requirement_line(self, lockgen: Run, tmp_path: Path) -> None:
-        (tmp_path / "r.in").write_text("pkg @ https://example.invalid/pkg-1.0.tar.gz\n")
+        (tmp_path / "r.in").write_text("hg+https://example.invalid/pkg#egg=pkg\n")
         result = lockgen("lock", "r.in", "-i", "http://127.0.0.1:9/simple/")
         assert result.exit_code == 1
-        assert "r.in:1" in result.stderr and "not supported yet" in result.stderr
+        assert "r.in:1" in result.stderr
+        assert "only git repositories are supported" in result.stderr
 
     def test_dynamic_sdist_under_no_build_is_a_clear_error(
         self, make_server: ServerFactory, lockgen: Run, tmp_path: Path

@@ -4,7 +4,6 @@ group, each package marked with who needs it (PEP 751), selected again by
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tomllib
 from collections.abc import Callable
@@ -16,7 +15,7 @@ from packaging.pylock import Pylock
 
 from tests.conftest import ServerFactory
 from tests.support.index_server import IndexServer
-from tests.support.installers import hermetic_env, uv
+from tests.support.installers import install, uv, venv
 from tests.support.wheels import make_wheel
 
 Run = Callable[..., Result]
@@ -197,32 +196,6 @@ def test_an_unknown_group_is_one_line(
     )
 
 
-def _venv(tmp_path: Path) -> tuple[dict[str, str], Path]:
-    """An empty venv made by uv, and an environment that reads no user config."""
-    env = hermetic_env(tmp_path)
-    venv = tmp_path / "venv"
-    run = [*uv(), "venv", "-q", str(venv), "-p", sys.executable]
-    subprocess.run(run, env=env, check=True, capture_output=True, timeout=120)
-    return env, venv / "bin" / "python"
-
-
-def _install(args: list[str], env: dict[str, str], cwd: Path, python: Path) -> set[str]:
-    """Run an installer, then the names installed in ``python``'s venv."""
-    done = subprocess.run(
-        args, env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    listed = subprocess.run(
-        [*uv(), "pip", "list", "--python", str(python), "--format", "freeze"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return {line.split("==")[0] for line in listed.stdout.split()}
-
-
 @pytest.mark.interop
 @pytest.mark.parametrize(
     ("selection", "expected"),
@@ -244,8 +217,8 @@ def test_uv_installs_the_selection(
     """uv reads the markers: the default group without flags, and instead of it
     what it is asked for, as packaging's select does."""
     _locked(make_server, lockgen, tmp_path)
-    env, python = _venv(tmp_path)
-    install = [
+    env, python = venv(tmp_path)
+    command = [
         *uv(),
         "pip",
         "install",
@@ -255,7 +228,7 @@ def test_uv_installs_the_selection(
         "-r",
         "pylock.toml",
     ]
-    assert _install([*install, *selection], env, tmp_path, python) == expected
+    assert install([*command, *selection], env, tmp_path, python) == expected
 
 
 @pytest.mark.interop
@@ -280,8 +253,8 @@ def test_pip_installs_the_selection(
     """pip 26.2+ reads the markers too: extras as ``-r pylock.toml[fast]``, groups
     as ``--group pylock.toml:test``."""
     _locked(make_server, lockgen, tmp_path)
-    env, python = _venv(tmp_path)
+    env, python = venv(tmp_path)
     extras, *groups = selection or ("",)
     pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q"]
     args = [*pip, "--no-index", "-r", f"pylock.toml{extras}", *groups]
-    assert _install(args, env, tmp_path, python) == expected
+    assert install(args, env, tmp_path, python) == expected

@@ -5,10 +5,11 @@ the loopback."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["hermetic_env", "uv"]
+__all__ = ["hermetic_env", "install", "uv", "venv"]
 
 _PROXIES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 _INHERITED_NOT = {"VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTHONHOME"}
@@ -45,3 +46,29 @@ def uv() -> list[str]:
     """The uv the test extras installed, not whatever is first on PATH."""
     beside = Path(sys.executable).with_name("uv.exe" if os.name == "nt" else "uv")
     return [str(beside)] if beside.is_file() else [sys.executable, "-m", "uv"]
+
+
+def venv(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """An empty venv made by uv, and an environment that reads no user config."""
+    env = hermetic_env(tmp_path)
+    folder = tmp_path / "venv"
+    run = [*uv(), "venv", "-q", str(folder), "-p", sys.executable]
+    subprocess.run(run, env=env, check=True, capture_output=True, timeout=120)
+    return env, folder / "bin" / "python"
+
+
+def install(args: list[str], env: dict[str, str], cwd: Path, python: Path) -> set[str]:
+    """Run an installer, then the names installed in ``python``'s venv."""
+    done = subprocess.run(
+        args, env=env, cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    listed = subprocess.run(
+        [*uv(), "pip", "list", "--python", str(python), "--format", "freeze"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return {line.split("==")[0] for line in listed.stdout.split()}

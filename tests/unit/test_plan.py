@@ -22,7 +22,7 @@ from packaging.version import Version
 from lockgen.core.environment import make_target
 from lockgen.core.errors import LockFileError
 from lockgen.core.models import Artifact, DistKind, MetadataRecord
-from lockgen.lockfile.plan import plan
+from lockgen.lockfile.plan import plan as plan_all
 
 LINUX = make_target("3.11", "linux_x86_64")
 WINDOWS = make_target("3.11", "win_amd64")
@@ -33,6 +33,11 @@ UPLOADED = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 MANYLINUX = "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64"
 WIN = "cp311-cp311-win_amd64"
+
+
+def plan(*args: Any, **kwargs: Any) -> list[Artifact]:
+    """The files ``plan_all`` selects (what most of these tests look at)."""
+    return plan_all(*args, **kwargs).artifacts
 
 
 def _sha(seed: str) -> str:
@@ -322,13 +327,10 @@ class TestSelectionErrors:
         )
         assert "'dup'" in _refused(lock)
 
-    @pytest.mark.parametrize("target", [LINUX, None], ids=["target", "all"])
-    def test_direct_sources_are_not_supported(self, target: Any) -> None:
-        archive = {"url": f"{FILES}/thing.tar.gz", "hashes": {"sha256": _sha("t")}}
-        lock = _lock(_package("thing", archive=archive))
-        message = _refused(lock, target=target)
-        assert "package thing" in message
-        assert "not supported" in message
+    def test_an_archive_that_is_no_wheel_or_sdist(self) -> None:
+        archive = {"url": f"{FILES}/thing.exe", "hashes": {"sha256": _sha("t")}}
+        message = _refused(_lock(_package("thing", archive=archive)))
+        assert "package thing: 'thing.exe' is not a wheel or sdist file name" in message
 
     @staticmethod
     def _marked(fields: dict[str, Any]) -> Pylock:
@@ -875,3 +877,94 @@ class TestMetadataRecord:
         lock = _lock(_package("rec", sdist=_sdist("rec", "1.0"), tool=self.RECORDED))
         [sdist] = plan(lock, LOCK_PATH, target=None)
         assert sdist.metadata is None
+
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+class TestDirectSources:
+    """PEP 751's archive, vcs and directory tables: fetched, checked out, reported."""
+
+    @pytest.mark.parametrize("target", [LINUX, None], ids=["target", "all"])
+    def test_an_archive_is_a_file_named_by_its_url(self, target: Any) -> None:
+        archive = {
+            "url": f"{FILES}/thing-1.0-py3-none-any.whl",
+            "size": 10,
+            "hashes": {"sha256": _sha("t")},
+        }
+        tool = {"lockgen": {"metadata-file": "x", "metadata-sha256": _sha("m")}}
+        lock = _lock(_package("thing", archive=archive, tool=tool))
+        [artifact] = plan(lock, LOCK_PATH, target=target)
+        assert artifact.filename == "thing-1.0-py3-none-any.whl"
+        assert artifact.kind is DistKind.WHEEL
+        assert (artifact.url, artifact.size) == (archive["url"], 10)
+        assert artifact.sha256 == _sha("t")
+
+    def test_an_archive_of_another_project_is_refused(self) -> None:
+        archive = {"url": f"{FILES}/other-1.0.tar.gz", "hashes": {"sha256": _sha("t")}}
+        assert "does not belong to thing" in _refused(
+            _lock(_package("thing", archive=archive))
+        )
+
+    def test_an_archive_path_leaving_the_folder_needs_allow_file_urls(
+        self, tmp_path: Path
+    ) -> None:
+        archive = {"path": "../dist/thing-1.0.tar.gz", "hashes": {"sha256": _sha("t")}}
+        lock = _lock(_package("thing", archive=archive))
+        lock_path = tmp_path / "project" / "pylock.toml"
+        assert "leaves the lock file's directory" in _refused(lock, lock_path)
+        [artifact] = plan(lock, lock_path, target=LINUX, allow_file_urls=True)
+        assert artifact.path == (tmp_path / "dist" / "thing-1.0.tar.gz").resolve()
+
+    @pytest.mark.parametrize("target", [LINUX, None], ids=["target", "all"])
+    def test_vcs_and_directory(self, target: Any) -> None:
+        vcs = {
+            "type": "git",
+            "url": "https://git.example.org/app.git",
+            "commit-id": COMMIT,
+            "subdirectory": "lib",
+        }
+        lock = _lock(
+            _package("app", None, vcs=vcs),
+            _package("mine", None, directory={"path": "libs/mine", "editable": True}),
+        )
+        selected = plan_all(lock, LOCK_PATH, target=target)
+        assert selected.artifacts == []
+        [checkout] = selected.checkouts
+        assert (checkout.package, checkout.url, checkout.commit) == (
+            "app",
+            vcs["url"],
+            COMMIT,
+        )
+        assert checkout.filename == "app-0123456789ab"
+        assert checkout.subdirectory == "lib"
+        [local] = selected.local
+        assert (local.package, local.filename, local.editable) == (
+            "mine",
+            "libs/mine",
+            True,
+        )
+
+    @pytest.mark.parametrize(
+        ("fields", "reason"),
+        [
+            ({"commit-id": "main"}, "not a full git commit id"),
+            ({"type": "hg"}, "is not git"),
+            ({"url": "http://git.example.org/app.git"}, "URL scheme 'http'"),
+            ({"url": "git://git.example.org/app.git"}, "URL scheme 'http'"),
+            ({"url": "https://u:p@git.example.org/app.git"}, "credentials"),
+            ({"url": "ssh://u:p@git.example.org/app.git"}, "credentials"),
+            ({"url": "file:///srv/app.git"}, "outside the lock file's directory"),
+        ],
+    )
+    def test_unsafe_vcs_entries(self, fields: dict[str, str], reason: str) -> None:
+        vcs = {"type": "git", "url": "https://git.example.org/app.git"}
+        vcs |= {"commit-id": COMMIT, **fields}
+        message = _refused(_lock(_package("app", None, vcs=vcs)))
+        assert reason in message
+
+    def test_ssh_with_a_user_is_allowed(self) -> None:
+        vcs = {"type": "git", "url": "ssh://git@git.example.org/app.git"}
+        lock = _lock(_package("app", None, vcs=vcs | {"commit-id": COMMIT}))
+        [checkout] = plan_all(lock, LOCK_PATH, target=LINUX).checkouts
+        assert checkout.url == vcs["url"]

@@ -46,11 +46,13 @@ def parse(
     *,
     environ: Mapping[str, str] | None = None,
     others: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> RequirementsInput:
-    """Parse one file "r.txt" holding ``text``, with ``others`` readable beside it."""
+    """Parse one file "r.txt" holding ``text``, with ``others`` readable beside it;
+    direct references only with a ``cwd`` for their paths."""
     files = {"r.txt": text, **(others or {})}
     return parse_requirements(
-        ["r.txt"], read_text=dict_reader(files), environ=environ or {}
+        ["r.txt"], read_text=dict_reader(files), environ=environ or {}, cwd=cwd
     )
 
 
@@ -59,9 +61,18 @@ def fails(
     *,
     environ: Mapping[str, str] | None = None,
     others: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> RequirementsFileError:
     with pytest.raises(RequirementsFileError) as info:
-        parse(text, environ=environ, others=others)
+        parse(text, environ=environ, others=others, cwd=cwd)
+    return info.value
+
+
+def parse_fails_as_constraint(text: str, cwd: Path) -> RequirementsFileError:
+    with pytest.raises(RequirementsFileError) as info:
+        parse_requirements(
+            [], ["c.txt"], read_text=dict_reader({"c.txt": text}), environ={}, cwd=cwd
+        )
     return info.value
 
 
@@ -137,9 +148,11 @@ class TestLogicalLines:
             ("pkg2", "r.txt:2"),
         ]
 
-    def test_hash_without_whitespace_is_not_a_comment(self) -> None:
-        err = fails("foo @ https://files.example/foo-1.0.whl#sha256=abc # real\n")
-        assert err.reason.endswith("foo-1.0.whl#sha256=abc")
+    def test_hash_without_whitespace_is_not_a_comment(self, tmp_path: Path) -> None:
+        line = f"foo @ https://files.example/foo-1.0.whl#sha256={'ab' * 32} # real\n"
+        (direct,) = parse(line, cwd=tmp_path).directs
+        assert direct.sha256 == "ab" * 32
+        assert direct.text.endswith(f"#sha256={'ab' * 32}")
 
     def test_blank_and_comment_lines_are_skipped(self) -> None:
         assert reqs(parse("\n   \n# a\n   # b\n\tfoo\n")) == [("foo", "r.txt:5")]
@@ -486,43 +499,91 @@ class TestRequirementLines:
         assert "did you mean ==?" in fails("foo=1.0\n").reason
 
     @pytest.mark.parametrize(
-        ("line", "kind"),
+        ("line", "kind", "name"),
         [
-            ("foo @ https://files.example/foo-1.0.tar.gz", "direct URL"),
-            ("foo[x] @ file:///srv/foo-1.0-py3-none-any.whl", "direct URL"),
-            ("https://files.example/foo-1.0-py3-none-any.whl", "URL"),
-            ("http://files.example/foo.zip ; python_version > '3'", "URL"),
-            ("git+https://github.example/o/foo.git@v1#egg=foo", "VCS"),
-            ("foo @ git+ssh://git@github.example/o/foo.git", "VCS"),
-            ("hg+https://hg.example/foo", "VCS"),
-            ("svn://svn.example/foo/trunk", "VCS"),
-            ("s3://bucket/foo-1.0.tar.gz", "URL"),
-            ("./pkg", "local path"),
-            ("/abs/pkg", "local path"),
-            ("pkg/", "local path"),
-            (".", "local path"),
-            ("./pkg[extra]", "local path"),
-            ("foo @ ./pkg", "local path"),
-            ("foo-1.0-py3-none-any.whl", "local path"),
-            ("foo-1.0.tar.gz", "local path"),
-            ("dist/foo-1.0.zip[extra]", "local path"),
+            ("foo @ https://files.example/foo-1.0.tar.gz", "archive", "foo"),
+            ("foo[x] @ file://{root}/foo-1.0-py3-none-any.whl", "archive", "foo"),
+            ("https://files.example/foo-1.0-py3-none-any.whl", "archive", None),
+            ("http://files.example/foo.zip ; python_version > '3'", "archive", None),
+            ("git+https://github.example/o/foo.git@v1#egg=foo", "vcs", "foo"),
+            ("foo @ git+ssh://git@github.example/o/foo.git", "vcs", "foo"),
+            ("./pkg", "directory", None),
+            ("pkg/", "directory", None),
+            (".", "directory", None),
+            ("./pkg[extra]", "directory", None),
+            ("foo @ ./pkg", "directory", "foo"),
+            ("foo-1.0-py3-none-any.whl", "archive", None),
+            ("dist/foo-1.0.zip[extra]", "archive", None),
         ],
     )
-    def test_unsupported_kinds(self, line: str, kind: str) -> None:
-        err = fails(f"ok\n{line}\n")
-        assert (err.path, err.lineno) == ("r.txt", 2)
-        assert err.reason == redact_url(
-            f"{kind} requirements are not supported yet: {line}"
+    def test_direct_references(
+        self, tmp_path: Path, line: str, kind: str, name: str | None
+    ) -> None:
+        (tmp_path / "pkg").mkdir()
+        (tmp_path / "dist").mkdir()
+        for archive in ("foo-1.0-py3-none-any.whl", "dist/foo-1.0.zip"):
+            (tmp_path / archive).write_bytes(b"")
+        line = line.replace("{root}", str(tmp_path))
+        result = parse(f"ok\n{line}\n", cwd=tmp_path)
+        assert reqs(result) == [("ok", "r.txt:1")]
+        (direct,) = result.directs
+        assert (direct.kind.value, direct.name, direct.source) == (
+            kind,
+            name,
+            "r.txt:2",
         )
 
     @pytest.mark.parametrize(
-        "line",
-        ["-e ./pkg", "--editable ./pkg", "--editable=git+https://g.example/o/p#egg=p"],
+        ("line", "reason"),
+        [
+            ("hg+https://hg.example/foo", "only git repositories are supported"),
+            ("svn://svn.example/foo/trunk", "only git repositories are supported"),
+            ("s3://bucket/foo-1.0.tar.gz", "URL scheme 's3' is not supported"),
+            ("./missing", "no such file or folder"),
+            ("/abs/missing/pkg", "no such file or folder"),
+        ],
     )
-    def test_editable(self, line: str) -> None:
-        assert (
-            fails(line).reason == f"editable requirements are not supported yet: {line}"
+    def test_unusable_direct_references(
+        self, tmp_path: Path, line: str, reason: str
+    ) -> None:
+        err = fails(f"ok\n{line}\n", cwd=tmp_path)
+        assert (err.path, err.lineno) == ("r.txt", 2)
+        assert reason in err.reason
+
+    def test_direct_references_need_a_place(self) -> None:
+        """A reader given no folder to place paths in refuses every kind."""
+        err = fails("https://files.example/foo-1.0-py3-none-any.whl\n")
+        assert err.reason.startswith("a direct reference is not allowed here")
+
+    def test_a_constraint_cannot_be_a_direct_reference(self, tmp_path: Path) -> None:
+        err = parse_fails_as_constraint(
+            "foo @ https://files.example/foo-1.0.tar.gz\n", tmp_path
         )
+        assert err.reason.startswith("a constraint cannot be a direct reference")
+
+    @pytest.mark.parametrize(
+        "line", ["-e ./pkg", "--editable ./pkg", "--editable=./pkg"]
+    )
+    def test_editable(self, tmp_path: Path, line: str) -> None:
+        (tmp_path / "pkg").mkdir()
+        (direct,) = parse(line, cwd=tmp_path).directs
+        assert direct.editable
+        assert direct.path == tmp_path / "pkg"
+
+    @pytest.mark.parametrize(
+        ("line", "reason"),
+        [
+            (
+                "-e git+https://g.example/o/p#egg=p",
+                "only a local folder can be editable",
+            ),
+            ("-e foo", "-e needs a local folder"),
+            ("-e ./pkg --pre", "option -e must be alone on its line"),
+        ],
+    )
+    def test_editable_misuse(self, tmp_path: Path, line: str, reason: str) -> None:
+        (tmp_path / "pkg").mkdir()
+        assert reason in fails(line, cwd=tmp_path).reason
 
     @pytest.mark.parametrize(
         ("line", "name"),

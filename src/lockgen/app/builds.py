@@ -81,6 +81,26 @@ class Builds:
 
     def metadata(self, filename: str, sdist: IO[bytes]) -> bytes:
         """The METADATA the sdist ``filename`` builds to."""
+        return self._builder_for(filename).metadata(filename, sdist)
+
+    def tree_metadata(
+        self, label: str, source: Path, name: NormalizedName | None, *, copy: bool
+    ) -> bytes:
+        """The METADATA of a source tree (a local folder, a git checkout) of the
+        project ``name`` (``None``: not known yet): its static ``[project]``
+        table's, else a build's (``--no-build`` forbids it)."""
+        return self._builder_for(label).tree_metadata(
+            label, source, copy=copy, refusal=self.tree_refusal(name)
+        )
+
+    def tree_refusal(self, name: NormalizedName | None) -> str | None:
+        """What forbids building a source tree of ``name`` (``None``: not known)."""
+        if name is None:
+            return "--no-build" if self._no_build else None
+        return self.refusal(name)
+
+    def _builder_for(self, filename: str) -> Builder:
+        """The builder, made on first use; a foreign target's note, once."""
         with self._lock:
             builder = self._builder or self._make_builder()
             if self._foreign is None:
@@ -92,7 +112,7 @@ class Builds:
                     "or Python, the lock holds this machine's (first: "
                     f"{filename})"
                 )
-        return builder.metadata(filename, sdist)
+        return builder
 
     def _make_builder(self) -> Builder:
         from lockgen.build.builder import Builder

@@ -5,13 +5,19 @@ on a bounded thread pool that shares one connection pool. Every failure is colle
 and reported together at the end; what was fetched and verified stays. Each fetched
 wheel's METADATA is compared with the lock's record (:mod:`lockgen.lockfile.verify`), closing
 the gap left by range-read metadata at lock time.
+
+A git entry is checked out at its locked commit into ``DIR/NAME-<commit>`` (a
+source tree, cloned into a hidden folder and renamed when its HEAD is that
+commit); a local folder the lock names is reported as local, not fetched.
 """
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from lockgen.core.environment import current_target
@@ -19,14 +25,13 @@ from lockgen.core.errors import LockFileError, LockgenError, MetadataError
 from lockgen.core.models import Artifact, DistKind
 from lockgen.core.urls import strip_credentials
 from lockgen.core.wheel_zip import read_wheel_metadata_from_file
-from lockgen.lockfile.plan import plan
+from lockgen.lockfile.plan import Checkout, LocalTree, Plan, plan
 from lockgen.lockfile.read import read_lock
 from lockgen.lockfile.verify import metadata_difference
 from lockgen.net.download import Fetched, fetch
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from pathlib import Path
 
     from packaging.pylock import Pylock
 
@@ -48,7 +53,8 @@ class HydrateProgress(Protocol):
         """Bytes arrived (or were found already present)."""
 
     def file_done(self, filename: str, status: str) -> None:
-        """A file ended ``fetched``, ``from-cache``, ``cached`` (present) or ``failed``."""
+        """A file ended ``fetched``, ``from-cache``, ``cached`` (present),
+        ``checked-out`` (a git checkout), ``local`` (a local folder) or ``failed``."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,9 +77,9 @@ class HydrateOptions:
 
 @dataclass(frozen=True, kw_only=True)
 class Outcome:
-    """How one file ended."""
+    """How one file (or checkout, or local folder) ended."""
 
-    artifact: Artifact
+    artifact: Artifact | Checkout | LocalTree
     status: str
     transferred: int = 0
     error: str | None = None
@@ -112,6 +118,11 @@ class HydrateReport:
                     "sha256": o.artifact.sha256,
                     "status": o.status,
                     **({"error": o.error} if o.error else {}),
+                    **(
+                        {"commit": o.artifact.commit}
+                        if isinstance(o.artifact, Checkout)
+                        else {}
+                    ),
                 }
                 for o in sorted(self.outcomes, key=lambda o: o.artifact.filename)
             ],
@@ -120,6 +131,8 @@ class HydrateReport:
             "from_cache": self.count("from-cache"),
             "cached": self.count("cached"),
             "failed": self.count("failed"),
+            "checked_out": self.count("checked-out"),
+            "local": self.count("local"),
         }
 
 
@@ -130,15 +143,21 @@ def run_hydrate(
 
     The client, cache and retry backoff come from ``services``: the caller's.
     """
-    artifacts, indexes = _plan(options)
+    selected, indexes = _plan(options)
+    artifacts = selected.artifacts
     try:
         options.dest.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
         raise LockgenError(f"{options.dest} exists and is not a directory") from None
     except OSError as exc:
         raise LockgenError(f"cannot create {options.dest}: {exc.strerror}") from exc
-    progress.start(len(artifacts), sum(a.size or 0 for a in artifacts))
+    progress.start(
+        len(artifacts) + len(selected.checkouts), sum(a.size or 0 for a in artifacts)
+    )
     report = HydrateReport(dest=options.dest)
+    for tree in selected.local:
+        progress.file_done(tree.filename, "local")
+        report.outcomes.append(Outcome(artifact=tree, status="local"))
     client = services.open_client(maxsize=options.jobs, indexes=indexes)
     cache = services.cache
     cancelled = threading.Event()
@@ -146,6 +165,9 @@ def run_hydrate(
         futures = [
             pool.submit(_one, client, cache, a, options, progress, cancelled)
             for a in artifacts
+        ]
+        futures += [
+            pool.submit(_checkout, c, options, progress) for c in selected.checkouts
         ]
         try:
             for future in as_completed(futures):
@@ -157,8 +179,8 @@ def run_hydrate(
     return report
 
 
-def _plan(options: HydrateOptions) -> tuple[list[Artifact], list[str]]:
-    """The artifacts to fetch, and the lock's index URLs (they scope credentials)."""
+def _plan(options: HydrateOptions) -> tuple[Plan, list[str]]:
+    """What to fetch, and the lock's index URLs (they scope credentials)."""
     try:
         text = options.lock_path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -171,7 +193,7 @@ def _plan(options: HydrateOptions) -> tuple[list[Artifact], list[str]]:
         ) from exc
     lock = read_lock(text, str(options.lock_path)).validated()
     target = None if options.all_files else (options.target or current_target())
-    artifacts = plan(
+    selected = plan(
         lock,
         options.lock_path.absolute(),
         target=target,
@@ -180,7 +202,7 @@ def _plan(options: HydrateOptions) -> tuple[list[Artifact], list[str]]:
         allow_http=options.allow_http,
         allow_file_urls=options.allow_file_urls,
     )
-    return artifacts, _indexes(lock, options.lock_path)
+    return selected, _indexes(lock, options.lock_path)
 
 
 def _indexes(lock: Pylock, lock_path: Path) -> list[str]:
@@ -227,6 +249,36 @@ def _one(
     status = fetched.status
     progress.file_done(artifact.filename, status)
     return Outcome(artifact=artifact, status=status, transferred=fetched.transferred)
+
+
+def _checkout(
+    checkout: Checkout, options: HydrateOptions, progress: HydrateProgress
+) -> Outcome:
+    """``checkout`` cloned at its commit into DIR/NAME-<commit>, unless a checkout
+    of that commit is there already."""
+    from lockgen.app.git import Git
+
+    final = options.dest / checkout.filename
+    try:
+        if final.exists():
+            if Git.head(final, checkout.url) != checkout.commit:
+                raise LockgenError(f"{final} holds another commit: remove it")
+            status = "cached"
+        elif options.offline:
+            raise LockgenError(f"offline, and {checkout.url} is not checked out")
+        else:
+            with tempfile.TemporaryDirectory(
+                prefix=f".{checkout.filename}-", dir=options.dest
+            ) as tmp:
+                part = Path(tmp) / "checkout"
+                Git.clone_at(checkout.url, checkout.commit, part)
+                part.rename(final)
+            status = "checked-out"
+    except LockgenError as exc:
+        progress.file_done(checkout.filename, "failed")
+        return Outcome(artifact=checkout, status="failed", error=str(exc))
+    progress.file_done(checkout.filename, status)
+    return Outcome(artifact=checkout, status=status)
 
 
 def _check_metadata(fetched: Fetched) -> None:

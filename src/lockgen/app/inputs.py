@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from lockgen.app.pipconfig import builtin_index_url, read_pip_settings
 from lockgen.core._reqsyntax import LineError, parse_requirement
+from lockgen.core.direct import DirectKind, DirectReference
 from lockgen.core.environment import Target, current_target
 from lockgen.core.errors import LockgenError
 from lockgen.core.pyproject import is_pyproject, read_pyproject
@@ -75,6 +76,7 @@ def from_files(
         no_index=no_index,
         exclude_newer=options.exclude_newer,
         no_build=_no_build(options),
+        lock_dir=Path(options.output).parent if options.output != "-" else Path(),
     )
 
 
@@ -102,10 +104,13 @@ def from_values(
         raise LockgenError("no index given: pass indexes=[URL, ...]")
     if "" in indexes:
         raise LockgenError("an index URL given is empty")
-    given = RequirementsInput(
-        requirements=_requirements(requirements, "requirement"),
-        constraints=_requirements(constraints, "constraint"),
-    )
+    wanted, directs = _requirements(requirements, "requirement")
+    limits, constraint_directs = _requirements(constraints, "constraint")
+    if constraint_directs:
+        raise LockgenError(
+            f"a constraint cannot be a direct reference: {constraint_directs[0].text}"
+        )
+    given = RequirementsInput(requirements=wanted, constraints=limits, directs=directs)
     return _normalised(
         given,
         target,
@@ -119,19 +124,24 @@ def from_values(
 
 def _requirements(
     values: Iterable[str | Requirement], what: str
-) -> tuple[InputRequirement, ...]:
-    """Each value checked as a requirements file line is, named by its position."""
+) -> tuple[tuple[InputRequirement, ...], tuple[DirectReference, ...]]:
+    """Each value checked as a requirements file line is, named by its position;
+    direct references apart (local paths relative to the current folder)."""
     if isinstance(values, str):
         raise TypeError(f"{what}s is a sequence of requirements, not one string")
     parsed = []
+    directs = []
     for number, value in enumerate(values, 1):
         source = f"{what} {number}"
         try:
-            requirement = parse_requirement(str(value))
+            found = parse_requirement(str(value), cwd=Path.cwd())
         except LineError as exc:
             raise LockgenError(f"{source}: {exc}") from None
-        parsed.append(InputRequirement(requirement=requirement, source=source))
-    return tuple(parsed)
+        if isinstance(found, DirectReference):
+            directs.append(replace(found, source=source))
+        else:
+            parsed.append(InputRequirement(requirement=found, source=source))
+    return tuple(parsed), tuple(directs)
 
 
 def _normalised(
@@ -143,8 +153,15 @@ def _normalised(
     no_index: bool,
     exclude_newer: datetime | None,
     no_build: Sequence[str] = (),
+    lock_dir: Path | None = None,
 ) -> Inputs:
     indexes, found, given = _locations(index_urls, find_links)
+    # a remote archive's credentials go to the client, as an index's do
+    given += [
+        d.given
+        for d in requirements.directs
+        if d.kind is DirectKind.ARCHIVE and d.given != d.url
+    ]
     digest = inputs_digest(
         requirements,
         target,
@@ -153,6 +170,7 @@ def _normalised(
         no_index=no_index,
         exclude_newer=exclude_newer,
         no_build=no_build,
+        directs=_direct_lines(requirements.directs, lock_dir or Path()),
     )
     return Inputs(
         requirements=requirements,
@@ -163,6 +181,44 @@ def _normalised(
         digest=digest,
         exclude_newer=exclude_newer,
     )
+
+
+def _direct_lines(directs: Sequence[DirectReference], lock_dir: Path) -> list[str]:
+    """Each direct reference as the digest counts it: where it is (a local one
+    relative to the lock's folder, as the lock writes it, so the digest does not
+    depend on where the project is checked out) and what in it decides the lock."""
+    lines = []
+    base = lock_dir.resolve()
+    for d in directs:
+        where = d.url if d.path is None else os.path.relpath(d.path, base)
+        extras = ",".join(sorted(d.extras))
+        lines.append(
+            f"{d.kind.value} {where} [{extras}] editable={d.editable} "
+            f"revision={d.revision} subdirectory={d.subdirectory} sha256={d.sha256} "
+            f"marker={d.marker} content={_content_digest(d)}"
+        )
+    return lines
+
+
+def _content_digest(reference: DirectReference) -> str:
+    """What in a local reference decides the lock: an archive's bytes, a folder's
+    pyproject.toml, setup.cfg and setup.py (a remote one: nothing, as an index's)."""
+    import hashlib
+
+    from lockgen.core.hashing import hash_file
+
+    path = reference.path
+    if path is None:
+        return ""
+    if reference.kind is DirectKind.ARCHIVE:
+        return hash_file(path)[0]
+    digest = hashlib.sha256()
+    for name in ("pyproject.toml", "setup.cfg", "setup.py"):
+        try:
+            digest.update(name.encode() + b"\0" + (path / name).read_bytes() + b"\0")
+        except OSError:
+            digest.update(name.encode() + b"\0-\0")
+    return digest.hexdigest()
 
 
 def _no_build(options: LockOptions) -> list[str]:
@@ -191,7 +247,7 @@ def _read_requirements(
         return _read_project(options, projects, read, environ, lines)
     files = [*options.requirement_files, *([_COMMAND_LINE] if lines else [])]
     return parse_requirements(
-        files, options.constraint_files, read_text=read, environ=environ
+        files, options.constraint_files, read_text=read, environ=environ, cwd=Path.cwd()
     )
 
 

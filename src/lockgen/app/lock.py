@@ -29,6 +29,7 @@ from lockgen.lockfile.relock import (
     EDITED,
     first_difference,
     known_hashes,
+    locked_commits,
     pinned_versions,
     stale_reason,
 )
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
 
+    from packaging.pylock import Pylock
+
+    from lockgen.app.direct import LockedCommit
     from lockgen.app.input_memo import InputMemo
     from lockgen.app.inputs import Inputs
     from lockgen.app.services import Services
@@ -218,6 +222,8 @@ def _inputs(
 
     recording = Recording(read_text, environ)
     inputs = from_files(options, recording.read_text, recording.environ)
+    if inputs.requirements.directs:
+        return inputs  # a local one's content counts: read again every run
     folders = [str(local_path(url)) for url in inputs.indexes if is_local(url)]
     memo.remember(recording, inputs.digest, folders)
     return inputs
@@ -253,17 +259,19 @@ def relock(
     # (and a replayed one not the resolver).
     from lockgen.app.replay import replay
 
-    replayed, going_on = replay(
-        options,
-        inputs,
-        preferences,
-        known,
-        name=name,
-        progress=progress,
-        services=services,
-    )
-    if replayed is not None:
-        return replayed
+    going_on = None
+    if not inputs.requirements.directs:  # a replay knows pages, not direct sources
+        replayed, going_on = replay(
+            options,
+            inputs,
+            preferences,
+            known,
+            name=name,
+            progress=progress,
+            services=services,
+        )
+        if replayed is not None:
+            return replayed
     from lockgen.app.resolution import resolve_lock
 
     return resolve_lock(
@@ -276,6 +284,7 @@ def relock(
         progress=progress,
         services=services,
         replay=going_on,
+        commits=_commits(usable, options.upgrade),
     )
 
 
@@ -320,6 +329,7 @@ def _check(
         lock_dir=lock_dir,
         progress=progress,
         services=services,
+        commits=_commits(existing.lock, upgrade=False),
     )
     if fresh.text != existing.text:
         difference = first_difference(existing.data, read_lock(fresh.text, name).data)
@@ -328,6 +338,19 @@ def _check(
             f"{difference or 'its formatting differs'}"
         )
     return _unchanged(name, existing, requests=fresh.requests, nbytes=fresh.bytes)
+
+
+def _commits(lock: Pylock | None, upgrade: bool) -> list[LockedCommit]:
+    """The previous lock's git commits, kept for unchanged references (not
+    under ``--upgrade``)."""
+    if lock is None or upgrade:
+        return []
+    from lockgen.app.direct import LockedCommit
+
+    return [
+        LockedCommit(name=n, url=u, revision=r, subdirectory=s, commit=c)
+        for n, u, r, s, c in locked_commits(lock)
+    ]
 
 
 def _unchanged(

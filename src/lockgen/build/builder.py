@@ -10,6 +10,8 @@ build fails; one that succeeds leaves nothing behind but its environment.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -35,6 +37,12 @@ __all__ = ["Builder"]
 
 #: A pyproject.toml larger than this is no real project's.
 _PYPROJECT_LIMIT = 1024 * 1024
+#: What a copy of a local source tree leaves out: version control, environments,
+#: caches and earlier build output, none of which a metadata build reads.
+_NOT_COPIED = shutil.ignore_patterns(
+    ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules",
+    "__pycache__", "*.egg-info", "build", "dist",
+)  # fmt: skip
 
 
 class Builder:
@@ -64,17 +72,49 @@ class Builder:
         """The METADATA the sdist ``filename`` (read from ``sdist``) builds to: what
         its ``[project]`` table fixes, when it does, else what its backend says."""
         self._scratch.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="build-", dir=self._scratch) as tmp:
             work = Path(tmp)
             source = unpack_sdist(sdist, filename, work / "unpacked")
-            pyproject = _pyproject(source, filename)
-            static = static_metadata(pyproject)
-            if static is not None:
-                self._event(f"{filename}: metadata from its static pyproject.toml")
-                return static
-            system = build_system(pyproject, filename)
-            data = self._logged(filename, system, source, work)
+            return self._tree(filename, source, work, _pyproject(source, filename))
+
+    def tree_metadata(
+        self, label: str, source: Path, *, copy: bool, refusal: str | None = None
+    ) -> bytes:
+        """The METADATA of the source tree ``source`` (a local folder, a checkout),
+        called ``label`` in messages. ``copy``: the tree is the user's, so a build
+        runs in a copy of it (a backend writes into the tree it builds: egg-info,
+        build folders), never in the tree itself. ``refusal``: what forbids a
+        build (only static metadata is read then)."""
+        self._scratch.mkdir(parents=True, exist_ok=True)
+        pyproject = _pyproject(source, label)
+        if refusal is not None and static_metadata(pyproject) is None:
+            raise LockgenError(
+                f"{label}: its metadata is not static (pyproject.toml [project]), "
+                f"and {refusal} forbids building it"
+            )
+        with tempfile.TemporaryDirectory(prefix="build-", dir=self._scratch) as tmp:
+            work = Path(tmp)
+            if copy and static_metadata(pyproject) is None:
+                tree = work / "tree"
+                shutil.copytree(source, tree, symlinks=True, ignore=_NOT_COPIED)
+                source = tree
+            return self._tree(label, source, work, pyproject)
+
+    def _tree(
+        self,
+        filename: str,
+        source: Path,
+        work: Path,
+        pyproject: dict[str, Any] | None,
+    ) -> bytes:
+        """Static metadata when ``[project]`` fixes it, else the backend's."""
+        started = time.monotonic()
+        static = static_metadata(pyproject)
+        if static is not None:
+            self._event(f"{filename}: metadata from its static pyproject.toml")
+            return static
+        system = build_system(pyproject, filename)
+        data = self._logged(filename, system, source, work)
         self._event(
             f"{filename}: built for its metadata by {system.backend} "
             f"in {time.monotonic() - started:.1f} s"
@@ -86,9 +126,9 @@ class Builder:
     ) -> bytes:
         """The build, its output in a log kept only if it fails."""
         self._logs.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(
-            prefix=f"{filename}-", suffix=".log", dir=self._logs
-        )
+        # a source tree's label is a path or URL: only its safe characters name a file
+        safe = re.sub(r"[^A-Za-z0-9._+-]+", "_", filename).strip("._")[:100]
+        fd, name = tempfile.mkstemp(prefix=f"{safe}-", suffix=".log", dir=self._logs)
         log_path = Path(name)
         try:
             with os.fdopen(fd, "wb") as log:

@@ -188,9 +188,14 @@ def _run_hydrate(
 def _hydrate_summary(report: HydrateReport, elapsed: float) -> str:
     fetched, cached = report.count("fetched"), report.count("cached")
     rate = report.transferred / elapsed if elapsed > 0 else 0.0
+    checked_out = report.count("checked-out")
+    local = [o.artifact.filename for o in report.outcomes if o.status == "local"]
+    sources = f", {checked_out} checked out" if checked_out else ""
+    if local:
+        sources += f", {len(local)} local (not downloaded: {', '.join(local)})"
     return (
         f"Hydrated {report.dest}: {fetched} fetched ({format_size(report.transferred)}, "
         f"{format_size(int(rate))}/s), {report.count('from-cache')} from the cache, "
-        f"{cached} already present, {report.count('failed')} failed "
+        f"{cached} already present{sources}, {report.count('failed')} failed "
         f"in {elapsed:.2f}s"
     )

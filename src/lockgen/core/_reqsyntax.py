@@ -1,13 +1,21 @@
-"""One requirements line's syntax: logical lines, and the kinds of requirement lockgen
-cannot take. Option lines are :mod:`lockgen.core.req_options`'."""
+"""One requirements line's syntax: logical lines, and what a requirement line names
+(a project on an index or a direct reference, :mod:`lockgen.core.direct`). Option
+lines are :mod:`lockgen.core.req_options`'."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from lockgen.core.direct import (
+    DirectError,
+    DirectReference,
+    direct_from_requirement,
+    parse_direct,
+)
 from lockgen.core.errors import first_line
 
 if TYPE_CHECKING:
@@ -29,11 +37,6 @@ _SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(//)?")
 
 _URL_SCHEMES = frozenset({"http", "https", "file", "ftp"})
 _VCS_NAMES = frozenset({"git", "hg", "svn", "bzr"})
-# pip.utils.filetypes.ARCHIVE_EXTENSIONS
-_ARCHIVE_EXTENSIONS = (
-    ".zip", ".whl", ".tar.bz2", ".tbz", ".tar.gz", ".tgz", ".tar",
-    ".tar.xz", ".txz", ".tlz", ".tar.lz", ".tar.lzma",
-)  # fmt: skip
 
 
 class LineError(Exception):
@@ -88,18 +91,30 @@ def break_args_options(line: str) -> tuple[str, str]:
 # ---- requirement lines ------------------------------------------------------------
 
 
-def parse_requirement(text: str) -> Requirement:
-    """A PEP 508 requirement on an index; every other kind of line is refused by kind."""
-    kind = url_kind(text) or _archive_kind(text)
-    if kind is None:
-        try:
-            requirement = Requirement(text)
-        except InvalidRequirement as exc:
-            raise _invalid_requirement(text, exc) from None
-        kind = _direct_url_kind(requirement)
-        if kind is None:
-            return requirement
-    raise LineError(f"{kind} requirements are not supported yet: {text}")
+def parse_requirement(
+    text: str, *, cwd: Path | None = None, editable: bool = False
+) -> Requirement | DirectReference:
+    """A PEP 508 requirement on an index, or a direct reference (a URL, a VCS URL, a
+    local path; ``editable`` after ``-e``) with paths relative to ``cwd``; without
+    ``cwd``, direct references are refused (a caller that cannot place them)."""
+    where = cwd if cwd is not None else Path.cwd()
+    try:
+        direct = parse_direct(text, editable=editable, cwd=where)
+        if direct is None:
+            try:
+                requirement = Requirement(text)
+            except InvalidRequirement as exc:
+                raise _invalid_requirement(text, exc) from None
+            if editable:
+                raise LineError(f"-e needs a local folder, not {text!r}")
+            if requirement.url is None:
+                return requirement
+            direct = direct_from_requirement(requirement, cwd=where, text=text)
+    except DirectError as exc:
+        raise LineError(str(exc)) from None
+    if cwd is None:
+        raise LineError(f"a direct reference is not allowed here: {direct.text}")
+    return direct
 
 
 def _scheme(text: str) -> tuple[str, bool] | None:
@@ -126,45 +141,8 @@ def url_kind(text: str) -> str | None:
     return None
 
 
-def _archive_kind(text: str) -> str | None:
-    """The kind of a line naming an archive file, as pip's constructors decide.
-
-    ``foo-1.0.whl`` is a valid PEP 508 name, so this must come before parsing; a
-    ``name @ url`` whose name is not a path is left to PEP 508.
-    """
-    name = _strip_extras(text.split(";", 1)[0].strip())
-    if not name.lower().endswith(_ARCHIVE_EXTENSIONS):
-        return None
-    before, at, _ = name.partition("@")
-    if at and not _looks_like_path(before):
-        return None
-    return "local path"
-
-
-def _strip_extras(name: str) -> str:
-    match = re.match(r"^(.+)(\[[^\]]+\])$", name)
-    return name if match is None else match[1].rstrip()
-
-
-def _looks_like_path(name: str) -> bool:
-    """pip's ``_looks_like_path``, with both separators whatever the platform."""
-    return "/" in name or "\\" in name or name.startswith(".")
-
-
-def _direct_url_kind(requirement: Requirement) -> str | None:
-    if requirement.url is None:
-        return None
-    found = _scheme(requirement.url)
-    if found is None:
-        return "local path"  # "name @ ./dir": packaging accepts a bare path
-    return "VCS" if _is_vcs(found[0]) else "direct URL"
-
-
 def _invalid_requirement(text: str, exc: InvalidRequirement) -> LineError:
     """packaging's reason (first line only) plus pip's hints for the usual slips."""
-    name = text.split(";", 1)[0].strip()
-    if _looks_like_path(name) and "@" not in name:  # "@": a broken "name @ url"
-        return LineError(f"local path requirements are not supported yet: {text}")
     reason = first_line(exc)
     message = f"invalid requirement {text!r}: {reason}"
     operators = ("~=", "==", "!=", "<=", ">=", "<", ">", "===")

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Artifact",
     "CoreMetadata",
+    "DirectSource",
     "DistFile",
     "DistKind",
     "MetadataRecord",
@@ -81,6 +82,26 @@ class DistFile:
     yanked: bool = False
     yanked_reason: str | None = None
     core_metadata: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DirectSource:
+    """Where a direct reference's distribution is, as the lock records it (PEP 751's
+    ``archive``, ``vcs`` or ``directory`` table). ``url`` is credential-free: a
+    remote archive's, or a repository's; ``path`` is absolute (a local archive or
+    folder), made relative to the lock's folder when written."""
+
+    kind: str
+    url: str | None = None
+    path: Path | None = None
+    sha256: str | None = None
+    size: int | None = None
+    #: VCS: the revision asked for (``None``: the default branch) and the commit
+    #: it resolved to; the subdirectory holding the project.
+    revision: str | None = None
+    commit: str | None = None
+    subdirectory: str | None = None
+    editable: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

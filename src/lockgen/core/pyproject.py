@@ -222,10 +222,17 @@ def _requirement(text: str, path: str) -> Requirement:
     from packaging.requirements import InvalidRequirement, Requirement
 
     try:
-        return Requirement(text)
+        requirement = Requirement(text)
     except InvalidRequirement as exc:
         reason = first_line(exc)
         raise _error(path, f"invalid requirement {text!r}: {reason}") from None
+    if requirement.url is not None:
+        raise _error(
+            path,
+            f"{text!r}: direct references are locked from a requirements file "
+            "(lockgen lock requirements.in), not from pyproject.toml",
+        )
+    return requirement
 
 
 def _error(path: str, reason: str) -> LockgenError:

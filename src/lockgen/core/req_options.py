@@ -18,6 +18,7 @@ from lockgen.core._reqsyntax import LineError
 
 __all__ = [
     "CONSTRAINT",
+    "EDITABLE",
     "REQUIREMENT",
     "FormatControl",
     "check_option_line",
@@ -28,10 +29,10 @@ __all__ = [
 
 REQUIREMENT = "--requirement"
 CONSTRAINT = "--constraint"
-_EDITABLE = "--editable"
+EDITABLE = "--editable"
 _PER_REQUIREMENT = frozenset({"--hash", "--config-settings"})
 _SUPPORTED = frozenset({
-    REQUIREMENT, CONSTRAINT, "--index-url", "--extra-index-url", "--pre",
+    REQUIREMENT, CONSTRAINT, EDITABLE, "--index-url", "--extra-index-url", "--pre",
     "--only-binary", "--no-binary", "--find-links", "--no-index",
 })  # fmt: skip
 
@@ -56,7 +57,7 @@ def _option_table() -> dict[str, _Option]:
         (("--pre",), False),
         (("--only-binary",), True),
         (("--no-binary",), True),
-        (("-e", _EDITABLE), True),
+        (("-e", EDITABLE), True),
         (("--hash",), True),
         (("-C", "--config-settings"), True),
         (("--no-index",), False),
@@ -140,8 +141,8 @@ def _long_option(spelled: str) -> _Option:
 def check_option_line(options: list[tuple[str, str]], line: str) -> None:
     """Reject options lockgen cannot honour before any of the line takes effect."""
     names = [name for name, _ in options]
-    if _EDITABLE in names:
-        raise LineError(f"editable requirements are not supported yet: {line}")
+    if EDITABLE in names and len(names) > 1:
+        raise LineError(f"option -e must be alone on its line: {line}")
     for name in names:
         if name in _PER_REQUIREMENT:
             raise LineError(f"per-requirement options are not supported yet: {name}")

@@ -8,9 +8,11 @@ relative paths) and gathers what they ask for; one line's syntax is
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import TYPE_CHECKING
+
+from packaging.requirements import Requirement
 
 from lockgen.core._reqsyntax import (
     LineError,
@@ -22,6 +24,7 @@ from lockgen.core._reqsyntax import (
 from lockgen.core.errors import RequirementsFileError
 from lockgen.core.req_options import (
     CONSTRAINT,
+    EDITABLE,
     REQUIREMENT,
     FormatControl,
     check_option_line,
@@ -33,8 +36,9 @@ from lockgen.core.urls import redact_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
+    from pathlib import Path
 
-    from packaging.requirements import Requirement
+    from lockgen.core.direct import DirectReference
 
 __all__ = [
     "InputRequirement",
@@ -62,6 +66,8 @@ class RequirementsInput:
 
     requirements: tuple[InputRequirement, ...]
     constraints: tuple[InputRequirement, ...]
+    #: Direct references (URLs, VCS, local paths, ``-e``), in the order written.
+    directs: tuple[DirectReference, ...] = ()
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
     pre: bool = False
@@ -81,12 +87,15 @@ def parse_requirements(
     *,
     read_text: Callable[[str], str],
     environ: Mapping[str, str],
+    cwd: Path | None = None,
 ) -> RequirementsInput:
     """Read the files as ``pip install -c C... -r R...`` would.
 
     Constraint files come first, as in pip, so a later file's ``-i`` wins over theirs.
+    Local paths in requirement lines are relative to ``cwd``, as pip reads them;
+    without it, direct references are refused.
     """
-    reader = _Reader(read_text, environ)
+    reader = _Reader(read_text, environ, cwd)
     for path in constraint_files:
         reader.read_file(path, constraint=True)
     for path in requirement_files:
@@ -132,7 +141,9 @@ class _Reader:
 
     read_text: Callable[[str], str]
     environ: Mapping[str, str]
+    cwd: Path | None = None
     requirements: list[InputRequirement] = field(default_factory=list)
+    directs: list[DirectReference] = field(default_factory=list)
     constraints: list[InputRequirement] = field(default_factory=list)
     index_url: str | None = None
     extra_index_urls: list[str] = field(default_factory=list)
@@ -147,6 +158,7 @@ class _Reader:
         return RequirementsInput(
             requirements=tuple(self.requirements),
             constraints=tuple(self.constraints),
+            directs=tuple(self.directs),
             index_url=self.index_url,
             extra_index_urls=tuple(self.extra_index_urls),
             pre=self.pre,
@@ -194,15 +206,16 @@ class _Reader:
         """A requirement line adds one requirement; an option line applies in order."""
         args, options_text = break_args_options(line)
         options = parse_options(options_text)
+        source = f"{path}:{lineno}"
         if args:
             check_requirement_options(options)
-            found = InputRequirement(
-                requirement=parse_requirement(args.strip()), source=f"{path}:{lineno}"
-            )
-            (self.constraints if constraint else self.requirements).append(found)
+            self._requirement(args.strip(), source, constraint, editable=False)
             return
         check_option_line(options, line)
         for name, value in options:
+            if name == EDITABLE:
+                self._requirement(value, source, constraint, editable=True)
+                continue
             if name in (REQUIREMENT, CONSTRAINT):
                 # -c switches to constraints; -r keeps the including file's kind (the
                 # lockgen rule: pip itself reads a -r inside a -c file as requirements).
@@ -213,6 +226,20 @@ class _Reader:
                 self._find_links(path, value)
             else:
                 self._apply(name, value)
+
+    def _requirement(
+        self, text: str, source: str, constraint: bool, *, editable: bool
+    ) -> None:
+        """One requirement: on an index, or a direct reference (not as a constraint:
+        a constraint limits versions, and a direct reference names no version)."""
+        found = parse_requirement(text, cwd=self.cwd, editable=editable)
+        if isinstance(found, Requirement):
+            item = InputRequirement(requirement=found, source=source)
+            (self.constraints if constraint else self.requirements).append(item)
+        elif constraint:
+            raise LineError(f"a constraint cannot be a direct reference: {found.text}")
+        else:
+            self.directs.append(replace(found, source=source))
 
     def _find_links(self, path: str, value: str) -> None:
         """A location; a relative path is relative to the file, as ``-r`` includes are.

@@ -152,16 +152,22 @@ def parse_core_metadata(
     source: MetadataSource,
     *,
     artifact_size: int | None = None,
+    named: bool = True,
 ) -> CoreMetadata:
     """The resolution-relevant fields of METADATA / PKG-INFO, checked against the name.
 
     A METADATA that disagrees with its file name would make the lock lie about what it
     pins, so a mismatch is an error rather than a warning. ``artifact_size`` is the
-    size of ``filename`` when reading the metadata learnt it.
+    size of ``filename`` when reading the metadata learnt it. ``named=False``: a
+    source tree's (``filename`` then only labels it; no file name to agree with).
     """
     raw = _parse_fields(data, filename)
     name, version = _metadata_name_version(raw, filename)
-    file_name, file_version = _filename_name_version(filename)
+    file_name, file_version = (
+        _filename_name_version(filename)
+        if named
+        else (canonicalize_name(name), version)
+    )
     if canonicalize_name(name) != file_name or version != file_version:
         what = {
             MetadataSource.SDIST: "PKG-INFO",

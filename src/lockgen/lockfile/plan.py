@@ -10,6 +10,11 @@ from a find-links directory or a ``file://`` index hold them) needs
 read into the wheelhouse, or learn its hash from a mismatch report. Selection itself
 is PEP 751's installer algorithm as ``packaging.pylock.Pylock.select`` implements it;
 this module never picks a file by what happens to be available.
+
+Direct sources: an ``archive`` is a file like any other (its name from its URL or
+path, checked the same way); a ``vcs`` entry becomes a checkout of its full commit
+id (an URL allowed as a file's would be); a ``directory`` is only reported, as a
+local folder no download can make.
 """
 
 from __future__ import annotations
@@ -20,10 +25,17 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, cast
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from packaging.markers import UndefinedComparison, UndefinedEnvironmentName
-from packaging.pylock import PackageSdist, PackageWheel, PylockSelectError
+from packaging.pylock import (
+    PackageArchive,
+    PackageDirectory,
+    PackageSdist,
+    PackageVcs,
+    PackageWheel,
+    PylockSelectError,
+)
 
 from lockgen.core.errors import LockFileError
 from lockgen.core.hashing import is_sha256
@@ -40,11 +52,53 @@ if TYPE_CHECKING:
 
     from lockgen.core.environment import Target
 
-__all__ = ["plan"]
+__all__ = ["Checkout", "LocalTree", "Plan", "plan"]
 
 #: What a wheel or sdist file name may contain: no separators, no control characters,
 #: no ``:`` (an NTFS stream), and no leading dot (no hidden files, no ``..``).
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+!-]*")
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+_Entry = PackageWheel | PackageSdist | PackageArchive | PackageVcs | PackageDirectory
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Checkout:
+    """A git repository to check out at a commit (a lock's ``vcs`` table) into the
+    folder ``filename``."""
+
+    package: NormalizedName
+    url: str
+    commit: str
+    subdirectory: str | None
+    size: None = None
+    sha256: None = None
+
+    @property
+    def filename(self) -> str:
+        """The folder it is checked out into: ``name-<12 hex digits>``."""
+        return f"{self.package}-{self.commit[:12]}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LocalTree:
+    """A local folder the lock names (its ``directory`` table): not downloadable."""
+
+    package: NormalizedName
+    filename: str
+    editable: bool
+    size: None = None
+    sha256: None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Plan:
+    """What hydrate does: files to fetch, repositories to check out, and the
+    local folders it can only report."""
+
+    artifacts: list[Artifact]
+    checkouts: list[Checkout]
+    local: list[LocalTree]
 
 
 def plan(
@@ -56,8 +110,9 @@ def plan(
     groups: Collection[str] | None = None,
     allow_http: bool = False,
     allow_file_urls: bool = False,
-) -> list[Artifact]:
-    """The artifacts to fetch, sorted by file name; ``target=None`` means all of them.
+) -> Plan:
+    """The artifacts to fetch, sorted by file name, and the direct sources;
+    ``target=None`` means all of them.
 
     Raises LockFileError (one line, naming the package) for a selection error or an
     unsafe entry; nothing has been fetched at that point.
@@ -68,7 +123,21 @@ def plan(
         )
         lock_dir = lock_path.parent
         allow = _Allow(http=allow_http, file_urls=allow_file_urls)
-        artifacts = [_artifact(p, a, lock_dir, allow) for p, a in pairs]
+        artifacts = [
+            _artifact(p, a, lock_dir, allow)
+            for p, a in pairs
+            if isinstance(a, PackageWheel | PackageSdist | PackageArchive)
+        ]
+        checkouts = [
+            _checkout(p, a, lock_dir, allow)
+            for p, a in pairs
+            if isinstance(a, PackageVcs)
+        ]
+        local = [
+            LocalTree(package=p.name, filename=a.path, editable=bool(a.editable))
+            for p, a in pairs
+            if isinstance(a, PackageDirectory)
+        ]
         # case-insensitively: one file on Windows and macOS file systems
         names = Counter(a.filename.lower() for a in artifacts)
         for artifact in artifacts:
@@ -78,20 +147,20 @@ def plan(
                 )
     except _UnsafeEntryError as exc:
         raise LockFileError(str(lock_path), str(exc)) from None
-    return sorted(artifacts, key=lambda a: a.filename)
+    return Plan(
+        artifacts=sorted(artifacts, key=lambda a: a.filename),
+        checkouts=sorted(checkouts, key=lambda c: c.filename),
+        local=sorted(local, key=lambda t: t.package),
+    )
 
 
-def _all(lock: Pylock) -> Iterator[tuple[Package, PackageWheel | PackageSdist]]:
+def _all(lock: Pylock) -> Iterator[tuple[Package, _Entry]]:
     for package in lock.packages:
         for wheel in package.wheels or ():
             yield package, wheel
-        if package.sdist is not None:
-            yield package, package.sdist
-        if package.is_direct:
-            raise _UnsafeEntryError(
-                package.name,
-                "direct (vcs/directory/archive) sources are not supported yet",
-            )
+        for entry in (package.sdist, package.vcs, package.directory, package.archive):
+            if entry is not None:
+                yield package, entry
 
 
 def _select(
@@ -99,21 +168,15 @@ def _select(
     target: Target,
     extras: Collection[str],
     groups: Collection[str] | None,
-) -> Iterator[tuple[Package, PackageWheel | PackageSdist]]:
+) -> Iterator[tuple[Package, _Entry]]:
     environment = cast("Environment", target.environment())
     try:
-        for package, artifact in lock.select(
+        yield from lock.select(
             environment=environment,
             tags=target.tags,
             extras=extras,
             dependency_groups=groups,
-        ):
-            if not isinstance(artifact, PackageWheel | PackageSdist):
-                raise _UnsafeEntryError(
-                    package.name,
-                    "direct (vcs/directory/archive) sources are not supported yet",
-                )
-            yield package, artifact
+        )
     except (UndefinedEnvironmentName, UndefinedComparison) as exc:
         raise _UnsafeEntryError(
             None, f"a marker in the lock cannot be evaluated for this target: {exc}"
@@ -124,9 +187,36 @@ def _select(
         ) from exc
 
 
+def _checkout(
+    package: Package, entry: PackageVcs, lock_dir: Path, allow: _Allow
+) -> Checkout:
+    """A git entry with a full commit id and a URL allowed as a file's is."""
+    if entry.type != "git":
+        raise _UnsafeEntryError(package.name, f"vcs type {entry.type!r} is not git")
+    if entry.url is None:
+        raise _UnsafeEntryError(package.name, "a vcs entry without a url")
+    if not _COMMIT.fullmatch(entry.commit_id):
+        raise _UnsafeEntryError(package.name, "commit-id is not a full git commit id")
+    url = entry.url
+    scheme = urlsplit(url).scheme
+    if scheme == "ssh":
+        if ":" in (urlsplit(url).netloc.rpartition("@")[0]):
+            raise _UnsafeEntryError(package.name, "URL carries credentials")
+    elif scheme == "git":
+        _checked_url(package.name, "http" + url[3:], lock_dir, allow)
+    else:
+        _checked_url(package.name, url, lock_dir, allow)
+    return Checkout(
+        package=package.name,
+        url=url,
+        commit=entry.commit_id,
+        subdirectory=entry.subdirectory,
+    )
+
+
 def _artifact(
     package: Package,
-    entry: PackageWheel | PackageSdist,
+    entry: PackageWheel | PackageSdist | PackageArchive,
     lock_dir: Path,
     allow: _Allow,
 ) -> Artifact:
@@ -134,7 +224,9 @@ def _artifact(
     sha256 = entry.hashes.get("sha256")
     if sha256 is None or not is_sha256(sha256):
         raise _UnsafeEntryError(package.name, f"{filename} has no valid sha256 hash")
-    path = _checked_path(package.name, entry.path, lock_dir) if entry.path else None
+    path = (
+        _checked_path(package.name, entry.path, lock_dir, allow) if entry.path else None
+    )
     url = None
     if path is None:
         assert entry.url is not None  # Pylock validation: url or path
@@ -153,12 +245,25 @@ def _artifact(
     )
 
 
-def _checked_filename(package: Package, entry: PackageWheel | PackageSdist) -> str:
-    filename = entry.filename
+def _checked_filename(
+    package: Package, entry: PackageWheel | PackageSdist | PackageArchive
+) -> str:
+    if isinstance(entry, PackageArchive):
+        where = entry.path or urlsplit(entry.url or "").path
+        filename = unquote(where.replace("\\", "/").rpartition("/")[2])
+    else:
+        filename = entry.filename
     if not _SAFE_NAME.fullmatch(filename):
         raise _UnsafeEntryError(package.name, f"unsafe file name {filename!r}")
     parsed = parse_filename(filename)
-    wanted = DistKind.WHEEL if isinstance(entry, PackageWheel) else DistKind.SDIST
+    if isinstance(entry, PackageArchive):
+        if parsed is None:
+            raise _UnsafeEntryError(
+                package.name, f"{filename!r} is not a wheel or sdist file name"
+            )
+        wanted = parsed.kind
+    else:
+        wanted = DistKind.WHEEL if isinstance(entry, PackageWheel) else DistKind.SDIST
     if parsed is None or parsed.kind is not wanted:
         raise _UnsafeEntryError(
             package.name, f"{filename!r} is not a {wanted.value} file name"
@@ -173,13 +278,19 @@ def _checked_filename(package: Package, entry: PackageWheel | PackageSdist) -> s
     return filename
 
 
-def _checked_path(name: NormalizedName, path: str, lock_dir: Path) -> Path:
+def _checked_path(
+    name: NormalizedName, path: str, lock_dir: Path, allow: _Allow
+) -> Path:
     posix = PurePosixPath(path.replace("\\", "/"))
-    if posix.is_absolute():
+    if posix.is_absolute() and not allow.file_urls:
         raise _UnsafeEntryError(name, f"absolute path {path!r}")
     resolved = _resolved(name, lock_dir / posix, f"path {path!r}")
-    if not resolved.is_relative_to(lock_dir.resolve()):
-        raise _UnsafeEntryError(name, f"path {path!r} leaves the lock file's directory")
+    if not resolved.is_relative_to(lock_dir.resolve()) and not allow.file_urls:
+        raise _UnsafeEntryError(
+            name,
+            f"path {path!r} leaves the lock file's directory "
+            "(allowed with --allow-file-urls)",
+        )
     return resolved
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "first_difference",
     "inputs_digest",
     "known_hashes",
+    "locked_commits",
     "pinned_versions",
     "seal",
     "stale_reason",
@@ -58,6 +59,7 @@ def inputs_digest(
     no_index: bool = False,
     exclude_newer: datetime | None = None,
     no_build: Sequence[str] = (),
+    directs: Sequence[str] = (),
 ) -> str:
     """A digest of everything that decides the lock's content, normalised.
 
@@ -68,7 +70,8 @@ def inputs_digest(
     to an index does not. Without find-links or ``--no-index`` the digest is what it
     was before they existed, so older locks stay up to date; so with
     ``--exclude-newer`` and ``no_build`` (``:all:`` for ``--no-build``, else the
-    ``--no-build-package`` names).
+    ``--no-build-package`` names); so with direct references (``directs``: each
+    one's normalised line, a local one's content digest included).
     """
     control = inputs.format_control
     fields: dict[str, Any] = {
@@ -96,6 +99,8 @@ def inputs_digest(
         fields["exclude-newer"] = exclude_newer.isoformat()
     if no_build:
         fields["no-build"] = sorted(no_build)
+    if directs:
+        fields["directs"] = sorted(directs)
     if inputs.extras or inputs.groups:
         fields["extras"] = list(inputs.extras)
         fields["groups"] = list(inputs.groups)
@@ -181,6 +186,24 @@ def pinned_versions(lock: Pylock) -> dict[NormalizedName, Version]:
     return {p.name: p.version for p in lock.packages if p.version is not None}
 
 
+def locked_commits(
+    lock: Pylock,
+) -> list[tuple[NormalizedName, str, str | None, str | None, str]]:
+    """(name, repository URL, requested revision, subdirectory, commit) of each git
+    reference: a re-lock keeps the commit while the reference is unchanged."""
+    return [
+        (
+            p.name,
+            p.vcs.url,
+            p.vcs.requested_revision,
+            p.vcs.subdirectory,
+            p.vcs.commit_id,
+        )
+        for p in lock.packages
+        if p.vcs is not None and p.vcs.url is not None and p.vcs.type == "git"
+    ]
+
+
 def known_hashes(lock: Pylock) -> dict[str, tuple[str, int | None]]:
     """URL -> (sha256, size or ``None``) from the previous lock: an index's files never
     change, so re-locking against an index without hashes need not download them
@@ -190,7 +213,7 @@ def known_hashes(lock: Pylock) -> dict[str, tuple[str, int | None]]:
     replaced under the same name, and hashing it again costs no download."""
     known: dict[str, tuple[str, int | None]] = {}
     for package in lock.packages:
-        for artifact in [*(package.wheels or ()), package.sdist]:
+        for artifact in [*(package.wheels or ()), package.sdist, package.archive]:
             if artifact is None or artifact.url is None:
                 continue
             sha256 = artifact.hashes.get("sha256")

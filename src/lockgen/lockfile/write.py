@@ -17,11 +17,20 @@ A file found in a local find-links location is written as a ``path`` relative to
 lock's directory when it lies inside that directory (a wheelhouse committed beside the
 lock stays portable); otherwise as its absolute ``file://`` URL, which is what pip and
 uv write for every find-links file.
+
+A direct reference is written as PEP 751's ``archive`` (url or path, size, sha256),
+``vcs`` (the repository, the revision asked for and the commit it resolved to) or
+``directory`` (its path, ``editable``) table. A local path is relative to the lock's
+folder (to the current one for a lock written to stdout), ``..`` included, as uv
+writes it. A source tree's version is left out: PEP 751 forbids one that the code
+may not match.
 """
 
 from __future__ import annotations
 
+import os
 import posixpath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -36,12 +45,11 @@ from lockgen.lockfile.toml_text import dumps as toml_dumps
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
-    from pathlib import Path
 
     from packaging.pylock import Pylock
 
     from lockgen.core.environment import Target
-    from lockgen.core.models import CoreMetadata, DistFile
+    from lockgen.core.models import CoreMetadata, DirectSource, DistFile
     from lockgen.resolver.resolve import Pin
 
 __all__ = ["dumps", "lock_tables", "render"]
@@ -129,11 +137,15 @@ def _package(
     """
     metadata = pin.metadata
     table: dict[str, Any] = {"name": pin.name, "version": str(pin.version)}
+    if pin.direct is not None and pin.direct.kind != "archive":
+        del table["version"]  # a source tree's code may not be this version
     if marker is not None:
         table["marker"] = str(Marker(marker))
     if metadata.requires_python is not None:
         table["requires-python"] = str(metadata.requires_python)
     table["dependencies"] = [{"name": name} for name in pin.dependencies]
+    if pin.direct is not None:
+        table[pin.direct.kind] = _direct_fields(pin.direct, lock_dir)
     index = next((d.index for d in pin.files if d.index), None)
     if index is not None:
         table["index"] = index
@@ -186,6 +198,36 @@ def _artifact_fields(
         "hashes": {"sha256": sha256},
     }
     return {key: value for key, value in fields.items() if value is not None}
+
+
+def _direct_fields(source: DirectSource, lock_dir: Path | None) -> dict[str, Any]:
+    """A direct reference's table, keys in ``PackageArchive``'s, ``PackageVcs``'s
+    or ``PackageDirectory``'s field order."""
+    path = None if source.path is None else _path_from(source.path, lock_dir)
+    if source.kind == "archive":
+        fields: dict[str, Any] = {
+            "url": source.url if path is None else None,
+            "path": path,
+            "size": source.size,
+            "hashes": {"sha256": source.sha256},
+        }
+    elif source.kind == "vcs":
+        fields = {
+            "type": "git",
+            "url": source.url,
+            "requested-revision": source.revision,
+            "commit-id": source.commit,
+            "subdirectory": source.subdirectory,
+        }
+    else:
+        fields = {"path": path, "editable": source.editable or None}
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def _path_from(path: Path, lock_dir: Path | None) -> str:
+    """``path`` relative to the lock's folder (``..`` allowed), in POSIX form."""
+    base = (lock_dir or Path()).resolve()
+    return Path(os.path.relpath(path, base)).as_posix()
 
 
 def _relative_path(dist: DistFile, lock_dir: Path | None) -> str | None:

@@ -65,6 +65,11 @@ def explain(
     lines += _dependency_lines(edges, provider)
     lines += _python_lines(edges, provider, repository)
     for name in names:
+        direct = provider.direct(name)
+        if direct is not None:  # its one candidate; no index was asked
+            version = direct.metadata.version
+            lines.append(f"{name}'s direct reference is {name} {version}")
+            continue
         lines += _missing_lines(name, edges, provider)
         why = unfit(name, _requested(name, edges, policy), provider, repository)
         lines += [why] if why else []

@@ -76,6 +76,8 @@ def sdist_only(
 ) -> str:
     """``; no wheel fits: ...`` when ``candidate`` had to use its sdist because its
     wheels do not fit the target (so the sdist's failure is not the whole story)."""
+    if not candidate.files:  # a direct reference's
+        return ""
     parsed = parse_filename(candidate.files[0].filename)
     if parsed is None or parsed.kind is not DistKind.SDIST:
         return ""

@@ -37,8 +37,16 @@ __all__ = ["Prefetcher"]
 class Prefetcher:
     """Speculative fetches for the resolver; call :meth:`close` when resolution ends."""
 
-    def __init__(self, repository: Repository, selector: Selector, jobs: int) -> None:
+    def __init__(
+        self,
+        repository: Repository,
+        selector: Selector,
+        jobs: int,
+        skip: frozenset[NormalizedName] = frozenset(),
+    ) -> None:
+        """``skip``: projects no index is asked about (the user's direct references)."""
         self._repository = repository
+        self._skip = skip
         self._selector = selector
         self._pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="prefetch")
         self._seen: set[tuple[NormalizedName, str, frozenset[NormalizedName]]] = set()
@@ -50,7 +58,8 @@ class Prefetcher:
         for req in reqs:
             key = (req.name, str(req.specifier), req.extras)
             with self._lock:
-                if req.name in (PYTHON, UNUSABLE) or key in self._seen:
+                skipped = req.name in (PYTHON, UNUSABLE) or req.name in self._skip
+                if skipped or key in self._seen:
                     continue
                 self._seen.add(key)
             try:

@@ -13,7 +13,9 @@ the Repository seam. What this module adds:
 - a project that no index has has no candidates (the release that needs it is
   backtracked over, as pip and uv do); :attr:`LockgenProvider.missing` remembers it
   so the explanation can say so;
-- pinned requirements are decided first, then the causes of the last backtrack.
+- pinned requirements are decided first, then the causes of the last backtrack;
+- a project the user gave a direct reference for has that one candidate, read
+  before resolving (pip's precedence): no index is asked about it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from resolvelib import AbstractProvider
 
 from lockgen.core.errors import MetadataError, ProjectNotFoundError, UnsupportedError
 from lockgen.resolver.offers import Offer
-from lockgen.resolver.values import PYTHON, UNUSABLE, Candidate, Req
+from lockgen.resolver.values import PYTHON, UNUSABLE, Candidate, Direct, Req
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -74,8 +76,10 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         repository: Repository,
         selector: Selector,
         lookahead: Lookahead | None = None,
+        direct: Mapping[NormalizedName, Direct] | None = None,
     ) -> None:
         self._repository = repository
+        self._direct = direct or {}
         self._selector = selector
         self._lookahead = lookahead
         self.metadata: dict[tuple[NormalizedName, Version], CoreMetadata] = {}
@@ -177,11 +181,39 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         name = reqs[0].name
         if name in (PYTHON, UNUSABLE):
             return iter(())
+        if name in self._direct or any(r.url for r in reqs):
+            return self._direct_candidate(name, reqs, extras)
         usable = self._selector.usable_versions(self._repository, name, reqs)
         return (
             Candidate(name=name, version=version, extras=extras, files=files)
             for version, files in usable
         )
+
+    def _direct_candidate(
+        self,
+        name: NormalizedName,
+        reqs: Sequence[Req],
+        extras: frozenset[NormalizedName],
+    ) -> Iterator[Candidate]:
+        """The direct reference's one candidate, when every requirement and
+        constraint admits its version (and a Requires-Dist naming a URL names its
+        URL); none otherwise."""
+        direct = self._direct.get(name)
+        if direct is None:
+            return iter(())
+        version = direct.metadata.version
+        constraints = self._selector.policy.constraints.get(name, ())
+        fits = all(
+            r.specifier.contains(version, prereleases=True)
+            and (r.url is None or _same_url(r.url, direct.url))
+            for r in (*reqs, *constraints)
+        )
+        candidate = Candidate(name=name, version=version, extras=extras)
+        return iter((candidate,) if fits else ())
+
+    def direct(self, name: NormalizedName) -> Direct | None:
+        """The direct reference given for ``name``, if any."""
+        return self._direct.get(name)
 
     def known(self, candidate: Candidate) -> bool:
         """Whether ``candidate``'s metadata was read already (or found unusable):
@@ -198,11 +230,12 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
     def fetch_ahead(self, candidates: Sequence[Candidate]) -> None:
         """Have the lookahead read these candidates' metadata, all at once."""
         if self._lookahead is not None:
-            self._lookahead.candidates([c.files[0] for c in candidates])
+            self._lookahead.candidates([c.files[0] for c in candidates if c.files])
 
     def _ahead(self, candidates: Sequence[Candidate]) -> None:
         if self._lookahead is not None:
-            self._lookahead.candidates([c.files[0] for c in candidates[:_AHEAD]])
+            ahead = candidates[:_AHEAD]
+            self._lookahead.candidates([c.files[0] for c in ahead if c.files])
 
     def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
         """Whether ``candidate``'s version fits ``requirement`` (pre-releases allowed).
@@ -222,7 +255,9 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         for dep in deps:
             self.required_by.setdefault(dep.identifier, {})[(dep, candidate)] = None
         if self._lookahead is not None:
-            self._lookahead.requirements(deps)
+            self._lookahead.requirements(
+                [d for d in deps if d.name not in self._direct]
+            )
         return deps
 
     def dependencies(self, candidate: Candidate) -> list[Req]:
@@ -239,7 +274,8 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         except (MetadataError, UnsupportedError) as exc:
             self._unusable.add((candidate.name, candidate.version))
             # the reason without the file name, so releases failing alike group
-            reason = str(exc).removeprefix(f"{candidate.files[0].filename}: ")
+            label = candidate.files[0].filename if candidate.files else candidate.name
+            reason = str(exc).removeprefix(f"{label}: ")
             return [Req(name=UNUSABLE, text=reason)]
         if candidate.extras:
             base = Req(
@@ -258,5 +294,16 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
     def _metadata(self, candidate: Candidate) -> CoreMetadata:
         key = (candidate.name, candidate.version)
         if key not in self.metadata:
-            self.metadata[key] = self._repository.get_metadata(candidate.files[0])
+            direct = self._direct.get(candidate.name)
+            self.metadata[key] = (
+                direct.metadata
+                if direct is not None
+                else self._repository.get_metadata(candidate.files[0])
+            )
         return self.metadata[key]
+
+
+def _same_url(required: str, given: str) -> bool:
+    """Whether a Requires-Dist's URL names the user's direct reference (fragments,
+    such as a hash, left aside)."""
+    return required.partition("#")[0].rstrip("/") == given.partition("#")[0].rstrip("/")

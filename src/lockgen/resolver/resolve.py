@@ -29,11 +29,11 @@ if TYPE_CHECKING:
     from resolvelib.structs import RequirementInformation
 
     from lockgen.core.environment import Target
-    from lockgen.core.models import CoreMetadata, DistFile
+    from lockgen.core.models import CoreMetadata, DirectSource, DistFile
     from lockgen.resolver.provider import Lookahead
     from lockgen.resolver.repository import Repository
     from lockgen.resolver.selection import Policy
-    from lockgen.resolver.values import Candidate, Req
+    from lockgen.resolver.values import Candidate, Direct, Req
 
 __all__ = ["Pin", "resolve"]
 
@@ -53,6 +53,8 @@ class Pin:
     files: tuple[DistFile, ...]
     metadata: CoreMetadata
     dependencies: tuple[NormalizedName, ...]
+    #: Where a direct reference's distribution is (``files`` is then empty).
+    direct: DirectSource | None = None
 
 
 def resolve(
@@ -63,22 +65,25 @@ def resolve(
     reporter: BaseReporter[Req, Candidate, str] | None = None,
     lookahead: Lookahead | None = None,
     selector: Selector | None = None,
+    direct: Mapping[NormalizedName, Direct] | None = None,
 ) -> list[Pin]:
     """Resolve ``roots`` for ``target``; pins sorted by name.
 
     ``lookahead`` hears every requirement as soon as it is known (roots first), for
     prefetching; it must not change any answer. A prefetcher passes its own
     ``selector`` (same target and policy) so the two share one memo of ranked files.
+    ``direct``: the user's direct references, read already, by project.
 
     resolvelib's own result builder walks the graph recursively and matches parents
     by object identity (a cycle overflows the stack; a re-created candidate loses
     its children), so the pins are rebuilt here from the final mapping: the
     closure of the roots over each pin's dependencies, every edge checked.
     """
+    direct = direct or {}
     if lookahead is not None:
-        lookahead.requirements(roots)
+        lookahead.requirements([r for r in roots if r.name not in direct])
     provider = LockgenProvider(
-        repository, selector or Selector(target, policy), lookahead
+        repository, selector or Selector(target, policy), lookahead, direct
     )
     provider.note_roots(roots)
     run = _Run(roots, provider, repository, reporter or BaseReporter())
@@ -239,13 +244,19 @@ def _pins(
     provider: LockgenProvider,
     repository: Repository,
 ) -> list[Pin]:
-    return [
-        Pin(
-            name=name,
-            version=pin.version,
-            files=provider.selector.lock_files(repository, name, pin.version),
-            metadata=provider.metadata[(name, pin.version)],
-            dependencies=tuple(sorted(deps)),
+    pins = []
+    for name, (pin, deps) in sorted(found.items()):
+        direct = provider.direct(name)
+        pins.append(
+            Pin(
+                name=name,
+                version=pin.version,
+                files=()
+                if direct is not None
+                else provider.selector.lock_files(repository, name, pin.version),
+                metadata=provider.metadata[(name, pin.version)],
+                dependencies=tuple(sorted(deps)),
+                direct=None if direct is None else direct.source,
+            )
         )
-        for name, (pin, deps) in sorted(found.items())
-    ]
+    return pins

@@ -19,20 +19,19 @@ from typing import TYPE_CHECKING
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
-from lockgen.core.errors import UnsupportedError
-
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from packaging.requirements import Requirement
     from packaging.version import Version
 
-    from lockgen.core.models import CoreMetadata, DistFile
+    from lockgen.core.models import CoreMetadata, DirectSource, DistFile
 
 __all__ = [
     "PYTHON",
     "UNUSABLE",
     "Candidate",
+    "Direct",
     "Req",
     "applicable_requires",
     "root_requirements",
@@ -55,6 +54,9 @@ class Req:
     text: str
     #: Where the user wrote it (``file:line``), for explanations; None for metadata.
     origin: str | None = field(default=None, compare=False)
+    #: A Requires-Dist's direct reference (``name @ URL``): only the user's own
+    #: direct reference for ``name`` can meet it.
+    url: str | None = None
 
     @property
     def identifier(self) -> str:
@@ -74,16 +76,14 @@ class Req:
         cls, requirement: Requirement, origin: str | None = None
     ) -> Req:
         """Adapt a PEP 508 requirement (markers are evaluated by the caller)."""
-        if requirement.url:
-            raise UnsupportedError(
-                f"direct URL requirements are not supported yet: {requirement.name} @ ..."
-            )
+        text = _requirement_text(requirement)
         return cls(
             name=canonicalize_name(requirement.name),
             extras=frozenset(canonicalize_name(e) for e in requirement.extras),
             specifier=requirement.specifier,
-            text=_requirement_text(requirement),
+            text=f"{text} @ {requirement.url}" if requirement.url else text,
             origin=origin,
+            url=requirement.url,
         )
 
 
@@ -104,6 +104,18 @@ class Candidate:
     def identifier(self) -> str:
         """The identifier this candidate answers (see :attr:`Req.identifier`)."""
         return _identifier(self.name, self.extras)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Direct:
+    """A direct reference's distribution, read before resolving: its metadata and
+    where it is. It is its project's only candidate (pip's precedence)."""
+
+    metadata: CoreMetadata
+    source: DirectSource
+    #: The credential-free URL it was given as (a Requires-Dist naming the same
+    #: URL is met by it).
+    url: str
 
 
 def _identifier(name: str, extras: frozenset[NormalizedName]) -> str:

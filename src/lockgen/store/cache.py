@@ -89,7 +89,7 @@ __all__ = [
 ]
 
 _VERSION = "v1"
-_METADATA_KEY = re.compile(r"(file|pep658|url)-([0-9a-f]{64})")
+_METADATA_KEY = re.compile(r"(file|pep658|url|vcs)-([0-9a-f]{64})")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -230,6 +230,12 @@ class Cache(ArtifactStore, ListingStore, ResolutionStore):
         reads, an unhashed PEP 658 file), bound to that URL and to the sha256 the
         index listed for it, so a replaced file is read again."""
         return "url-" + digest(f"{sha256 or ''}\n{url}".encode())
+
+    @staticmethod
+    def vcs_metadata_key(url: str, commit: str, subdirectory: str | None) -> str:
+        """``vcs-<digest>``: what the tree of ``commit`` (a full git commit id, which
+        names its content) in ``url`` at ``subdirectory`` gave as metadata."""
+        return "vcs-" + digest(f"{url}\n{commit}\n{subdirectory or ''}".encode())
 
     def get_metadata(self, key: str) -> CachedMetadata | None:
         """The entry for ``key``, or ``None`` if absent or bad."""
