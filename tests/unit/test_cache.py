@@ -44,6 +44,7 @@ EMPTY = {
     "settled": (0, 0),
     "build-envs": (0, 0),
     "build-logs": (0, 0),
+    "git": (0, 0),
 }
 
 

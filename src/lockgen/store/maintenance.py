@@ -27,6 +27,7 @@ _KINDS = (
     "settled",
     "build-envs",
     "build-logs",
+    "git",
 )
 _STALE_TEMP_SECONDS = 3600
 
