@@ -183,7 +183,7 @@ def test_a_wheel_for_another_platform_is_one_line(
     )
     assert result.exit_code == 1
     assert result.stderr.strip() == (
-        f"error: ./{wheel.filename}: the wheel does not fit the target "
+        f"error: r.in:1: ./{wheel.filename}: the wheel does not fit the target "
         "(cp311-cp311-win_amd64)"
     )
 
@@ -292,7 +292,7 @@ def test_a_dynamic_folder_is_built_in_a_copy(
     refused = lockgen("lock", "r.in", "-i", index.index_url, "--no-build", "-o", "-")
     assert refused.exit_code == 1
     assert refused.stderr.strip() == (
-        "error: ./app: its metadata is not static (pyproject.toml [project]), "
+        "error: r.in:1: ./app: its metadata is not static (pyproject.toml [project]), "
         "and --no-build forbids building it"
     )
 
@@ -309,7 +309,8 @@ def test_a_failing_folder_build_names_its_log(
     assert result.exit_code == 1
     message = result.stderr.strip()
     assert message.startswith(
-        "error: ./libs/app: building it for its metadata failed (setuptools.build_meta"
+        "error: r.in:1: ./libs/app: building it for its metadata failed "
+        "(setuptools.build_meta"
     )
     log = Path(message.rpartition("its log is ")[2])
     assert log.name.startswith("libs_app-")
@@ -508,7 +509,7 @@ def test_without_git_locks_and_hydrates_say_so(
     result = lockgen("lock", "r.in", "-i", index.index_url, "-U")
     assert result.exit_code == 1
     assert result.stderr.strip() == (
-        f"error: file://{repo}: git is needed, and it is not on PATH"
+        f"error: r.in:1: file://{repo}: git is needed, and it is not on PATH"
     )
     hydrated = lockgen("hydrate", "pylock.toml", "-d", "wh")
     assert hydrated.exit_code == 1

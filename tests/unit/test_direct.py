@@ -117,6 +117,8 @@ class TestGit:
             ("git+https://h.example/r.git#subdirectory=/abs", "stay inside"),
             ("git+ext::sh -c evil#egg=a", "not supported"),
             ("git+https://h.example/r.git@#egg=a", "empty revision"),
+            ("git+https://h.example/r.git@-c#egg=a", "not a git revision"),
+            ("git+https://h.example/r.git@a..b#egg=a", "not a git revision"),
         ],
     )
     def test_refused(self, text: str, reason: str) -> None:

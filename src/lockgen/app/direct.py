@@ -89,7 +89,12 @@ def read_directs(
     for reference in references:
         if not reference.applies(environment):
             continue
-        direct = _read(reference, inputs)
+        try:
+            direct = _read(reference, inputs)
+        except LockgenError as exc:  # where it was written, when that is known
+            if not reference.source or str(exc).startswith(reference.source):
+                raise
+            raise LockgenError(f"{reference.source}: {exc}") from exc
         name = direct.metadata.name
         if reference.name is not None and reference.name != name:
             raise LockgenError(

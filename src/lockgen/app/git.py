@@ -20,6 +20,7 @@ import shutil
 import subprocess
 from typing import TYPE_CHECKING
 
+from lockgen.core.direct import is_git_revision
 from lockgen.core.errors import LockgenError, OfflineError
 from lockgen.core.urls import redact_url
 
@@ -31,8 +32,6 @@ __all__ = ["Git", "GitError", "is_commit"]
 #: Seconds one git command may take (a fetch of a big repository included).
 _TIMEOUT = 600.0
 _COMMIT_RE = re.compile(r"[0-9a-f]{40}")
-#: A revision is a ref name or a commit: no option, no space, no control character.
-_REVISION_RE = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_./+-]*")
 
 
 class GitError(LockgenError):
@@ -162,9 +161,7 @@ def _kept(repository: Path, commit: str, url: str) -> str:
 
 
 def _check_revision(revision: str | None) -> None:
-    if revision is not None and (
-        not _REVISION_RE.fullmatch(revision) or ".." in revision
-    ):
+    if revision is not None and not is_git_revision(revision):
         raise GitError(f"{revision!r} is not a git revision lockgen accepts")
 
 

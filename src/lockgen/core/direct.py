@@ -29,7 +29,14 @@ from lockgen.core.urls import local_path, redact_url, strip_credentials
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
-__all__ = ["DirectKind", "DirectReference", "direct_from_requirement", "parse_direct"]
+__all__ = [
+    "DirectError",
+    "DirectKind",
+    "DirectReference",
+    "direct_from_requirement",
+    "is_git_revision",
+    "parse_direct",
+]
 
 #: pip.utils.filetypes.ARCHIVE_EXTENSIONS: a path or URL ending so is an archive.
 ARCHIVE_EXTENSIONS = (
@@ -89,6 +96,16 @@ class DirectReference:
         return self.name or self.text
 
 
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """What a line says besides where: the name (if any), extras, marker, text."""
+
+    name: NormalizedName | None
+    extras: frozenset[NormalizedName]
+    marker: Marker | None
+    text: str
+
+
 def parse_direct(text: str, *, editable: bool, cwd: Path) -> DirectReference | None:
     """``text`` (one requirement, without options) as a direct reference, or
     ``None`` when it is a plain requirement on an index. ``editable``: it followed
@@ -97,10 +114,11 @@ def parse_direct(text: str, *, editable: bool, cwd: Path) -> DirectReference | N
     if _NAMED_RE.match(text):
         return None
     location, extras, marker = _split(text)
+    written = _Written(None, extras, marker, text)
     if "://" in location or _is_vcs_url(location):
-        reference = _from_url(location, None, extras, marker, cwd, text)
+        reference = _from_url(location, written, cwd)
     elif _looks_like_path(location):
-        reference = _from_path(location, None, extras, marker, cwd, text)
+        reference = _from_path(location, written, cwd)
     elif editable:
         raise DirectError(f"-e needs a local folder, not {text!r}")
     else:
@@ -114,11 +132,13 @@ def direct_from_requirement(
     """PEP 508's ``name[extras] @ URL ; marker`` (packaging parsed it)."""
     assert requirement.url is not None
     extras = frozenset(canonicalize_name(e) for e in requirement.extras)
-    name = canonicalize_name(requirement.name)
+    written = _Written(
+        canonicalize_name(requirement.name), extras, requirement.marker, text
+    )
     url = requirement.url
     if "://" in url or _is_vcs_url(url):
-        return _from_url(url, name, extras, requirement.marker, cwd, text)
-    return _from_path(url, name, extras, requirement.marker, cwd, text)
+        return _from_url(url, written, cwd)
+    return _from_path(url, written, cwd)
 
 
 def _editable(reference: DirectReference) -> DirectReference:
@@ -186,26 +206,13 @@ def _looks_like_path(location: str) -> bool:
     )
 
 
-def _from_path(
-    location: str,
-    name: NormalizedName | None,
-    extras: frozenset[NormalizedName],
-    marker: Marker | None,
-    cwd: Path,
-    text: str,
-) -> DirectReference:
-    path = Path(cwd, Path(location).expanduser())
-    return _local(path, name, extras, marker, text)
+def _from_path(location: str, written: _Written, cwd: Path) -> DirectReference:
+    return _local(Path(cwd, Path(location).expanduser()), written)
 
 
-def _local(
-    path: Path,
-    name: NormalizedName | None,
-    extras: frozenset[NormalizedName],
-    marker: Marker | None,
-    text: str,
-) -> DirectReference:
+def _local(path: Path, written: _Written) -> DirectReference:
     """A local archive or folder; one that does not exist is refused now."""
+    text = written.text
     try:
         path = path.resolve()
     except (OSError, ValueError):
@@ -221,40 +228,37 @@ def _local(
     url = path.as_uri()
     return DirectReference(
         kind=kind,
-        name=name,
-        extras=extras,
+        name=written.name,
+        extras=written.extras,
         url=url,
         given=url,
         path=path,
-        marker=marker,
+        marker=written.marker,
         text=text,
     )
 
 
-def _from_url(
-    location: str,
-    name: NormalizedName | None,
-    extras: frozenset[NormalizedName],
-    marker: Marker | None,
-    cwd: Path,
-    text: str,
-) -> DirectReference:
+def _from_url(location: str, written: _Written, cwd: Path) -> DirectReference:
     given, _, fragment = location.partition("#")
-    fields = _fragment(fragment, text)
-    name = name or _egg_name(fields.get("egg"), text)
+    shown = redact_url(location)
+    fields = _fragment(fragment, shown)
+    written = _Written(
+        written.name or _egg_name(fields.get("egg"), shown),
+        written.extras,
+        written.marker,
+        redact_url(written.text),
+    )
     clean, _ = strip_credentials(given)
-    shown, shown_text = redact_url(location), redact_url(text)
     scheme = clean.partition(":")[0].lower()
     if _is_vcs_url(clean):
-        return _vcs(clean, given, name, extras, marker, fields, shown_text)
+        return _vcs(clean, given, written, fields)
     if "subdirectory" in fields:
         raise DirectError(f"{shown}: #subdirectory= is for VCS URLs only here")
     if scheme == "file":
         parts = urlsplit(clean)
         if parts.netloc not in ("", "localhost"):
             raise DirectError(f"{shown}: a file: URL must name this machine")
-        path = local_path(clean)
-        reference = _local(Path(cwd, path), name, extras, marker, shown_text)
+        reference = _local(Path(cwd, local_path(clean)), written)
         return _replace(reference, sha256=_sha256(fields, shown))
     if scheme not in ("http", "https"):
         raise DirectError(f"{shown}: URL scheme {scheme!r} is not supported")
@@ -265,27 +269,22 @@ def _from_url(
         )
     return DirectReference(
         kind=DirectKind.ARCHIVE,
-        name=name,
-        extras=extras,
+        name=written.name,
+        extras=written.extras,
         url=clean,
         given=given,
         sha256=_sha256(fields, shown),
-        marker=marker,
-        text=shown_text,
+        marker=written.marker,
+        text=written.text,
     )
 
 
 def _vcs(
-    clean: str,
-    given: str,
-    name: NormalizedName | None,
-    extras: frozenset[NormalizedName],
-    marker: Marker | None,
-    fields: dict[str, str],
-    text: str,
+    clean: str, given: str, written: _Written, fields: dict[str, str]
 ) -> DirectReference:
     """``git+SCHEME://host/path[@rev]``: the repository URL, the revision and the
     subdirectory; other version control systems are refused."""
+    text = written.text
     scheme, _, rest = clean.partition("+")
     if scheme.lower() != "git":
         raise DirectError(f"{text}: only git repositories are supported, not {scheme}")
@@ -304,17 +303,29 @@ def _vcs(
         parts = posixpath.normpath(subdirectory).split("/")
         if subdirectory.startswith("/") or ".." in parts:
             raise DirectError(f"{text}: #subdirectory= must stay inside the repository")
+    if revision is not None and not is_git_revision(revision):
+        raise DirectError(f"{text}: {revision!r} is not a git revision lockgen accepts")
     return DirectReference(
         kind=DirectKind.VCS,
-        name=name,
-        extras=extras,
+        name=written.name,
+        extras=written.extras,
         url=repository,
         given=given_repository,
         revision=revision,
         subdirectory=subdirectory,
-        marker=marker,
+        marker=written.marker,
         text=text,
     )
+
+
+#: A revision lockgen passes to git: a ref name or a commit; no option, no space, no
+#: control character, no ``..``.
+_REVISION_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./+-]*")
+
+
+def is_git_revision(revision: str) -> bool:
+    """Whether ``revision`` may be handed to git as a branch, tag or commit."""
+    return _REVISION_RE.fullmatch(revision) is not None and ".." not in revision
 
 
 def _revision(url: str) -> tuple[str, str | None]:
