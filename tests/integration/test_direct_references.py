@@ -560,3 +560,23 @@ def test_pip_installs_archives(
     pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q"]
     args = [*pip, "--no-index", "-r", "pylock.toml"]
     assert install(args, env, tmp_path, python) == {"dep", "pkg", "tool"}
+
+
+def test_the_api_takes_direct_references(
+    make_server: ServerFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lockgen
+
+    index = make_server([DEP1])
+    files = make_server([PKG])
+    monkeypatch.chdir(tmp_path)
+    _project(tmp_path / "app", "app", requires=("dep",))
+    lock = lockgen.lock(
+        [f"pkg @ {files.url}/files/{PKG.filename}", "./app"],
+        indexes=[index.index_url],
+    )
+    by_name = {p.name: p for p in lock.packages}
+    assert sorted(by_name) == ["app", "dep", "pkg"]
+    archive, directory = by_name["pkg"].archive, by_name["app"].directory
+    assert archive is not None and archive.hashes == {"sha256": PKG.sha256}
+    assert directory is not None and directory.path == "app"

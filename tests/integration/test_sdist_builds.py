@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 import tomllib
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from click.testing import Result
 from tests.conftest import ServerFactory
 from tests.support.backends import backend_wheels, buildable_sdist
 from tests.support.index_server import IndexServer
+from tests.support.installers import install, uv, venv
 from tests.support.wheels import Dist, make_wheel
 
 Run = Callable[..., Result]
@@ -393,3 +395,22 @@ def test_built_metadata_for_another_project_is_named_as_built(
         "the METADATA it builds to says other 9.9 but the file name says pkg 1.0"
         in result.stderr
     )
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_installers_build_a_locked_sdist(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path, installer: str
+) -> None:
+    """A lock holding an sdist lockgen built for its metadata installs with uv and
+    pip 26.2+, which build it again (the backend from the test index): what the lock
+    says pkg needs is what its build installs."""
+    server = _pkg_index(make_server, tmp_path)
+    assert lockgen("lock", "r.in", "-i", server.index_url).exit_code == 0
+    env, python = venv(tmp_path)
+    if installer == "uv":
+        args = [*uv(), "pip", "install", "-q", "--python", str(python)]
+    else:
+        args = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q"]
+    args += ["--index-url", server.index_url, "-r", "pylock.toml"]
+    assert install(args, env, tmp_path, python) == {"dep", "pkg"}

@@ -72,6 +72,8 @@ def lock(
     retry. An sdist whose PKG-INFO is dynamic is built for its metadata (within
     ``build_timeout`` seconds) unless ``no_build`` is true or names its project.
     ``exclude_newer`` (timezone-aware) keeps out files uploaded from then on.
+    A requirement may be a direct reference (``name @ URL``, a git URL, a local
+    path, relative to the current folder); local paths are written relative to it.
     Render the result with :func:`dumps`.
     """
     refused = () if isinstance(no_build, bool) else tuple(no_build)
