@@ -575,7 +575,7 @@ def test_the_api_takes_direct_references(
         [f"pkg @ {files.url}/files/{PKG.filename}", "./app"],
         indexes=[index.index_url],
     )
-    by_name = {p.name: p for p in lock.packages}
+    by_name = {str(p.name): p for p in lock.packages}
     assert sorted(by_name) == ["app", "dep", "pkg"]
     archive, directory = by_name["pkg"].archive, by_name["app"].directory
     assert archive is not None and archive.hashes == {"sha256": PKG.sha256}
