@@ -483,14 +483,41 @@ def test_hydrate_checks_out_the_locked_commit(
     (tmp_path / "r.in").write_text(f"app @ git+file://{repo}@v1\n")
     assert lockgen("lock", "r.in", "-i", index.index_url).exit_code == 0
     _commit_change(repo)  # the branch moves on; the lock names v1's commit
-    done = lockgen("hydrate", "pylock.toml", "-d", "wh")
+    refused = lockgen("hydrate", "pylock.toml", "-d", "wh")
+    assert refused.exit_code == 1
+    assert "a local git repository is checked out only with --allow-file-urls" in (
+        refused.stderr
+    )
+    done = lockgen("hydrate", "pylock.toml", "-d", "wh", "--allow-file-urls")
     assert done.exit_code == 0, done.output
     checkout = tmp_path / "wh" / f"app-{commit[:12]}"
     assert _git(checkout, "rev-parse", "HEAD") == commit
     assert "1 checked out" in done.stderr
-    again = lockgen("hydrate", "pylock.toml", "-d", "wh")
-    assert "1 already present" in again.stderr
     assert [p.name for p in (tmp_path / "wh").iterdir()] == [checkout.name]
+
+
+def test_hydrate_never_trusts_a_folder_already_there(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    """A folder named like the checkout (shipped beside the lock, say) is replaced
+    by a new checkout, and git never runs in it: its config could run commands."""
+    index = make_server([DEP1])
+    repo = _repository(tmp_path / "repo")
+    commit = _git(repo, "rev-parse", "v1")
+    (tmp_path / "r.in").write_text(f"app @ git+file://{repo}@v1\n")
+    assert lockgen("lock", "r.in", "-i", index.index_url).exit_code == 0
+    planted = tmp_path / "wh" / f"app-{commit[:12]}"
+    (planted / ".git").mkdir(parents=True)
+    (planted / ".git" / "HEAD").write_text(commit + "\n")
+    marker = tmp_path / "ran"
+    (planted / ".git" / "config").write_text(f"[core]\n\tfsmonitor = touch {marker}\n")
+    (planted / "setup.py").write_text("raise SystemExit('planted')\n")
+    done = lockgen("hydrate", "pylock.toml", "-d", "wh", "--allow-file-urls")
+    assert done.exit_code == 0, done.output
+    assert not marker.exists()
+    assert not (planted / "setup.py").exists()
+    assert _git(planted, "rev-parse", "HEAD") == commit
+    assert [p.name for p in (tmp_path / "wh").iterdir()] == [planted.name]
 
 
 def test_without_git_locks_and_hydrates_say_so(
@@ -511,7 +538,7 @@ def test_without_git_locks_and_hydrates_say_so(
     assert result.stderr.strip() == (
         f"error: r.in:1: file://{repo}: git is needed, and it is not on PATH"
     )
-    hydrated = lockgen("hydrate", "pylock.toml", "-d", "wh")
+    hydrated = lockgen("hydrate", "pylock.toml", "-d", "wh", "--allow-file-urls")
     assert hydrated.exit_code == 1
     assert "git is needed, and it is not on PATH" in hydrated.stderr
 

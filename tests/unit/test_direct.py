@@ -40,6 +40,17 @@ class TestUrls:
         assert "s3cret" in ref.given
         assert "s3cret" not in ref.text
 
+    @pytest.mark.parametrize("secret", ["pa#ss", "pa/ss", "pa?ss"])
+    def test_an_unencoded_password_is_refused_unshown(self, secret: str) -> None:
+        for text in (
+            f"https://user:{secret}@h.example/pkg-1.0.tar.gz",
+            f"git+https://user:{secret}@h.example/r.git#egg=a",
+        ):
+            with pytest.raises(DirectError) as caught:
+                _parse(text)
+            assert "percent-encode" in str(caught.value)
+            assert secret not in str(caught.value)
+
     def test_fragment_fields(self) -> None:
         ref = parse_direct(
             f"https://h.example/pkg-1.0.tar.gz#sha256={'AB' * 32}&egg=pkg",
@@ -62,6 +73,7 @@ class TestUrls:
             ("ftp://h.example/pkg-1.0.tar.gz", "URL scheme 'ftp' is not supported"),
             ("https://h.example/pkg-1.0.tar.gz#subdirectory=x", "for VCS URLs only"),
             ("file://other-host/srv/pkg-1.0.tar.gz", "must name this machine"),
+            ("https://[::1/pkg-1.0.tar.gz", "not a valid URL"),
         ],
     )
     def test_refused(self, text: str, reason: str) -> None:
@@ -116,6 +128,7 @@ class TestGit:
             ("git+https://h.example/r.git#subdirectory=../up", "stay inside"),
             ("git+https://h.example/r.git#subdirectory=/abs", "stay inside"),
             ("git+ext::sh -c evil#egg=a", "not supported"),
+            ("git+https::http://h.example/r.git#egg=a", "not supported"),
             ("git+https://h.example/r.git@#egg=a", "empty revision"),
             ("git+https://h.example/r.git@-c#egg=a", "not a git revision"),
             ("git+https://h.example/r.git@a..b#egg=a", "not a git revision"),

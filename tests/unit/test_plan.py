@@ -954,7 +954,12 @@ class TestDirectSources:
             ({"url": "git://git.example.org/app.git"}, "URL scheme 'http'"),
             ({"url": "https://u:p@git.example.org/app.git"}, "credentials"),
             ({"url": "ssh://u:p@git.example.org/app.git"}, "credentials"),
-            ({"url": "file:///srv/app.git"}, "outside the lock file's directory"),
+            ({"url": "file:///srv/app.git"}, "only with --allow-file-urls"),
+            ({"url": "https::http://h.example/app.git"}, "a vcs url must be"),
+            ({"url": "https://h.example/app.git?x=1"}, "a vcs url must be"),
+            ({"url": "https://h.example/app.git#x"}, "a vcs url must be"),
+            ({"url": "HTTPS://h.example/app.git"}, "a vcs url must be"),
+            ({"url": "https://[::1/app.git"}, "invalid URL"),
         ],
     )
     def test_unsafe_vcs_entries(self, fields: dict[str, str], reason: str) -> None:
@@ -962,6 +967,34 @@ class TestDirectSources:
         vcs |= {"commit-id": COMMIT, **fields}
         message = _refused(_lock(_package("app", None, vcs=vcs)))
         assert reason in message
+
+    def test_a_local_repository_needs_allow_file_urls(self, tmp_path: Path) -> None:
+        """Even inside the lock's folder: git follows a repository's alternates."""
+        vcs = {"type": "git", "url": (tmp_path / "repo").as_uri(), "commit-id": COMMIT}
+        lock = _lock(_package("app", None, vcs=vcs))
+        lock_path = tmp_path / "pylock.toml"
+        assert "only with --allow-file-urls" in _refused(lock, lock_path)
+        selected = plan_all(lock, lock_path, target=LINUX, allow_file_urls=True)
+        assert [c.url for c in selected.checkouts] == [vcs["url"]]
+
+    def test_one_checkout_folder_twice_is_refused(self) -> None:
+        vcs = {"type": "git", "url": "https://h.example/app.git", "commit-id": COMMIT}
+        lock = _lock(
+            _package("app", None, vcs=vcs, marker="sys_platform == 'linux'"),
+            _package("app", None, vcs=vcs, marker="sys_platform == 'win32'"),
+        )
+        assert "'app-0123456789ab' is listed twice" in _refused(lock, target=None)
+
+    def test_a_directory_path_must_print_on_one_line(self) -> None:
+        lock = _lock(_package("app", None, directory={"path": "a\nerror: forged"}))
+        assert "control characters" in _refused(lock)
+
+    def test_an_archive_url_packaging_cannot_split_is_refused(self) -> None:
+        archive = {
+            "url": "https://[::1/app-1.0.tar.gz",
+            "hashes": {"sha256": _sha("a")},
+        }
+        assert "invalid URL" in _refused(_lock(_package("app", archive=archive)))
 
     def test_ssh_with_a_user_is_allowed(self) -> None:
         vcs = {"type": "git", "url": "ssh://git@git.example.org/app.git"}

@@ -224,9 +224,9 @@ def _vcs(reference: DirectReference, inputs: DirectInputs) -> Direct:
                 _, repository = git.resolve(reference.url, reference.given, commit)
             tree = Path(tmp) / "tree"
             git.write_tree(repository, commit, tree)
-            source = tree / (reference.subdirectory or "")
-            if not source.is_dir():
-                raise LockgenError(f"{label}: no such subdirectory")
+            source = (tree / (reference.subdirectory or "")).resolve()
+            if not source.is_relative_to(tree.resolve()) or not source.is_dir():
+                raise LockgenError(f"{label}: no such subdirectory in the checkout")
             data = inputs.builds.tree_metadata(
                 label, source, reference.name, copy=False
             )
@@ -243,10 +243,14 @@ def _vcs(reference: DirectReference, inputs: DirectInputs) -> Direct:
 
 
 def _locked_commit(reference: DirectReference, inputs: DirectInputs) -> str | None:
-    """The commit the previous lock resolved this same reference to, unless freed."""
+    """The commit the previous lock resolved this same reference to, unless freed
+    (or not a full commit id: a lock edited by hand names no content)."""
+    from lockgen.app.git import is_commit
+
     for locked in inputs.commits:
         if (
-            (locked.url, locked.revision, locked.subdirectory)
+            is_commit(locked.commit)
+            and (locked.url, locked.revision, locked.subdirectory)
             == (reference.url, reference.revision, reference.subdirectory)
             and locked.name not in inputs.upgrade
             and reference.name in (None, locked.name)

@@ -1,13 +1,17 @@
 """git, run as a subprocess: a revision resolved to its commit, a commit's tree
 written out, and a repository cloned at a commit (``hydrate``).
 
-git is found on PATH; without it every use is a one-line error. Each run has a
-timeout and no terminal prompt (a repository asking for a password fails instead of
-hanging), its arguments end option parsing before any URL or revision, and its
-error output is cut to one credential-free line. Repositories fetched while locking
-are kept bare under the cache's ``v1/git/<digest of the URL>``, one lock at a time
-(an exclusive file lock), so a second lock of the same revision costs one fetch of
-what is new.
+git is found on PATH; without it every use is a one-line error. Each command runs
+in a session of its own (no terminal: a repository asking for a password, or ssh
+asking about a host key, fails instead of waiting), with the environment variables
+that point git at another repository removed (``GIT_DIR``, ``GIT_INDEX_FILE``...:
+set by a hook or a CI wrapper, they would make it write into the user's own
+repository), and with one deadline for the whole operation; on timeout its process
+group is killed. Its arguments end option parsing before any URL or revision, and
+its error output is cut to one credential-free line. Repositories fetched while
+locking are kept bare under the cache's ``v1/git/<digest of the URL>``, one lock at
+a time (an exclusive file lock), so a second lock of the same revision costs one
+fetch of what is new.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 from typing import TYPE_CHECKING
 
 from lockgen.core.direct import is_git_revision
@@ -29,13 +35,29 @@ if TYPE_CHECKING:
 
 __all__ = ["Git", "GitError", "is_commit"]
 
-#: Seconds one git command may take (a fetch of a big repository included).
+#: Seconds one git operation (a fetch of a big repository included) may take.
 _TIMEOUT = 600.0
 _COMMIT_RE = re.compile(r"[0-9a-f]{40}")
+_SHORT_COMMIT_RE = re.compile(r"[0-9a-f]{7,40}")
+#: What ``git rev-parse --local-env-vars`` lists: each points git at a repository,
+#: an index or objects other than the one named on its command line.
+_REPOSITORY_VARIABLES = frozenset({
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT", "GIT_OBJECT_DIRECTORY", "GIT_DIR", "GIT_WORK_TREE",
+    "GIT_IMPLICIT_WORK_TREE", "GIT_GRAFT_FILE", "GIT_INDEX_FILE",
+    "GIT_NO_REPLACE_OBJECTS", "GIT_REPLACE_REF_BASE", "GIT_PREFIX",
+    "GIT_INTERNAL_SUPER_PREFIX", "GIT_SHALLOW_FILE", "GIT_COMMON_DIR",
+})  # fmt: skip
+#: A transfer slower than 1 KB/s for a minute is given up (a stalled server).
+_SLOW = ["-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=60"]
 
 
 class GitError(LockgenError):
     """git is missing or one of its commands failed (one line, no secret)."""
+
+
+class GitTimeoutError(GitError):
+    """A git operation ran past its deadline (and was killed)."""
 
 
 def is_commit(revision: str | None) -> bool:
@@ -57,106 +79,111 @@ class Git:
         bare repository holding it."""
         _check_revision(revision)
         repository = self._base / hashlib.sha256(url.encode()).hexdigest()[:32]
+        run = _Runner(url)
         with _Lock(repository):
             if not (repository / "HEAD").is_file():
                 repository.mkdir(parents=True, exist_ok=True)
-                _run(["init", "--quiet", "--bare", str(repository)], url)
-            if is_commit(revision) and self._has(repository, revision):
+                run(["init", "--quiet", "--bare", str(repository)])
+            if is_commit(revision) and _has(run, repository, revision):
                 assert revision is not None
                 return revision, repository
             if self._offline:
                 raise OfflineError(
                     f"offline, and {url}@{revision or 'HEAD'} is not fetched yet"
                 )
-            return self._fetched(repository, url, given, revision), repository
+            return _fetched(run, repository, given, revision), repository
 
     def write_tree(self, repository: Path, commit: str, dest: Path) -> None:
         """A checkout of ``commit`` in the new folder ``dest``, borrowing the cached
         repository's objects: with its ``.git`` and tags, since backends such as
         setuptools-scm read the version from them, as they do in pip's clone."""
-        where = str(repository)
-        _run(["clone", "--quiet", "--shared", "--no-checkout", where, str(dest)], where)
-        _run(["-C", str(dest), "checkout", "--quiet", "--detach", commit], where)
+        run = _Runner(str(repository))
+        run(
+            [
+                "clone",
+                "--quiet",
+                "--shared",
+                "--no-checkout",
+                str(repository),
+                str(dest),
+            ]
+        )
+        run([f"--git-dir={dest / '.git'}", f"--work-tree={dest}", "checkout",
+             "--quiet", "--detach", commit])  # fmt: skip
 
     @staticmethod
     def clone_at(url: str, commit: str, dest: Path) -> None:
         """A checkout of ``commit`` from ``url`` in the new folder ``dest``, its
         HEAD checked to be that commit."""
-        _run(["init", "--quiet", str(dest)], url)
+        run = _Runner(url)
+        git = [f"--git-dir={dest / '.git'}", f"--work-tree={dest}"]
+        run(["init", "--quiet", str(dest)])
         try:  # most servers serve a commit by its id; others, every branch and tag
-            _run(
-                ["-C", str(dest), "fetch", "--quiet", "--depth=1", "--", url, commit],
-                url,
-            )
+            run([*git, *_SLOW, "fetch", "--quiet", "--depth=1", "--", url, commit])
+        except GitTimeoutError:
+            raise
         except GitError:
-            _run(["-C", str(dest), "fetch", "--quiet", "--tags", "--", url, _ALL], url)
-        _run(["-C", str(dest), "checkout", "--quiet", "--detach", commit], url)
-        head = Git.head(dest, url)
+            run([*git, *_SLOW, "fetch", "--quiet", "--tags", "--", url, _ALL])
+        run([*git, "checkout", "--quiet", "--detach", commit])
+        head = run([*git, "rev-parse", "--verify", "HEAD^{commit}"]).strip()
         if head != commit:
             raise GitError(f"{url}: checked out {head}, not the locked {commit}")
-
-    @staticmethod
-    def head(checkout: Path, url: str) -> str:
-        """The commit checked out in ``checkout``."""
-        return _run(["-C", str(checkout), "rev-parse", "HEAD"], url).strip()
-
-    def _has(self, repository: Path, revision: str | None) -> bool:
-        try:
-            _run(
-                [f"--git-dir={repository}", "cat-file", "-e", f"{revision}^{{commit}}"],
-                str(repository),
-            )
-        except GitError:
-            return False
-        return True
-
-    def _fetched(
-        self, repository: Path, url: str, given: str, revision: str | None
-    ) -> str:
-        """Fetch ``revision`` (a branch, a tag or a commit id); when the server
-        will not serve it by that name, every branch and tag, then look it up."""
-        git_dir = f"--git-dir={repository}"
-        wanted = revision or "HEAD"
-        try:  # tags too: a backend may read the version from them
-            _run([git_dir, "fetch", "--quiet", "--tags", "--", given, wanted], url)
-            return _kept(repository, _commit(repository, "FETCH_HEAD", url), url)
-        except GitError:
-            if revision is None:
-                raise
-        _run([git_dir, "fetch", "--quiet", "--tags", "--", given, _ALL], url)
-        for name in (revision, f"origin/{revision}"):
-            try:
-                return _kept(repository, _commit(repository, name, url), url)
-            except GitError:
-                continue
-        raise GitError(f"{url}: no branch, tag or commit {revision!r}")
 
 
 #: Every branch and tag, for a server that serves no commit by its id.
 _ALL = "+refs/heads/*:refs/remotes/origin/*"
 
 
-def _commit(repository: Path, name: str, url: str) -> str:
-    out = _run(
-        [
-            f"--git-dir={repository}",
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            f"{name}^{{commit}}",
-        ],
-        url,
-    ).strip()
-    if not _COMMIT_RE.fullmatch(out):
-        raise GitError(f"{url}: {name} is no commit")
-    return out
+def _has(run: _Runner, repository: Path, revision: str | None) -> bool:
+    try:
+        run([f"--git-dir={repository}", "cat-file", "-e", f"{revision}^{{commit}}"])
+    except GitTimeoutError:
+        raise
+    except GitError:
+        return False
+    return True
 
 
-def _kept(repository: Path, commit: str, url: str) -> str:
+def _fetched(run: _Runner, repository: Path, given: str, revision: str | None) -> str:
+    """Fetch ``revision`` (a branch, a tag or a commit id); when the server will not
+    serve it by that name, every branch and tag, then look it up among them (never
+    among names of lockgen's own making, such as FETCH_HEAD)."""
+    git_dir = f"--git-dir={repository}"
+    wanted = revision or "HEAD"
+    try:  # tags too: a backend may read the version from them
+        run([git_dir, *_SLOW, "fetch", "--quiet", "--tags", "--", given, wanted])
+        return _kept(run, repository, _commit(run, repository, "FETCH_HEAD"))
+    except GitTimeoutError:
+        raise
+    except GitError:
+        if revision is None:
+            raise
+    run([git_dir, *_SLOW, "fetch", "--quiet", "--tags", "--", given, _ALL])
+    names = [f"refs/remotes/origin/{revision}", f"refs/tags/{revision}"]
+    if _SHORT_COMMIT_RE.fullmatch(revision):
+        names.append(revision)
+    for name in names:
+        try:
+            return _kept(run, repository, _commit(run, repository, name))
+        except GitTimeoutError:
+            raise
+        except GitError:
+            continue
+    raise GitError(f"{run.url}: no branch, tag or commit {revision!r}")
+
+
+def _commit(run: _Runner, repository: Path, name: str) -> str:
+    git_dir = f"--git-dir={repository}"
+    out = run([git_dir, "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"])
+    if not _COMMIT_RE.fullmatch(out.strip()):
+        raise GitError(f"{run.url}: {name} is no commit")
+    return out.strip()
+
+
+def _kept(run: _Runner, repository: Path, commit: str) -> str:
     """``commit``, given a ref of its own in ``repository``: later fetches and
     clones see it, and no garbage collection drops it."""
-    ref = f"refs/lockgen/{commit}"
-    _run([f"--git-dir={repository}", "update-ref", ref, commit], url)
+    run([f"--git-dir={repository}", "update-ref", f"refs/lockgen/{commit}", commit])
     return commit
 
 
@@ -181,38 +208,54 @@ class _Lock:
         os.close(self._fd)
 
 
-def _run(args: list[str], url: str, env: dict[str, str] | None = None) -> str:
-    """git ``args``; its output, or a GitError naming ``url`` with git's last
-    line of error output, credential-free."""
-    executable = shutil.which("git")
-    if executable is None:
-        raise GitError(f"{redact_url(url)}: git is needed, and it is not on PATH")
-    environment = {
-        **os.environ,
-        "GIT_TERMINAL_PROMPT": "0",
-        "GCM_INTERACTIVE": "never",
-        **(env or {}),
-    }
-    try:
-        done = subprocess.run(
+class _Runner:
+    """Runs git commands for one operation on ``url`` (named in its errors), all
+    within one deadline."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._deadline = time.monotonic() + _TIMEOUT
+
+    def __call__(self, args: list[str]) -> str:
+        """git ``args``; its output, or a GitError naming the URL with git's reason
+        on one line, credential-free."""
+        shown = redact_url(self.url)
+        executable = shutil.which("git")
+        if executable is None:
+            raise GitError(f"{shown}: git is needed, and it is not on PATH")
+        environment = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in _REPOSITORY_VARIABLES
+        }
+        environment |= {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"}
+        left = self._deadline - time.monotonic()
+        with subprocess.Popen(
             [executable, *args],
-            capture_output=True,
-            timeout=_TIMEOUT,
-            env=environment,
             stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise GitError(
-            f"{redact_url(url)}: git {args[0]} took more than {_TIMEOUT:.0f} s"
-        ) from None
-    if done.returncode != 0:
-        raise GitError(f"{redact_url(url)}: git failed: {_last_line(done.stderr)}")
-    return done.stdout.decode(errors="replace")
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environment,
+            start_new_session=True,  # no terminal to prompt on; one group to kill
+        ) as process:
+            try:
+                out, err = process.communicate(timeout=max(left, 0.001))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
+                raise GitTimeoutError(
+                    f"{shown}: git took more than {_TIMEOUT:.0f} s"
+                ) from None
+        if process.returncode != 0:
+            raise GitError(f"{shown}: git failed: {_reason(err)}")
+        return out.decode(errors="replace")
 
 
-def _last_line(stderr: bytes) -> str:
+def _reason(stderr: bytes) -> str:
+    """git's reason: its first ``fatal:``/``error:`` line (the lines after it are
+    advice), else its last line."""
     lines = [ln.strip() for ln in stderr.decode(errors="replace").splitlines()]
     found = [ln for ln in lines if ln]
-    text = found[-1] if found else "no error output"
+    fatal = [ln for ln in found if ln.startswith(("fatal:", "error:"))]
+    text = (fatal or found or ["no error output"])[0 if fatal else -1]
     return redact_url(re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", text))[:300]

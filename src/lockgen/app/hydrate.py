@@ -254,31 +254,38 @@ def _one(
 def _checkout(
     checkout: Checkout, options: HydrateOptions, progress: HydrateProgress
 ) -> Outcome:
-    """``checkout`` cloned at its commit into DIR/NAME-<commit>, unless a checkout
-    of that commit is there already."""
+    """``checkout`` cloned at its commit into DIR/NAME-<commit>, anew every run.
+
+    What is in that folder already is never trusted, nor is git ever run in it:
+    a folder that came with the lock (say, in the same pull request) could hold a
+    ``.git`` whose config runs commands. The new checkout replaces it only once its
+    HEAD is the locked commit."""
     from lockgen.app.git import Git
 
     final = options.dest / checkout.filename
     try:
-        if final.exists():
-            if Git.head(final, checkout.url) != checkout.commit:
-                raise LockgenError(f"{final} holds another commit: remove it")
-            status = "cached"
-        elif options.offline:
-            raise LockgenError(f"offline, and {checkout.url} is not checked out")
-        else:
-            with tempfile.TemporaryDirectory(
-                prefix=f".{checkout.filename}-", dir=options.dest
-            ) as tmp:
-                part = Path(tmp) / "checkout"
-                Git.clone_at(checkout.url, checkout.commit, part)
-                part.rename(final)
-            status = "checked-out"
-    except LockgenError as exc:
+        if options.offline:
+            raise LockgenError(f"offline, and {checkout.url} cannot be fetched")
+        with tempfile.TemporaryDirectory(
+            prefix=f".{checkout.filename}-", dir=options.dest
+        ) as tmp:
+            part = Path(tmp) / "checkout"
+            Git.clone_at(checkout.url, checkout.commit, part)
+            if final.is_symlink() or final.is_file():
+                final.unlink()
+            elif final.exists():
+                final.rename(Path(tmp) / "replaced")  # removed with tmp
+            part.rename(final)
+    except (LockgenError, OSError) as exc:
+        reason = str(exc) if isinstance(exc, LockgenError) else _os_reason(exc, final)
         progress.file_done(checkout.filename, "failed")
-        return Outcome(artifact=checkout, status="failed", error=str(exc))
-    progress.file_done(checkout.filename, status)
-    return Outcome(artifact=checkout, status=status)
+        return Outcome(artifact=checkout, status="failed", error=reason)
+    progress.file_done(checkout.filename, "checked-out")
+    return Outcome(artifact=checkout, status="checked-out")
+
+
+def _os_reason(exc: OSError, final: Path) -> str:
+    return f"cannot check out into {final}: {exc.strerror or exc}"
 
 
 def _check_metadata(fetched: Fetched) -> None:

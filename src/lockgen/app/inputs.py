@@ -27,7 +27,7 @@ from lockgen.core.requirements import (
     RequirementsInput,
     parse_requirements,
 )
-from lockgen.core.urls import local_path, strip_credentials
+from lockgen.core.urls import local_path, strip_credentials, unencoded_userinfo
 from lockgen.lockfile.relock import inputs_digest
 
 if TYPE_CHECKING:
@@ -314,9 +314,7 @@ def _check_userinfo(url: str) -> None:
     an unencoded ``#``, ``/`` or ``?``: URL parsing ends the host there, so the
     secret would become the host, path or fragment and reach requests and messages.
     """
-    _, sep, rest = url.partition("://")
-    before_at, at, _ = rest.partition("@")
-    if sep and at and ":" in before_at and any(c in before_at for c in "#/?"):
+    if unencoded_userinfo(url):
         raise LockgenError(
             "an index URL's credentials contain '#', '/' or '?': percent-encode them "
             "(%23, %2F, %3F); the URL is not shown because it holds a secret"

@@ -24,7 +24,12 @@ from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
 from lockgen.core.errors import first_line
 from lockgen.core.hashing import is_sha256
-from lockgen.core.urls import local_path, redact_url, strip_credentials
+from lockgen.core.urls import (
+    local_path,
+    redact_url,
+    strip_credentials,
+    unencoded_userinfo,
+)
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
@@ -239,6 +244,20 @@ def _local(path: Path, written: _Written) -> DirectReference:
 
 
 def _from_url(location: str, written: _Written, cwd: Path) -> DirectReference:
+    if unencoded_userinfo(location):
+        raise DirectError(
+            "a URL's credentials contain '#', '/' or '?': percent-encode them "
+            "(%23, %2F, %3F); the line is not shown because it holds a secret"
+        )
+    try:
+        return _url_reference(location, written, cwd)
+    except DirectError:
+        raise
+    except ValueError:  # urlsplit's: "https://[::1/x"
+        raise DirectError(f"{redact_url(written.text)}: not a valid URL") from None
+
+
+def _url_reference(location: str, written: _Written, cwd: Path) -> DirectReference:
     given, _, fragment = location.partition("#")
     shown = redact_url(location)
     fields = _fragment(fragment, shown)
@@ -290,8 +309,11 @@ def _vcs(
         raise DirectError(f"{text}: only git repositories are supported, not {scheme}")
     repository, revision = _revision(rest)
     given_repository, _ = _revision(given.partition("+")[2])
-    transport = repository.partition(":")[0].lower()
-    if transport not in ("https", "http", "ssh", "file", "git"):
+    transport, _, after = repository.partition(":")
+    transport = transport.lower()
+    if transport not in ("https", "http", "ssh", "file", "git") or not after.startswith(
+        "//"
+    ):
         raise DirectError(f"{text}: git over {transport!r} is not supported")
     if transport == "ssh":  # a user without a password (git@host) is no secret
         with_user, _ = _revision(given.partition("+")[2])

@@ -51,6 +51,15 @@ def strip_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     return bare, (unquote(user), unquote(password))
 
 
+def unencoded_userinfo(url: str) -> bool:
+    """Whether ``url``'s password holds an unencoded ``#``, ``/`` or ``?``: URL
+    parsing ends the host there, so the secret would become the host, path or
+    fragment and reach requests and messages (the URL must not be echoed)."""
+    _, sep, rest = url.partition("://")
+    before_at, at, _ = rest.partition("@")
+    return bool(sep and at and ":" in before_at and any(c in before_at for c in "#/?"))
+
+
 def redact_url(text: str) -> str:
     """Replace the userinfo of every URL in ``text`` by ``****``: messages leak no secrets."""
     return _USERINFO_RE.sub(r"\1****@", text)

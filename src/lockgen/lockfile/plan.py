@@ -13,7 +13,10 @@ this module never picks a file by what happens to be available.
 
 Direct sources: an ``archive`` is a file like any other (its name from its URL or
 path, checked the same way); a ``vcs`` entry becomes a checkout of its full commit
-id (an URL allowed as a file's would be); a ``directory`` is only reported, as a
+id, from a plain ``scheme://`` URL allowed as a file's would be, except that a local
+(``file:``) repository always needs ``allow_file_urls``: git follows what a
+repository folder points at (its alternates, symlinks), so a folder inside the lock's
+directory can still read objects elsewhere; a ``directory`` is only reported, as a
 local folder no download can make.
 """
 
@@ -25,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, cast
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from packaging.markers import UndefinedComparison, UndefinedEnvironmentName
 from packaging.pylock import (
@@ -58,6 +61,10 @@ __all__ = ["Checkout", "LocalTree", "Plan", "plan"]
 #: no ``:`` (an NTFS stream), and no leading dot (no hidden files, no ``..``).
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+!-]*")
 _COMMIT = re.compile(r"[0-9a-f]{40}")
+#: A URL git may be given: a plain scheme, then ``//`` (not git's ``helper::url``),
+#: no query or fragment (git would read them as part of the path), no space.
+_GIT_URL = re.compile(r"(https|http|ssh|git|file)://[^\s?#\x00-\x1f\x7f]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 _Entry = PackageWheel | PackageSdist | PackageArchive | PackageVcs | PackageDirectory
 
@@ -133,17 +140,14 @@ def plan(
             for p, a in pairs
             if isinstance(a, PackageVcs)
         ]
-        local = [
-            LocalTree(package=p.name, filename=a.path, editable=bool(a.editable))
-            for p, a in pairs
-            if isinstance(a, PackageDirectory)
-        ]
+        local = [_local(p, a) for p, a in pairs if isinstance(a, PackageDirectory)]
         # case-insensitively: one file on Windows and macOS file systems
-        names = Counter(a.filename.lower() for a in artifacts)
-        for artifact in artifacts:
-            if names[artifact.filename.lower()] > 1:
+        fetched: list[Artifact | Checkout] = [*artifacts, *checkouts]
+        names = Counter(a.filename.lower() for a in fetched)
+        for item in fetched:
+            if names[item.filename.lower()] > 1:
                 raise _UnsafeEntryError(
-                    artifact.package, f"{artifact.filename!r} is listed twice"
+                    item.package, f"{item.filename!r} is listed twice"
                 )
     except _UnsafeEntryError as exc:
         raise LockFileError(str(lock_path), str(exc)) from None
@@ -198,12 +202,23 @@ def _checkout(
     if not _COMMIT.fullmatch(entry.commit_id):
         raise _UnsafeEntryError(package.name, "commit-id is not a full git commit id")
     url = entry.url
-    scheme = urlsplit(url).scheme
+    if not _GIT_URL.fullmatch(url):
+        raise _UnsafeEntryError(
+            package.name,
+            "a vcs url must be https://, ssh://, http://, git:// or file:// with no "
+            "query, fragment or space",
+        )
+    scheme = url.partition(":")[0]
     if scheme == "ssh":
-        if ":" in (urlsplit(url).netloc.rpartition("@")[0]):
+        if ":" in (_split(package.name, url).netloc.rpartition("@")[0]):
             raise _UnsafeEntryError(package.name, "URL carries credentials")
     elif scheme == "git":
         _checked_url(package.name, "http" + url[3:], lock_dir, allow)
+    elif scheme == "file" and not allow.file_urls:
+        raise _UnsafeEntryError(
+            package.name,
+            "a local git repository is checked out only with --allow-file-urls",
+        )
     else:
         _checked_url(package.name, url, lock_dir, allow)
     return Checkout(
@@ -212,6 +227,23 @@ def _checkout(
         commit=entry.commit_id,
         subdirectory=entry.subdirectory,
     )
+
+
+def _local(package: Package, entry: PackageDirectory) -> LocalTree:
+    """A folder to report, its path printable on one line."""
+    if _CONTROL.search(entry.path):
+        raise _UnsafeEntryError(package.name, "directory path holds control characters")
+    return LocalTree(
+        package=package.name, filename=entry.path, editable=bool(entry.editable)
+    )
+
+
+def _split(name: NormalizedName, url: str) -> SplitResult:
+    """``urlsplit(url)``; a URL it cannot read (``https://[::1``) is refused."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        raise _UnsafeEntryError(name, "invalid URL") from None
 
 
 def _artifact(
@@ -249,10 +281,13 @@ def _checked_filename(
     package: Package, entry: PackageWheel | PackageSdist | PackageArchive
 ) -> str:
     if isinstance(entry, PackageArchive):
-        where = entry.path or urlsplit(entry.url or "").path
+        where = entry.path or _split(package.name, entry.url or "").path
         filename = unquote(where.replace("\\", "/").rpartition("/")[2])
     else:
-        filename = entry.filename
+        try:
+            filename = entry.filename
+        except ValueError:  # packaging splits the URL for it
+            raise _UnsafeEntryError(package.name, "invalid URL") from None
     if not _SAFE_NAME.fullmatch(filename):
         raise _UnsafeEntryError(package.name, f"unsafe file name {filename!r}")
     parsed = parse_filename(filename)
@@ -295,7 +330,7 @@ def _checked_path(
 
 
 def _checked_url(name: NormalizedName, url: str, lock_dir: Path, allow: _Allow) -> str:
-    parts = urlsplit(url)
+    parts = _split(name, url)
     if parts.username or parts.password:
         raise _UnsafeEntryError(name, "URL carries credentials")
     if parts.scheme == "https":
@@ -315,7 +350,7 @@ def _checked_file_url(
     name: NormalizedName, url: str, lock_dir: Path, allow: _Allow
 ) -> str:
     """A ``file:`` URL on this machine, inside the lock's directory unless allowed."""
-    parts = urlsplit(url)
+    parts = _split(name, url)
     if parts.netloc not in ("", "localhost"):
         raise _UnsafeEntryError(name, "file: URL names another host")
     if allow.file_urls:
