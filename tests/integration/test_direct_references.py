@@ -607,3 +607,47 @@ def test_the_api_takes_direct_references(
     archive, directory = by_name["pkg"].archive, by_name["app"].directory
     assert archive is not None and archive.hashes == {"sha256": PKG.sha256}
     assert directory is not None and directory.path == "app"
+
+
+def test_a_silent_git_server_is_given_up(
+    lockgen: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that accepts the connection and never answers (a stalled TLS
+    handshake) ends the fetch once git has said nothing for the stall time (60 s;
+    1 s here), with its process group killed, for lock and hydrate alike."""
+    import socket
+    import threading
+
+    monkeypatch.setattr("lockgen.app.git._STALL", 1.0)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    url = f"https://127.0.0.1:{listener.getsockname()[1]}/r.git"
+    try:
+        (tmp_path / "r.in").write_text(f"app @ git+{url}@v1\n")
+        result = lockgen("lock", "r.in", "-i", "http://127.0.0.1:9/simple/")
+        assert result.exit_code == 1
+        assert (
+            result.stderr.strip() == f"error: r.in:1: {url}: git said nothing for 1 s"
+        )
+        (tmp_path / "pylock.toml").write_text(
+            'lock-version = "1.0"\ncreated-by = "t"\n[[packages]]\nname = "app"\n'
+            f'[packages.vcs]\ntype = "git"\nurl = "{url}"\ncommit-id = "{"ab" * 20}"\n'
+        )
+        hydrated = lockgen("hydrate", "pylock.toml", "-d", "wh")
+        assert hydrated.exit_code == 1
+        assert f"{url}: git said nothing for 1 s" in hydrated.stderr
+    finally:
+        listener.close()
+        for connection in held:
+            connection.close()

@@ -175,3 +175,12 @@ class TestPaths:
         (tmp_path / "pkg-1.0.tar.gz").write_bytes(b"")
         with pytest.raises(DirectError, match=reason):
             parse_direct(text, editable=editable, cwd=tmp_path)
+
+
+def test_a_port_then_a_revision_is_no_password() -> None:
+    """``host:port/path@rev``: the "@" is git's revision, not the end of userinfo."""
+    ref = parse_direct(
+        "git+https://127.0.0.1:8080/r.git@v1#egg=a", editable=False, cwd=Path("/")
+    )
+    assert ref is not None
+    assert (ref.url, ref.revision) == ("https://127.0.0.1:8080/r.git", "v1")

@@ -8,7 +8,9 @@ that point git at another repository removed (``GIT_DIR``, ``GIT_INDEX_FILE``...
 set by a hook or a CI wrapper, they would make it write into the user's own
 repository), and with one deadline for the whole operation; on timeout its process
 group is killed. Its arguments end option parsing before any URL or revision, and
-its error output is cut to one credential-free line. Repositories fetched while
+its error output is cut to one credential-free line. A fetch that says nothing for
+60 s (``--progress`` makes git report while it works) is killed as stalled: a server
+that accepts the connection and then never answers costs a minute, not the deadline. Repositories fetched while
 locking are kept bare under the cache's ``v1/git/<digest of the URL>``, one lock at
 a time (an exclusive file lock), so a second lock of the same revision costs one
 fetch of what is new.
@@ -20,6 +22,7 @@ import fcntl
 import hashlib
 import os
 import re
+import selectors
 import shutil
 import signal
 import subprocess
@@ -50,6 +53,17 @@ _REPOSITORY_VARIABLES = frozenset({
 })  # fmt: skip
 #: A transfer slower than 1 KB/s for a minute is given up (a stalled server).
 _SLOW = ["-c", "http.lowSpeedLimit=1000", "-c", "http.lowSpeedTime=60"]
+#: Seconds a fetch may go without a word of progress (a server that accepted the
+#: connection and then says nothing, during a TLS or ssh handshake say).
+_STALL = 60.0
+#: Bytes of a command's output kept (its end).
+_KEPT = 1024 * 1024
+#: What git says when the server has no such ref or will not serve a commit by its
+#: id: only then is every branch and tag fetched instead.
+_NOT_SERVED = (
+    "not our ref", "unadvertised object", "couldn't find remote ref",
+    "no such remote ref", "remote did not send all necessary objects",
+)  # fmt: skip
 
 
 class GitError(LockgenError):
@@ -57,7 +71,11 @@ class GitError(LockgenError):
 
 
 class GitTimeoutError(GitError):
-    """A git operation ran past its deadline (and was killed)."""
+    """A git operation ran past its deadline, or stalled (and was killed)."""
+
+
+def _not_served(exc: GitError) -> bool:
+    return any(marker in str(exc) for marker in _NOT_SERVED)
 
 
 def is_commit(revision: str | None) -> bool:
@@ -119,11 +137,11 @@ class Git:
         git = [f"--git-dir={dest / '.git'}", f"--work-tree={dest}"]
         run(["init", "--quiet", str(dest)])
         try:  # most servers serve a commit by its id; others, every branch and tag
-            run([*git, *_SLOW, "fetch", "--quiet", "--depth=1", "--", url, commit])
-        except GitTimeoutError:
-            raise
-        except GitError:
-            run([*git, *_SLOW, "fetch", "--quiet", "--tags", "--", url, _ALL])
+            run.fetch([*git, *_SLOW, "fetch", "--depth=1", "--", url, commit])
+        except GitError as exc:
+            if not _not_served(exc):
+                raise
+            run.fetch([*git, *_SLOW, "fetch", "--tags", "--", url, _ALL])
         run([*git, "checkout", "--quiet", "--detach", commit])
         head = run([*git, "rev-parse", "--verify", "HEAD^{commit}"]).strip()
         if head != commit:
@@ -151,14 +169,12 @@ def _fetched(run: _Runner, repository: Path, given: str, revision: str | None) -
     git_dir = f"--git-dir={repository}"
     wanted = revision or "HEAD"
     try:  # tags too: a backend may read the version from them
-        run([git_dir, *_SLOW, "fetch", "--quiet", "--tags", "--", given, wanted])
+        run.fetch([git_dir, *_SLOW, "fetch", "--tags", "--", given, wanted])
         return _kept(run, repository, _commit(run, repository, "FETCH_HEAD"))
-    except GitTimeoutError:
-        raise
-    except GitError:
-        if revision is None:
+    except GitError as exc:
+        if revision is None or not _not_served(exc):
             raise
-    run([git_dir, *_SLOW, "fetch", "--quiet", "--tags", "--", given, _ALL])
+    run.fetch([git_dir, *_SLOW, "fetch", "--tags", "--", given, _ALL])
     names = [f"refs/remotes/origin/{revision}", f"refs/tags/{revision}"]
     if _SHORT_COMMIT_RE.fullmatch(revision):
         names.append(revision)
@@ -219,6 +235,15 @@ class _Runner:
     def __call__(self, args: list[str]) -> str:
         """git ``args``; its output, or a GitError naming the URL with git's reason
         on one line, credential-free."""
+        return self._run(args, stall=None)
+
+    def fetch(self, args: list[str]) -> str:
+        """A ``git fetch`` (``args`` holds it), killed when it says nothing for
+        :data:`_STALL` seconds: ``--progress`` makes it report while it works."""
+        at = args.index("fetch") + 1
+        return self._run([*args[:at], "--progress", *args[at:]], stall=_STALL)
+
+    def _run(self, args: list[str], stall: float | None) -> str:
         shown = redact_url(self.url)
         executable = shutil.which("git")
         if executable is None:
@@ -229,7 +254,6 @@ class _Runner:
             if key not in _REPOSITORY_VARIABLES
         }
         environment |= {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"}
-        left = self._deadline - time.monotonic()
         with subprocess.Popen(
             [executable, *args],
             stdin=subprocess.DEVNULL,
@@ -238,17 +262,53 @@ class _Runner:
             env=environment,
             start_new_session=True,  # no terminal to prompt on; one group to kill
         ) as process:
-            try:
-                out, err = process.communicate(timeout=max(left, 0.001))
-            except subprocess.TimeoutExpired:
+            out, err, why = _collect(process, self._deadline, stall)
+            if why is not None:
                 os.killpg(process.pid, signal.SIGKILL)
-                process.communicate()
-                raise GitTimeoutError(
-                    f"{shown}: git took more than {_TIMEOUT:.0f} s"
-                ) from None
+                process.wait()
+                raise GitTimeoutError(f"{shown}: git {why}")
         if process.returncode != 0:
             raise GitError(f"{shown}: git failed: {_reason(err)}")
         return out.decode(errors="replace")
+
+
+def _collect(
+    process: subprocess.Popen[bytes], deadline: float, stall: float | None
+) -> tuple[bytes, bytes, str | None]:
+    """``process``'s output and error output as it ends, or why it must be killed:
+    past ``deadline``, or silent on both for ``stall`` seconds."""
+    assert process.stdout is not None and process.stderr is not None
+    streams = {process.stdout: bytearray(), process.stderr: bytearray()}
+    heard = time.monotonic()
+    with selectors.DefaultSelector() as selector:
+        for stream in streams:
+            selector.register(stream, selectors.EVENT_READ)
+        while selector.get_map():
+            now = time.monotonic()
+            if now >= deadline:
+                return (
+                    b"",
+                    bytes(streams[process.stderr]),
+                    f"took more than {_TIMEOUT:.0f} s",
+                )
+            if stall is not None and now - heard >= stall:
+                return (
+                    b"",
+                    bytes(streams[process.stderr]),
+                    f"said nothing for {stall:.0f} s",
+                )
+            wait = deadline - now if stall is None else min(deadline - now, stall)
+            for key, _ in selector.select(timeout=wait):
+                chunk = os.read(key.fd, 65536)
+                if chunk:
+                    kept = streams[key.fileobj]  # type: ignore[index]
+                    kept.extend(chunk)
+                    del kept[:-_KEPT]  # progress lines add up; the end says why
+                    heard = time.monotonic()
+                else:
+                    selector.unregister(key.fileobj)
+    process.wait()
+    return bytes(streams[process.stdout]), bytes(streams[process.stderr]), None
 
 
 def _reason(stderr: bytes) -> str:

@@ -51,13 +51,20 @@ def strip_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     return bare, (unquote(user), unquote(password))
 
 
+_HOST_PORT = re.compile(r"[^:/?#@\s]+:[0-9]+")
+
+
 def unencoded_userinfo(url: str) -> bool:
     """Whether ``url``'s password holds an unencoded ``#``, ``/`` or ``?``: URL
     parsing ends the host there, so the secret would become the host, path or
     fragment and reach requests and messages (the URL must not be echoed)."""
     _, sep, rest = url.partition("://")
     before_at, at, _ = rest.partition("@")
-    return bool(sep and at and ":" in before_at and any(c in before_at for c in "#/?"))
+    if not (sep and at and ":" in before_at):
+        return False
+    if _HOST_PORT.fullmatch(re.split(r"[/?#]", before_at, maxsplit=1)[0]):
+        return False  # host:port, then a path holding "@" (git's URL@revision)
+    return any(c in before_at for c in "#/?")
 
 
 def redact_url(text: str) -> str:
