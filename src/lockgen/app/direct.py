@@ -22,6 +22,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 from lockgen.core.direct import DirectKind
 from lockgen.core.errors import LockgenError
@@ -45,21 +46,11 @@ if TYPE_CHECKING:
     from lockgen.core.direct import DirectReference
     from lockgen.core.environment import Target
     from lockgen.core.models import CoreMetadata
+    from lockgen.lockfile.relock import LockedCommit
     from lockgen.net.index import IndexClient
     from lockgen.store.cache import Cache
 
-__all__ = ["DirectInputs", "LockedCommit", "read_directs"]
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LockedCommit:
-    """A git reference the previous lock resolved: kept while the reference is."""
-
-    name: NormalizedName
-    url: str
-    revision: str | None
-    subdirectory: str | None
-    commit: str
+__all__ = ["DirectInputs", "read_directs"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,8 +130,6 @@ def _read(reference: DirectReference, inputs: DirectInputs) -> Direct:
 
 def _archive(reference: DirectReference, inputs: DirectInputs) -> Direct:
     """A wheel or sdist at a URL or path, read as an index's file is."""
-    from urllib.parse import unquote, urlsplit
-
     path = reference.path
     filename = (
         path.name if path else unquote(urlsplit(reference.url).path.rpartition("/")[2])

@@ -40,11 +40,11 @@ if TYPE_CHECKING:
 
     from packaging.pylock import Pylock
 
-    from lockgen.app.direct import LockedCommit
     from lockgen.app.input_memo import InputMemo
     from lockgen.app.inputs import Inputs
     from lockgen.app.services import Services
     from lockgen.core.environment import Target
+    from lockgen.lockfile.relock import LockedCommit
 
 __all__ = [
     "DEFAULT_BUILD_TIMEOUT",
@@ -343,14 +343,7 @@ def _check(
 def _commits(lock: Pylock | None, upgrade: bool) -> list[LockedCommit]:
     """The previous lock's git commits, kept for unchanged references (not
     under ``--upgrade``)."""
-    if lock is None or upgrade:
-        return []
-    from lockgen.app.direct import LockedCommit
-
-    return [
-        LockedCommit(name=n, url=u, revision=r, subdirectory=s, commit=c)
-        for n, u, r, s, c in locked_commits(lock)
-    ]
+    return [] if lock is None or upgrade else locked_commits(lock)
 
 
 def _unchanged(

@@ -34,13 +34,13 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
     from packaging.version import Version
 
-    from lockgen.app.direct import LockedCommit
     from lockgen.app.inputs import Inputs
     from lockgen.app.lock import LockOptions, Progress
     from lockgen.app.replay import Replay
     from lockgen.app.services import Services
     from lockgen.core.models import DistFile
     from lockgen.core.requirements import InputRequirement
+    from lockgen.lockfile.relock import LockedCommit
     from lockgen.net.index import IndexClient
     from lockgen.net.transport import HttpClient
     from lockgen.resolver.resolve import Pin

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
@@ -152,13 +152,7 @@ def _editable(reference: DirectReference) -> DirectReference:
             f"-e {reference.text}: only a local folder can be editable "
             "(drop -e to lock it as it is)"
         )
-    return _replace(reference, editable=True, text=f"-e {reference.text}")
-
-
-def _replace(reference: DirectReference, **changes: object) -> DirectReference:
-    from dataclasses import replace
-
-    return replace(reference, **changes)  # type: ignore[arg-type]
+    return replace(reference, editable=True, text=f"-e {reference.text}")
 
 
 def _split(text: str) -> tuple[str, frozenset[NormalizedName], Marker | None]:
@@ -278,7 +272,7 @@ def _url_reference(location: str, written: _Written, cwd: Path) -> DirectReferen
         if parts.netloc not in ("", "localhost"):
             raise DirectError(f"{shown}: a file: URL must name this machine")
         reference = _local(Path(cwd, local_path(clean)), written)
-        return _replace(reference, sha256=_sha256(fields, shown))
+        return replace(reference, sha256=_sha256(fields, shown))
     if scheme not in ("http", "https"):
         raise DirectError(f"{shown}: URL scheme {scheme!r} is not supported")
     basename = unquote(posixpath.basename(urlsplit(clean).path))
@@ -316,10 +310,9 @@ def _vcs(
     ):
         raise DirectError(f"{text}: git over {transport!r} is not supported")
     if transport == "ssh":  # a user without a password (git@host) is no secret
-        with_user, _ = _revision(given.partition("+")[2])
-        credentials = strip_credentials(with_user)[1]
+        credentials = strip_credentials(given_repository)[1]
         if credentials is not None and not credentials[1]:
-            repository = with_user
+            repository = given_repository
     subdirectory = fields.get("subdirectory")
     if subdirectory is not None:
         parts = posixpath.normpath(subdirectory).split("/")

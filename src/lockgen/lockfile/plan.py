@@ -212,7 +212,7 @@ def _checkout(
     if scheme == "ssh":
         if ":" in (_split(package.name, url).netloc.rpartition("@")[0]):
             raise _UnsafeEntryError(package.name, "URL carries credentials")
-    elif scheme == "git":
+    elif scheme == "git":  # plain text, as http:// is: checked as one
         _checked_url(package.name, "http" + url[3:], lock_dir, allow)
     elif scheme == "file" and not allow.file_urls:
         raise _UnsafeEntryError(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lockgen import __version__
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EDITED",
+    "LockedCommit",
     "first_difference",
     "inputs_digest",
     "known_hashes",
@@ -186,18 +188,26 @@ def pinned_versions(lock: Pylock) -> dict[NormalizedName, Version]:
     return {p.name: p.version for p in lock.packages if p.version is not None}
 
 
-def locked_commits(
-    lock: Pylock,
-) -> list[tuple[NormalizedName, str, str | None, str | None, str]]:
-    """(name, repository URL, requested revision, subdirectory, commit) of each git
-    reference: a re-lock keeps the commit while the reference is unchanged."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockedCommit:
+    """A git reference a lock resolved: kept by a re-lock while it is unchanged."""
+
+    name: NormalizedName
+    url: str
+    revision: str | None
+    subdirectory: str | None
+    commit: str
+
+
+def locked_commits(lock: Pylock) -> list[LockedCommit]:
+    """The lock's git references, each with the commit it resolved to."""
     return [
-        (
-            p.name,
-            p.vcs.url,
-            p.vcs.requested_revision,
-            p.vcs.subdirectory,
-            p.vcs.commit_id,
+        LockedCommit(
+            name=p.name,
+            url=p.vcs.url,
+            revision=p.vcs.requested_revision,
+            subdirectory=p.vcs.subdirectory,
+            commit=p.vcs.commit_id,
         )
         for p in lock.packages
         if p.vcs is not None and p.vcs.url is not None and p.vcs.type == "git"
