@@ -255,6 +255,10 @@ def test_paths_are_relative_to_the_lock_and_hydrate_keeps_to_its_folder(
         "tool-3.0.tar.gz",
     ]
     assert "2 local (not downloaded: ../libs/app, ../libs/lib)" in done.stderr
+    shutil.rmtree(tmp_path / "libs" / "lib")
+    gone = lockgen("hydrate", "out/pylock.toml", "-d", "wh", "--allow-file-urls")
+    assert gone.exit_code == 1
+    assert "../libs/lib: no such folder (the lock names it as local)" in gone.stderr
 
 
 def test_an_unchanged_folder_is_up_to_date_and_a_changed_one_relocks(
@@ -272,6 +276,35 @@ def test_an_unchanged_folder_is_up_to_date_and_a_changed_one_relocks(
     changed = lockgen("lock", "r.in", "-i", index.index_url)
     assert changed.exit_code == 1  # app needs dep>=2, lib now dep<2
     assert "you asked for ./libs/lib (r.in:4)" in changed.stderr
+
+
+def test_a_requirements_file_a_folder_reads_is_part_of_the_inputs(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    """setuptools' ``dynamic`` dependencies from a file: editing the file makes
+    the lock out of date, as editing pyproject.toml does."""
+    index = make_server(
+        [DEP1, DEP2, make_wheel("extra", "1.0"), *backend_wheels("setuptools")]
+    )
+    app = tmp_path / "app"
+    _project(app, "app", dynamic=True)
+    (app / "setup.py").unlink()
+    (app / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "1.0"\ndynamic = ["dependencies"]\n'
+        "[tool.setuptools]\npackages = ['app']\n"
+        '[tool.setuptools.dynamic]\ndependencies = {file = ["deps.txt"]}\n'
+        '[build-system]\nrequires = ["setuptools"]\n'
+        'build-backend = "setuptools.build_meta"\n'
+    )
+    (app / "deps.txt").write_text("dep\n")
+    (tmp_path / "r.in").write_text("./app\n")
+    assert lockgen("lock", "r.in", "-i", index.index_url).exit_code == 0
+    assert "up to date" in lockgen("lock", "r.in", "-i", index.index_url).stderr
+    (app / "deps.txt").write_text("dep\nextra\n")
+    again = lockgen("lock", "r.in", "-i", index.index_url)
+    assert again.exit_code == 0, again.output
+    assert "up to date" not in again.stderr
+    assert sorted(_packages(tmp_path / "pylock.toml")) == ["app", "dep", "extra"]
 
 
 def test_a_dynamic_folder_is_built_in_a_copy(
@@ -297,6 +330,60 @@ def test_a_dynamic_folder_is_built_in_a_copy(
     )
 
 
+def test_a_folder_in_a_git_work_tree_builds_in_place_and_is_left_as_it_was(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    """setuptools-scm and hatch-vcs read the version from git: in a work tree the
+    build runs in place (a copy has no history), and what it adds is removed."""
+    index = make_server([DEP1, *backend_wheels("setuptools")])
+    repo = tmp_path / "repo"
+    _project(repo / "app", "app", dynamic=True)
+    (repo / "app" / "setup.py").write_text(
+        "import subprocess\nfrom setuptools import setup\n\n"
+        "tag = subprocess.check_output(['git', 'describe', '--tags'], text=True)\n"
+        "setup(name='app', version=tag.strip().lstrip('v'), packages=['app'],\n"
+        "      install_requires=['dep'])\n"
+    )
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "first")
+    _git(repo, "tag", "v3.1")
+    (repo / "app" / "notes.txt").write_text("mine\n")  # untracked: stays
+    before = sorted(
+        p.relative_to(repo) for p in repo.rglob("*") if ".git" not in p.parts
+    )
+    (tmp_path / "r.in").write_text("./repo/app\napp>=3\n")
+    result = lockgen("lock", "r.in", "-i", index.index_url)
+    assert result.exit_code == 0, result.output
+    assert _packages(tmp_path / "pylock.toml")["app"]["dependencies"] == [
+        {"name": "dep"}
+    ]
+    after = sorted(
+        p.relative_to(repo) for p in repo.rglob("*") if ".git" not in p.parts
+    )
+    assert after == before
+
+
+def test_a_repository_without_a_project_is_one_line(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    index = make_server([DEP1])
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "README").write_text("docs only\n")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "first")
+    (tmp_path / "r.in").write_text(f"git+file://{repo}@main\n")
+    result = lockgen("lock", "r.in", "-i", index.index_url)
+    assert result.exit_code == 1
+    message = result.stderr.strip()
+    assert message.startswith(f"error: r.in:1: file://{repo}@")
+    assert message.endswith(
+        "not a Python project (neither a pyproject.toml nor a setup.py)"
+    )
+
+
 def test_a_failing_folder_build_names_its_log(
     make_server: ServerFactory, lockgen: Run, tmp_path: Path
 ) -> None:
@@ -315,6 +402,42 @@ def test_a_failing_folder_build_names_its_log(
     log = Path(message.rpartition("its log is ")[2])
     assert log.name.startswith("libs_app-")
     assert "no metadata today" in log.read_text()
+
+
+def test_a_project_s_own_direct_references_are_read_too(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    """``-e ./svc`` needs a sibling folder, a remote wheel and a git library by
+    direct reference in its own dependencies: each is read (once, though two
+    projects name the folder) and locked as what it is."""
+    index = make_server([DEP1])
+    files = make_server([PKG])
+    repo = _repository(tmp_path / "repo", requires=(f"lib @ file://{tmp_path}/lib",))
+    _project(tmp_path / "lib", "lib")
+    _project(
+        tmp_path / "svc",
+        "svc",
+        requires=(
+            f"lib @ file://{tmp_path}/lib",
+            f"pkg @ {files.url}/files/{PKG.filename}",
+            f"app @ git+file://{repo}@v1",
+            f"never @ file://{tmp_path}/missing ; sys_platform == 'win32'",
+        ),
+    )
+    (tmp_path / "r.in").write_text("-e ./svc\n")
+    result = lockgen(
+        "lock", "r.in", "-i", index.index_url, "--platform", "linux_x86_64"
+    )
+    assert result.exit_code == 0, result.output
+    packages = _packages(tmp_path / "pylock.toml")
+    assert sorted(packages) == ["app", "dep", "lib", "pkg", "svc"]
+    assert packages["lib"]["directory"] == {"path": "lib"}
+    assert "archive" in packages["pkg"] and "vcs" in packages["app"]
+    assert packages["svc"]["dependencies"] == [
+        {"name": "app"},
+        {"name": "lib"},
+        {"name": "pkg"},
+    ]
 
 
 # ---- precedence and conflicts -------------------------------------------------
@@ -472,6 +595,29 @@ def test_a_build_sees_the_checkout_s_history(
     app = _packages(tmp_path / "pylock.toml")["app"]
     assert isinstance(app["tool"], dict)
     assert "vcs" in app
+
+
+def test_offline_a_revision_is_what_it_named_when_last_fetched(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    index = make_server([DEP1])
+    repo = _repository(tmp_path / "repo")
+    (tmp_path / "r.in").write_text(f"app @ git+file://{repo}@main\n")
+    assert lockgen("lock", "r.in", "-i", index.index_url).exit_code == 0
+    _commit_change(repo)  # not fetched: offline still knows the first commit
+    offline = lockgen(
+        "lock", "r.in", "-i", index.index_url, "--offline", "-o", "pylock.b.toml"
+    )
+    assert offline.exit_code == 0, offline.output
+    assert (tmp_path / "pylock.b.toml").read_text() == (
+        tmp_path / "pylock.toml"
+    ).read_text()
+    (tmp_path / "r2.in").write_text(f"app @ git+file://{repo}@v2\n")
+    missing = lockgen("lock", "r2.in", "-i", index.index_url, "--offline", "-o", "-")
+    assert missing.exit_code == 1
+    assert missing.stderr.strip() == (
+        f"error: r2.in:1: offline, and file://{repo}@v2 is not fetched yet"
+    )
 
 
 def test_hydrate_checks_out_the_locked_commit(

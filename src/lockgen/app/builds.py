@@ -84,13 +84,13 @@ class Builds:
         return self._builder_for(filename).metadata(filename, sdist)
 
     def tree_metadata(
-        self, label: str, source: Path, name: NormalizedName | None, *, copy: bool
+        self, label: str, source: Path, name: NormalizedName | None, *, user: bool
     ) -> bytes:
         """The METADATA of a source tree (a local folder, a git checkout) of the
         project ``name`` (``None``: not known yet): its static ``[project]``
         table's, else a build's (``--no-build`` forbids it)."""
         return self._builder_for(label).tree_metadata(
-            label, source, copy=copy, refusal=self.tree_refusal(name)
+            label, source, user=user, refusal=self.tree_refusal(name)
         )
 
     def tree_refusal(self, name: NormalizedName | None) -> str | None:
@@ -107,7 +107,7 @@ class Builds:
                 self._foreign = self._target != current_target()
             if self._foreign and not self.notes:
                 self.notes.append(
-                    "sdists were built for their metadata with the running "
+                    "sdists (or source trees) were built for their metadata with the running "
                     "interpreter; where a build's dependencies depend on the platform "
                     "or Python, the lock holds this machine's (first: "
                     f"{filename})"

@@ -19,12 +19,12 @@ metadata does not name, or two different ones for one project, are errors.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from lockgen.core.direct import DirectKind
+from lockgen.core.direct import DirectError, DirectKind, direct_from_requirement
 from lockgen.core.errors import LockgenError
 from lockgen.core.hashing import hash_file
 from lockgen.core.models import (
@@ -73,19 +73,24 @@ def read_directs(
     references: Sequence[DirectReference], inputs: DirectInputs
 ) -> tuple[dict[NormalizedName, Direct], list[Req]]:
     """Each reference (whose marker holds) read: the directs by project, and the
-    root requirements they stand for (with their extras)."""
+    root requirements they stand for (with their extras).
+
+    A direct reference's own Requires-Dist may name direct references too (a
+    local project needing a sibling folder, a git library): those are read as
+    well, relative to the project's folder, and stand for no root requirement.
+    One reference spelled twice (``./libs/a``, ``libs/a/``) is read once."""
     environment = inputs.target.environment()
     found: dict[NormalizedName, tuple[DirectReference, Direct]] = {}
+    read: dict[tuple[object, ...], Direct] = {}
     roots: list[Req] = []
-    for reference in references:
-        if not reference.applies(environment):
-            continue
-        try:
-            direct = _read(reference, inputs)
-        except LockgenError as exc:  # where it was written, when that is known
-            if not reference.source or str(exc).startswith(reference.source):
-                raise
-            raise LockgenError(f"{reference.source}: {exc}") from exc
+    queue = [(r, True) for r in references if r.applies(environment)]
+    while queue:
+        reference, is_root = queue.pop(0)
+        direct = read.get(_identity(reference))
+        if direct is None:
+            direct = _located(reference, inputs)
+            read[_identity(reference)] = direct
+            queue += [(r, False) for r in _needed(reference, direct, environment)]
         name = direct.metadata.name
         if reference.name is not None and reference.name != name:
             raise LockgenError(
@@ -99,15 +104,52 @@ def read_directs(
                 f"({earlier[0].source}) and {reference.text} ({reference.source})"
             )
         found[name] = (reference, direct)
-        roots.append(
-            Req(
-                name=name,
-                extras=reference.extras,
-                text=reference.text,
-                origin=reference.source,
+        if is_root:
+            roots.append(
+                Req(
+                    name=name,
+                    extras=reference.extras,
+                    text=reference.text,
+                    origin=reference.source,
+                )
             )
-        )
     return {name: direct for name, (_, direct) in found.items()}, roots
+
+
+def _located(reference: DirectReference, inputs: DirectInputs) -> Direct:
+    """The reference read; an error says where it was written, when that is known."""
+    try:
+        return _read(reference, inputs)
+    except LockgenError as exc:
+        if not reference.source or str(exc).startswith(reference.source):
+            raise
+        raise LockgenError(f"{reference.source}: {exc}") from exc
+
+
+def _needed(
+    reference: DirectReference, direct: Direct, environment: dict[str, str]
+) -> list[DirectReference]:
+    """The direct references among ``direct``'s Requires-Dist that apply (for the
+    base or the extras asked of it), a relative path taken from its folder."""
+    base = reference.path if reference.kind is DirectKind.DIRECTORY else None
+    extras = ["", *sorted(reference.extras)]
+    name = direct.metadata.name
+    needed = []
+    for requirement in direct.metadata.requires_dist:
+        marker = requirement.marker
+        if requirement.url is None or not (
+            marker is None
+            or any(marker.evaluate({**environment, "extra": e}) for e in extras)
+        ):
+            continue
+        try:
+            found = direct_from_requirement(
+                requirement, cwd=base or Path.cwd(), text=str(requirement)
+            )
+        except DirectError as exc:
+            raise LockgenError(f"{name} (a direct reference) requires {exc}") from None
+        needed.append(replace(found, source=f"required by {name}"))
+    return needed
 
 
 def _identity(reference: DirectReference) -> tuple[object, ...]:
@@ -165,21 +207,17 @@ def _archive(reference: DirectReference, inputs: DirectInputs) -> Direct:
         sha256=sha256,
         size=size_or_none,
     )
-    return Direct(metadata=metadata, source=source, url=reference.url)
+    return Direct(metadata=metadata, source=source)
 
 
 def _directory(reference: DirectReference, inputs: DirectInputs) -> Direct:
     """A local source tree: its static metadata, else a build in a copy."""
     path = reference.path
     assert path is not None
-    if not ((path / "pyproject.toml").is_file() or (path / "setup.py").is_file()):
-        raise LockgenError(
-            f"{reference.text}: {path} has neither a pyproject.toml nor a setup.py"
-        )
     label = reference.text.removeprefix("-e ")
-    data = inputs.builds.tree_metadata(label, path, reference.name, copy=True)
+    data = inputs.builds.tree_metadata(label, path, reference.name, user=True)
     source = DirectSource(kind="directory", path=path, editable=reference.editable)
-    return Direct(metadata=_parsed(data, label), source=source, url=reference.url)
+    return Direct(metadata=_parsed(data, label), source=source)
 
 
 def _vcs(reference: DirectReference, inputs: DirectInputs) -> Direct:
@@ -217,7 +255,7 @@ def _vcs(reference: DirectReference, inputs: DirectInputs) -> Direct:
             if not source.is_relative_to(tree.resolve()) or not source.is_dir():
                 raise LockgenError(f"{label}: no such subdirectory in the checkout")
             data = inputs.builds.tree_metadata(
-                label, source, reference.name, copy=False
+                label, source, reference.name, user=False
             )
             if key is not None and cache is not None:
                 cache.put_metadata(key, data, MetadataSource.BUILT.value)
@@ -228,7 +266,7 @@ def _vcs(reference: DirectReference, inputs: DirectInputs) -> Direct:
         commit=commit,
         subdirectory=reference.subdirectory,
     )
-    return Direct(metadata=_parsed(data, label), source=source_table, url=reference.url)
+    return Direct(metadata=_parsed(data, label), source=source_table)
 
 
 def _locked_commit(reference: DirectReference, inputs: DirectInputs) -> str | None:

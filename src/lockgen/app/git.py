@@ -106,9 +106,12 @@ class Git:
                 assert revision is not None
                 return revision, repository
             if self._offline:
-                raise OfflineError(
-                    f"offline, and {url}@{revision or 'HEAD'} is not fetched yet"
-                )
+                try:  # what it named when it was last fetched
+                    return _commit(run, repository, _fetched_ref(revision)), repository
+                except GitError:
+                    raise OfflineError(
+                        f"offline, and {url}@{revision or 'HEAD'} is not fetched yet"
+                    ) from None
             return _fetched(run, repository, given, revision), repository
 
     def write_tree(self, repository: Path, commit: str, dest: Path) -> None:
@@ -170,7 +173,9 @@ def _fetched(run: _Runner, repository: Path, given: str, revision: str | None) -
     wanted = revision or "HEAD"
     try:  # tags too: a backend may read the version from them
         run.fetch([git_dir, *_SLOW, "fetch", "--tags", "--", given, wanted])
-        return _kept(run, repository, _commit(run, repository, "FETCH_HEAD"))
+        commit = _kept(run, repository, _commit(run, repository, "FETCH_HEAD"))
+        run([git_dir, "update-ref", _fetched_ref(revision), commit])
+        return commit
     except GitError as exc:
         if revision is None or not _not_served(exc):
             raise
@@ -186,6 +191,12 @@ def _fetched(run: _Runner, repository: Path, given: str, revision: str | None) -
         except GitError:
             continue
     raise GitError(f"{run.url}: no branch, tag or commit {revision!r}")
+
+
+def _fetched_ref(revision: str | None) -> str:
+    """Where the commit ``revision`` named at its last fetch is kept (for
+    ``--offline``): a ref of lockgen's own, beside those of the commits."""
+    return f"refs/lockgen-revision/{revision or 'HEAD'}"
 
 
 def _commit(run: _Runner, repository: Path, name: str) -> str:

@@ -156,8 +156,11 @@ def run_hydrate(
     )
     report = HydrateReport(dest=options.dest)
     for tree in selected.local:
-        progress.file_done(tree.filename, "local")
-        report.outcomes.append(Outcome(artifact=tree, status="local"))
+        there = (options.lock_path.parent / tree.filename).is_dir()
+        status = "local" if there else "failed"
+        progress.file_done(tree.filename, status)
+        error = None if there else "no such folder (the lock names it as local)"
+        report.outcomes.append(Outcome(artifact=tree, status=status, error=error))
     client = services.open_client(maxsize=options.jobs, indexes=indexes)
     cache = services.cache
     cancelled = threading.Event()

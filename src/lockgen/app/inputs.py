@@ -201,8 +201,10 @@ def _direct_lines(directs: Sequence[DirectReference], lock_dir: Path) -> list[st
 
 
 def _content_digest(reference: DirectReference) -> str:
-    """What in a local reference decides the lock: an archive's bytes, a folder's
-    pyproject.toml, setup.cfg and setup.py (a remote one: nothing, as an index's)."""
+    """What in a local reference decides the lock: an archive's bytes; a folder's
+    pyproject.toml, setup.cfg and setup.py, its ``requirements*.txt`` and the files
+    ``[tool.setuptools.dynamic]`` reads dependencies from (a remote one: nothing,
+    as an index's)."""
     import hashlib
 
     from lockgen.core.hashing import hash_file
@@ -213,12 +215,37 @@ def _content_digest(reference: DirectReference) -> str:
     if reference.kind is DirectKind.ARCHIVE:
         return hash_file(path)[0]
     digest = hashlib.sha256()
-    for name in ("pyproject.toml", "setup.cfg", "setup.py"):
+    names = ["pyproject.toml", "setup.cfg", "setup.py"]
+    names += sorted(p.name for p in path.glob("requirements*.txt"))
+    names += _dynamic_files(path / "pyproject.toml")
+    for name in names:
         try:
             digest.update(name.encode() + b"\0" + (path / name).read_bytes() + b"\0")
-        except OSError:
+        except (OSError, ValueError):
             digest.update(name.encode() + b"\0-\0")
     return digest.hexdigest()
+
+
+def _dynamic_files(pyproject: Path) -> list[str]:
+    """The files ``[tool.setuptools.dynamic]`` takes dependencies from."""
+    from lockgen.core.toml_input import parse_toml
+
+    try:
+        dynamic = parse_toml(pyproject.read_text())["tool"]["setuptools"]["dynamic"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    if not isinstance(dynamic, dict):
+        return []
+    tables = [dynamic.get("dependencies")]
+    extras = dynamic.get("optional-dependencies")
+    tables += list(extras.values()) if isinstance(extras, dict) else []
+    files = []
+    for table in tables:
+        named = table.get("file") if isinstance(table, dict) else None
+        named = [named] if isinstance(named, str) else named
+        if isinstance(named, list):
+            files += [f for f in named if isinstance(f, str)]
+    return files
 
 
 def _no_build(options: LockOptions) -> list[str]:

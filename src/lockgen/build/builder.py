@@ -78,27 +78,49 @@ class Builder:
             return self._tree(filename, source, work, _pyproject(source, filename))
 
     def tree_metadata(
-        self, label: str, source: Path, *, copy: bool, refusal: str | None = None
+        self, label: str, source: Path, *, user: bool, refusal: str | None = None
     ) -> bytes:
         """The METADATA of the source tree ``source`` (a local folder, a checkout),
-        called ``label`` in messages. ``copy``: the tree is the user's, so a build
-        runs in a copy of it (a backend writes into the tree it builds: egg-info,
-        build folders), never in the tree itself. ``refusal``: what forbids a
-        build (only static metadata is read then)."""
+        called ``label`` in messages. ``refusal``: what forbids a build (only static
+        metadata is read then).
+
+        ``user``: the tree is the user's own. A backend writes into the tree it
+        builds (egg-info, build folders), so the build runs in a copy of it; but
+        inside a git work tree the copy would lose what setuptools-scm and
+        hatch-vcs read the version from, so there it runs in place, as pip's and
+        uv's do, and what it added to the tree is removed afterwards."""
+        if not (
+            (source / "pyproject.toml").is_file() or (source / "setup.py").is_file()
+        ):
+            raise LockgenError(
+                f"{label}: not a Python project (neither a pyproject.toml nor a "
+                "setup.py)"
+            )
         self._scratch.mkdir(parents=True, exist_ok=True)
         pyproject = _pyproject(source, label)
-        if refusal is not None and static_metadata(pyproject) is None:
+        static = static_metadata(pyproject) is not None
+        if not static and refusal is not None:
             raise LockgenError(
                 f"{label}: its metadata is not static (pyproject.toml [project]), "
                 f"and {refusal} forbids building it"
             )
+        if static or not user:
+            return self._in(label, source, pyproject)
+        if _in_git_work_tree(source):
+            before = _entries(source)
+            try:
+                return self._in(label, source, pyproject)
+            finally:
+                _remove_added(source, before)
         with tempfile.TemporaryDirectory(prefix="build-", dir=self._scratch) as tmp:
-            work = Path(tmp)
-            if copy and static_metadata(pyproject) is None:
-                tree = work / "tree"
-                shutil.copytree(source, tree, symlinks=True, ignore=_NOT_COPIED)
-                source = tree
-            return self._tree(label, source, work, pyproject)
+            tree = Path(tmp) / "tree"
+            shutil.copytree(source, tree, symlinks=True, ignore=_NOT_COPIED)
+            return self._tree(label, tree, Path(tmp), pyproject)
+
+    def _in(self, label: str, source: Path, pyproject: dict[str, Any] | None) -> bytes:
+        """The tree's metadata, built where it is."""
+        with tempfile.TemporaryDirectory(prefix="build-", dir=self._scratch) as tmp:
+            return self._tree(label, source, Path(tmp), pyproject)
 
     def _tree(
         self,
@@ -207,6 +229,32 @@ def _pyproject(source: Path, filename: str) -> dict[str, Any] | None:
         raise LockgenError(
             f"{filename}: cannot build it: its pyproject.toml is {exc}"
         ) from None
+
+
+def _in_git_work_tree(folder: Path) -> bool:
+    """Whether ``folder`` or a folder above it holds a ``.git``."""
+    return any((f / ".git").exists() for f in (folder, *folder.parents))
+
+
+def _entries(root: Path) -> set[Path]:
+    """Every path under ``root`` but version control's, links not followed."""
+    found: set[Path] = set()
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in (".git", ".hg", ".svn")]
+        found.update(Path(folder, name) for name in (*dirs, *files))
+    return found
+
+
+def _remove_added(root: Path, before: set[Path]) -> None:
+    """Remove what appeared under ``root`` since ``before`` (a build's egg-info and
+    build folders), outermost first; never what was there."""
+    for path in sorted(_entries(root) - before, key=lambda p: len(p.parts)):
+        if not (path.exists() or path.is_symlink()):
+            continue  # inside a folder removed already
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _hooks_reason(exc: Exception) -> str:

@@ -196,8 +196,8 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         extras: frozenset[NormalizedName],
     ) -> Iterator[Candidate]:
         """The direct reference's one candidate, when every requirement and
-        constraint admits its version (and a Requires-Dist naming a URL names its
-        URL); none otherwise."""
+        constraint admits its version; none otherwise (and none for a
+        Requires-Dist's URL when no direct reference was read for the name)."""
         direct = self._direct.get(name)
         if direct is None:
             return iter(())
@@ -205,7 +205,6 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
         constraints = self._selector.policy.constraints.get(name, ())
         fits = all(
             r.specifier.contains(version, prereleases=True)
-            and (r.url is None or _same_url(r.url, direct.url))
             for r in (*reqs, *constraints)
         )
         candidate = Candidate(name=name, version=version, extras=extras)
@@ -301,9 +300,3 @@ class LockgenProvider(AbstractProvider[Req, Candidate, str]):
                 else self._repository.get_metadata(candidate.files[0])
             )
         return self.metadata[key]
-
-
-def _same_url(required: str, given: str) -> bool:
-    """Whether a Requires-Dist's URL names the user's direct reference (fragments,
-    such as a hash, left aside)."""
-    return required.partition("#")[0].rstrip("/") == given.partition("#")[0].rstrip("/")

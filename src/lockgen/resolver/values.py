@@ -54,8 +54,8 @@ class Req:
     text: str
     #: Where the user wrote it (``file:line``), for explanations; None for metadata.
     origin: str | None = field(default=None, compare=False)
-    #: A Requires-Dist's direct reference (``name @ URL``): only the user's own
-    #: direct reference for ``name`` can meet it.
+    #: A Requires-Dist's direct reference (``name @ URL``): only a direct reference
+    #: read for ``name`` (:mod:`lockgen.app.direct` reads those too) can meet it.
     url: str | None = None
 
     @property
@@ -113,9 +113,6 @@ class Direct:
 
     metadata: CoreMetadata
     source: DirectSource
-    #: The credential-free URL it was given as (a Requires-Dist naming the same
-    #: URL is met by it).
-    url: str
 
 
 def _identifier(name: str, extras: frozenset[NormalizedName]) -> str:
