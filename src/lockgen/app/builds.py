@@ -107,9 +107,9 @@ class Builds:
                 self._foreign = self._target != current_target()
             if self._foreign and not self.notes:
                 self.notes.append(
-                    "sdists (or source trees) were built for their metadata with the running "
-                    "interpreter; where a build's dependencies depend on the platform "
-                    "or Python, the lock holds this machine's (first: "
+                    "sdists (or source trees) were built for their metadata with "
+                    "the running interpreter; where a build's dependencies depend on "
+                    "the platform or Python, the lock holds this machine's (first: "
                     f"{filename})"
                 )
         return builder
