@@ -112,6 +112,23 @@ def _commit_change(repo: Path) -> str:
     return _git(repo, "rev-parse", "HEAD")
 
 
+def _describing_project(project: Path, repo: Path, requires: str = "") -> None:
+    """A setuptools project at ``project`` whose setup.py takes its version from
+    ``git describe`` (as setuptools-scm does), committed in a new repository at
+    ``repo`` (``project`` or a folder above it) and tagged v3.1."""
+    _project(project, "app", dynamic=True)
+    (project / "setup.py").write_text(
+        "import subprocess\nfrom setuptools import setup\n\n"
+        "tag = subprocess.check_output(['git', 'describe', '--tags'], text=True)\n"
+        "setup(name='app', version=tag.strip().lstrip('v'), packages=['app'],\n"
+        f"      install_requires=[{requires}])\n"
+    )
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "first")
+    _git(repo, "tag", "v3.1")
+
+
 # ---- archives ---------------------------------------------------------------------
 
 
@@ -337,17 +354,7 @@ def test_a_folder_in_a_git_work_tree_builds_in_place_and_is_left_as_it_was(
     build runs in place (a copy has no history), and what it adds is removed."""
     index = make_server([DEP1, *backend_wheels("setuptools")])
     repo = tmp_path / "repo"
-    _project(repo / "app", "app", dynamic=True)
-    (repo / "app" / "setup.py").write_text(
-        "import subprocess\nfrom setuptools import setup\n\n"
-        "tag = subprocess.check_output(['git', 'describe', '--tags'], text=True)\n"
-        "setup(name='app', version=tag.strip().lstrip('v'), packages=['app'],\n"
-        "      install_requires=['dep'])\n"
-    )
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-q", "-m", "first")
-    _git(repo, "tag", "v3.1")
+    _describing_project(repo / "app", repo, requires="'dep'")
     (repo / "app" / "notes.txt").write_text("mine\n")  # untracked: stays
     before = sorted(
         p.relative_to(repo) for p in repo.rglob("*") if ".git" not in p.parts
@@ -579,16 +586,7 @@ def test_a_build_sees_the_checkout_s_history(
     is a checkout with its .git and tags, as pip's clone is."""
     index = make_server([DEP1, *backend_wheels("setuptools")])
     repo = tmp_path / "repo"
-    _project(repo, "app", dynamic=True)
-    (repo / "setup.py").write_text(
-        "import subprocess\nfrom setuptools import setup\n\n"
-        "tag = subprocess.check_output(['git', 'describe', '--tags'], text=True)\n"
-        "setup(name='app', version=tag.strip().lstrip('v'), packages=['app'])\n"
-    )
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-q", "-m", "first")
-    _git(repo, "tag", "v3.1")
+    _describing_project(repo, repo)
     (tmp_path / "r.in").write_text(f"app @ git+file://{repo}@main\napp>=3\n")
     result = lockgen("lock", "r.in", "-i", index.index_url)
     assert result.exit_code == 0, result.output

@@ -16,7 +16,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 from packaging.markers import InvalidMarker, Marker
@@ -109,6 +109,22 @@ class _Written:
     extras: frozenset[NormalizedName]
     marker: Marker | None
     text: str
+
+    def reference(
+        self, kind: DirectKind, url: str, given: str, **where: Any
+    ) -> DirectReference:
+        """The reference of this line to ``url`` (``where``: the kind's own
+        fields: a path, a hash, a revision and subdirectory)."""
+        return DirectReference(
+            kind=kind,
+            name=self.name,
+            extras=self.extras,
+            url=url,
+            given=given,
+            marker=self.marker,
+            text=self.text,
+            **where,
+        )
 
 
 def parse_direct(text: str, *, editable: bool, cwd: Path) -> DirectReference | None:
@@ -225,16 +241,7 @@ def _local(path: Path, written: _Written) -> DirectReference:
     else:
         raise DirectError(f"{text}: no such file or folder")
     url = path.as_uri()
-    return DirectReference(
-        kind=kind,
-        name=written.name,
-        extras=written.extras,
-        url=url,
-        given=url,
-        path=path,
-        marker=written.marker,
-        text=text,
-    )
+    return written.reference(kind, url, url, path=path)
 
 
 def _from_url(location: str, written: _Written, cwd: Path) -> DirectReference:
@@ -280,15 +287,8 @@ def _url_reference(location: str, written: _Written, cwd: Path) -> DirectReferen
         raise DirectError(
             f"{shown}: not a wheel or sdist URL (its path must end in the file's name)"
         )
-    return DirectReference(
-        kind=DirectKind.ARCHIVE,
-        name=written.name,
-        extras=written.extras,
-        url=clean,
-        given=given,
-        sha256=_sha256(fields, shown),
-        marker=written.marker,
-        text=written.text,
+    return written.reference(
+        DirectKind.ARCHIVE, clean, given, sha256=_sha256(fields, shown)
     )
 
 
@@ -320,16 +320,12 @@ def _vcs(
             raise DirectError(f"{text}: #subdirectory= must stay inside the repository")
     if revision is not None and not is_git_revision(revision):
         raise DirectError(f"{text}: {revision!r} is not a git revision lockgen accepts")
-    return DirectReference(
-        kind=DirectKind.VCS,
-        name=written.name,
-        extras=written.extras,
-        url=repository,
-        given=given_repository,
+    return written.reference(
+        DirectKind.VCS,
+        repository,
+        given_repository,
         revision=revision,
         subdirectory=subdirectory,
-        marker=written.marker,
-        text=text,
     )
 
 
