@@ -65,6 +65,23 @@ def test_offline_on_a_warm_cache_makes_no_request(
     assert server.requests == []
 
 
+def test_a_lock_makes_no_directory_per_entry(
+    make_server: ServerFactory, lockgen: Run, tmp_path: Path
+) -> None:
+    """Each kind of entry is one flat directory: on ext4, making a subdirectory per
+    entry (as 256 shards did) cost a cold lock of a hundred packages about 0.2 s."""
+    server = make_server(_dists(), pep658=False)
+    (tmp_path / "r.in").write_text("app\n")
+    _lock(lockgen, server)
+    v1 = _cache_dir(tmp_path) / "v1"
+    kinds = sorted(p.name for p in v1.iterdir() if p.name != "tmp")
+    assert kinds == ["inputs", "metadata", "pages"]
+    for kind in kinds:
+        inside = list((v1 / kind).iterdir())
+        assert inside and all(p.is_file() for p in inside), (kind, inside)
+    assert len(list((v1 / "metadata").iterdir())) == 3  # app, lib, util
+
+
 def test_offline_on_a_cold_cache_names_what_is_missing(
     make_server: ServerFactory, lockgen: Run, tmp_path: Path
 ) -> None:

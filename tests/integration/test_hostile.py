@@ -290,7 +290,7 @@ def test_oversized_cache_entry_is_discarded_unread(
     """A page entry grown to 1 GiB (sparse) in a shared cache costs no memory."""
     server = make_server([_app()])
     assert _lock(server, tmp_path).code == 0
-    (entry,) = (tmp_path / "cache" / "v1" / "pages").glob("*/*")
+    (entry,) = (tmp_path / "cache" / "v1" / "pages").glob("*")
     with entry.open("r+b") as fh:
         fh.truncate(1024 * _MiB)
     (tmp_path / "pylock.toml").unlink()
@@ -405,7 +405,7 @@ def test_planted_metadata_entry_is_refused_unread(
     _forget_resolutions(tmp_path)  # else replayed: no metadata would be read
     warm = _lock(server, tmp_path)
     assert warm.code == 0, warm.stderr
-    (entry,) = (tmp_path / "cache" / "v1" / "metadata").glob("*/*")
+    (entry,) = (tmp_path / "cache" / "v1" / "metadata").glob("*")
     magic, header, payload = entry.read_bytes().split(b"\n", 2)
     fields = json.loads(header)
     size = 60 * _MiB

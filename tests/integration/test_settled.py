@@ -148,7 +148,7 @@ def test_a_broken_or_forged_record_is_a_full_run(
     cache = tmp_path / "cache"
     args = [*args, "--cache-dir", str(cache)]
     _lock(cwd, *args)
-    (record,) = (cache / "v1" / "settled").glob("*/*")
+    (record,) = (cache / "v1" / "settled").glob("*")
     original = record.read_bytes()
     magic, header, payload = original.split(b"\n", 2)
     fields = json.loads(payload)
@@ -187,11 +187,11 @@ def test_requirements_from_a_pipe_are_read_once_by_the_run_itself(
     it (found by the adversarial pass: the full run then locked an empty input)."""
     cwd, args = _project(make_server, tmp_path)
     _lock(cwd, *args)
-    records = sorted((tmp_path / "cache" / "v1" / "settled").glob("*/*"))
+    records = sorted((tmp_path / "cache" / "v1" / "settled").glob("*"))
     rest = args[1:]
     for _ in range(2):
         assert _piped(cwd, "app\n", "/dev/stdin", *rest)[0] == 0
-    assert sorted((tmp_path / "cache" / "v1" / "settled").glob("*/*")) == records
+    assert sorted((tmp_path / "cache" / "v1" / "settled").glob("*")) == records
     assert _lock(cwd, *args, "-P", "lib==1.0")[0] == 0  # same inputs, new text
     status, said = _piped(cwd, "app\n", "/dev/stdin", *rest)
     assert status == 0 and "(2 packages)" in said
@@ -230,13 +230,13 @@ def test_a_forged_record_does_not_stand_in_for_check(
     cache = tmp_path / "cache"
     args = [*args, "--cache-dir", str(cache)]
     _lock(cwd, *args)
-    (record,) = (cache / "v1" / "settled").glob("*/*")
+    (record,) = (cache / "v1" / "settled").glob("*")
     payload = record.read_bytes().split(b"\n", 2)[2]
     monkeypatch.chdir(cwd)
     for extra in (["--check"], ["-U"], ["-o", "-"]):
         key = _key(["lock", *args, *extra], cache, isolated_env())
         assert key is not None
-        path = cache / "v1" / "settled" / key[:2] / key
+        path = cache / "v1" / "settled" / key
         store(cache / "v1" / "tmp", path, {"key": key}, payload)
         assert path.is_file()
         assert _lock(cwd, *args, *extra)[2] is False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -23,7 +24,7 @@ from lockgen.store.cache import (
     page_fingerprint,
 )
 from lockgen.store.entry import store
-from lockgen.store.files import copy_into
+from lockgen.store.files import copy_into, new_temp, write_atomic
 from lockgen.store.resolutions import Recorded
 
 URL = "https://pypi.example/simple/demo/"
@@ -80,20 +81,20 @@ def vars_of(page: CachedPage) -> dict[str, object]:
 
 def page_file(root: Path, url: str = URL) -> Path:
     digest = sha(url.encode())
-    return root / "v1" / "pages" / digest[:2] / digest
+    return root / "v1" / "pages" / digest
 
 
 def metadata_file(root: Path, key: str) -> Path:
-    return root / "v1" / "metadata" / key.split("-", 1)[1][:2] / key
+    return root / "v1" / "metadata" / key
 
 
 def artifact_file(root: Path, digest: str) -> Path:
-    return root / "v1" / "artifacts" / digest[:2] / digest
+    return root / "v1" / "artifacts" / digest
 
 
 def hash_file_of(root: Path, url: str) -> Path:
     digest = sha(url.encode())
-    return root / "v1" / "hashes" / digest[:2] / digest
+    return root / "v1" / "hashes" / digest
 
 
 def temps(root: Path) -> list[Path]:
@@ -418,7 +419,7 @@ class TestResolutions:
     )
 
     def path(self, cache: Cache) -> Path:
-        return cache.root / "v1" / "resolutions" / "ab" / self.KEY
+        return cache.root / "v1" / "resolutions" / self.KEY
 
     def rewrite(self, cache: Cache, fields: dict[str, Any]) -> None:
         body = json.dumps(fields).encode()
@@ -474,7 +475,7 @@ class TestBadEntries:
             path = page_file(root)
             read = f"Cache(Path({str(root)!r})).get_page({URL!r})"
         else:
-            path = root / "v1" / "resolutions" / "ab" / ("ab" + "0" * 62)
+            path = root / "v1" / "resolutions" / ("ab" + "0" * 62)
             read = f"Cache(Path({str(root)!r})).get_resolution({path.name!r})"
         path.parent.mkdir(parents=True)
         os.mkfifo(path)
@@ -801,3 +802,47 @@ def test_two_writer_processes_and_a_reader(tmp_path: Path) -> None:
     assert cache.info()["pages"][0] == 200
     assert cache.info()["metadata"][0] == 200
     assert temps(cache.root) == []
+
+
+class TestAtomicWrites:
+    """:func:`lockgen.store.files.write_atomic`: one entry in one ``writev``, its
+    directories made once per process, and made again if removed meanwhile."""
+
+    def test_entries_land_whole_and_leave_no_temp(self, tmp_path: Path) -> None:
+        tmp, kind = tmp_path / "v1" / "tmp", tmp_path / "v1" / "pages"
+        big = os.urandom(3 * 1024 * 1024)
+        for n in range(50):
+            write_atomic(tmp, kind / f"e{n}", (b"head\n", str(n).encode(), big))
+        assert sorted(p.name for p in kind.iterdir()) == sorted(
+            f"e{n}" for n in range(50)
+        )
+        assert (kind / "e7").read_bytes() == b"head\n7" + big
+        assert list(tmp.iterdir()) == []
+
+    def test_directories_removed_meanwhile_are_made_again(self, tmp_path: Path) -> None:
+        """Another process's ``cache clean`` between two writes costs nothing."""
+        root = tmp_path / "v1"
+        write_atomic(root / "tmp", root / "pages" / "a", (b"1",))
+        shutil.rmtree(root)
+        write_atomic(root / "tmp", root / "pages" / "b", (b"2",))
+        assert (root / "pages" / "b").read_bytes() == b"2"
+        shutil.rmtree(root / "tmp")
+        fd, temp = new_temp(root / "tmp")
+        os.close(fd)
+        assert temp.parent == root / "tmp"
+
+    def test_temp_names_are_fresh_across_threads(self, tmp_path: Path) -> None:
+        names: list[str] = []
+
+        def make() -> None:
+            for _ in range(100):
+                fd, path = new_temp(tmp_path)
+                os.close(fd)
+                names.append(path.name)
+
+        threads = [threading.Thread(target=make) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(set(names)) == len(names) == 400

@@ -348,4 +348,4 @@ def _manylinux_override() -> str:
 
 
 def _path(root: Path, key: str) -> Path:
-    return root / "v1" / "inputs" / key[:2] / key
+    return root / "v1" / "inputs" / key

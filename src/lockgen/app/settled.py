@@ -257,4 +257,4 @@ def _read_text(path: str) -> str:
 
 
 def _path(root: Path, key: str) -> Path:
-    return root / "v1" / "settled" / key[:2] / key
+    return root / "v1" / "settled" / key

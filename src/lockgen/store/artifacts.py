@@ -1,4 +1,4 @@
-"""Whole files kept by their sha256 (``ROOT/v1/artifacts/ab/<sha256>``), for ``hydrate``
+"""Whole files kept by their sha256 (``ROOT/v1/artifacts/<sha256>``), for ``hydrate``
 and for a warm ``lock`` that needs a file's METADATA again.
 
 Artifacts carry no header: their name is their sha256, and callers hash them while
@@ -16,7 +16,13 @@ import stat
 from typing import IO, TYPE_CHECKING
 
 from lockgen.core.hashing import hash_file, is_sha256
-from lockgen.store.files import copy_into, link_into, new_temp, unlink_quietly
+from lockgen.store.files import (
+    copy_into,
+    ensure_dir,
+    link_into,
+    new_temp,
+    unlink_quietly,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -54,7 +60,7 @@ class ArtifactStore:
         writer of the same hash sees one complete file. Raises :class:`OSError`.
         """
         final = self._artifact_file(_checked_hex(sha256))
-        final.parent.mkdir(parents=True, exist_ok=True)
+        ensure_dir(final.parent)
         try:
             link_into(self._tmp, source, final)
         except OSError:
@@ -98,7 +104,7 @@ class ArtifactStore:
             raise
 
     def _artifact_file(self, sha256: str) -> Path:
-        return self._base / "artifacts" / sha256[:2] / sha256
+        return self._base / "artifacts" / sha256
 
 
 def _checked_hex(sha256: str) -> str:

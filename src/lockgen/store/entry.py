@@ -73,7 +73,6 @@ def store(
     if len(line) > _HEADER_LIMIT:
         return
     with suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(tmp, path, (_MAGIC, line, payload))
 
 

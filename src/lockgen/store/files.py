@@ -9,6 +9,7 @@ complete file, never a mix of two writers, and a crash leaves at most a temp fil
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from contextlib import suppress
@@ -17,39 +18,100 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["copy_into", "link_into", "new_temp", "unlink_quietly", "write_atomic"]
+__all__ = [
+    "copy_into",
+    "ensure_dir",
+    "link_into",
+    "new_temp",
+    "unlink_quietly",
+    "write_atomic",
+]
 
 _TEMP_ATTEMPTS = 100
 _O_BINARY: int = getattr(os, "O_BINARY", 0)
+#: Temp names are this process's random prefix and a count: one ``urandom`` call per
+#: process, not per file. ``O_EXCL`` still refuses a name in use (a forked child
+#: shares the prefix), and the next count is tried.
+_PREFIX = os.urandom(6).hex()
+_COUNT = itertools.count()
+#: Directories this process made or found already: a cold lock writes hundreds of
+#: entries into a few directories, and asking for each again cost two system calls
+#: per entry, each a release and re-take of the GIL under load. A directory removed
+#: meanwhile (``cache clean`` in another process) is made again when a write finds it
+#: gone, and that write tried once more.
+_MADE: set[Path] = set()
+
+
+def ensure_dir(path: Path) -> None:
+    """Make ``path`` (and its parents) unless this process has seen it already."""
+    if path not in _MADE:
+        path.mkdir(parents=True, exist_ok=True)
+        _MADE.add(path)
 
 
 def new_temp(tmp: Path) -> tuple[int, Path]:
     """Create and open a fresh file in ``tmp`` (mode 0666 minus the umask)."""
-    tmp.mkdir(parents=True, exist_ok=True)
+    try:
+        return _new_temp(tmp)
+    except FileNotFoundError:  # ``tmp`` was removed since this process saw it
+        _MADE.discard(tmp)
+        return _new_temp(tmp)
+
+
+def _new_temp(tmp: Path) -> tuple[int, Path]:
+    ensure_dir(tmp)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY
     for _ in range(_TEMP_ATTEMPTS):
-        path = tmp / f"{os.urandom(8).hex()}.tmp"
+        path = tmp / f"{_PREFIX}{next(_COUNT):x}.tmp"
         with suppress(FileExistsError):
             return os.open(path, flags, 0o666), path
     raise FileExistsError(f"no free temp file name in {tmp}")
 
 
 def write_atomic(tmp: Path, path: Path, chunks: tuple[bytes, ...]) -> None:
-    """Write ``chunks`` to a temp file in ``tmp``, then replace ``path`` with it."""
-    fd, temp = new_temp(tmp)
+    """Write ``chunks`` to a temp file in ``tmp``, then replace ``path`` with it.
+
+    Four system calls for a whole entry (open, one ``writev``, close, rename): each
+    one lets go of the GIL, and under a busy resolution taking it back can wait a
+    few milliseconds, on the path from a fetched page to the resolver.
+    """
     try:
-        with os.fdopen(fd, "wb") as fh:
-            for chunk in chunks:
-                fh.write(chunk)
+        _write_atomic(tmp, path, chunks)
+    except FileNotFoundError:  # a directory was removed since this process saw it
+        _MADE.discard(tmp)
+        _MADE.discard(path.parent)
+        _write_atomic(tmp, path, chunks)
+
+
+def _write_atomic(tmp: Path, path: Path, chunks: tuple[bytes, ...]) -> None:
+    ensure_dir(path.parent)
+    fd, temp = _new_temp(tmp)
+    try:
+        try:
+            _write_all(fd, chunks)
+        finally:
+            os.close(fd)
         temp.replace(path)
-    finally:
-        unlink_quietly(temp)  # only still there if something failed
+    except BaseException:
+        unlink_quietly(temp)
+        raise
+
+
+def _write_all(fd: int, chunks: tuple[bytes, ...]) -> None:
+    """All of ``chunks`` to ``fd``: one ``writev`` where it writes all (a regular
+    file's usual case), the rest with ``write``."""
+    total = sum(map(len, chunks))
+    done = os.writev(fd, chunks) if hasattr(os, "writev") else 0
+    if done < total:
+        rest = memoryview(b"".join(chunks))[done:]
+        while rest:
+            rest = rest[os.write(fd, rest) :]
 
 
 def link_into(tmp: Path, source: Path, final: Path) -> None:
     """Hard-link ``source`` to ``final`` via a fresh name in ``tmp``."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    link = tmp / f"{os.urandom(8).hex()}.tmp"
+    ensure_dir(tmp)
+    link = tmp / f"{_PREFIX}{next(_COUNT):x}.tmp"
     link.hardlink_to(source)
     try:
         link.replace(final)

@@ -1,4 +1,4 @@
-"""Project pages in their compact form (``ROOT/v1/listings/ab/<key>``), by the
+"""Project pages in their compact form (``ROOT/v1/listings/<key>``), by the
 digest of the page they were made from (:mod:`lockgen.core.compact_page`).
 
 An index without ``ETag``/``Last-Modified`` makes every warm lock fetch every page
@@ -75,4 +75,4 @@ class ListingStore:
             store(self._listings_tmp, self._listing_path(key), {"key": key}, payload)
 
     def _listing_path(self, key: str) -> Path:
-        return self._listings / key[:2] / key
+        return self._listings / key

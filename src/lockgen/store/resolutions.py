@@ -1,4 +1,4 @@
-"""Resolutions recorded for replay (``ROOT/v1/resolutions/ab/<key>``): the text of a
+"""Resolutions recorded for replay (``ROOT/v1/resolutions/<key>``): the text of a
 lock and the fingerprint of every index page its resolution read
 (:mod:`lockgen.app.replay` says when one may stand for a new resolution).
 
@@ -60,7 +60,7 @@ class ResolutionStore:
             store(self._resolutions_tmp, path, {"key": key}, payload)
 
     def _resolution_path(self, key: str) -> Path:
-        return self._resolutions / key[:2] / key
+        return self._resolutions / key
 
 
 def _recorded(fields: object) -> Recorded:
