@@ -25,6 +25,7 @@ from lockgen.store.cache import (
 )
 from lockgen.store.entry import store
 from lockgen.store.files import copy_into, new_temp, write_atomic
+from lockgen.store.maintenance import OLD_LAYOUT
 from lockgen.store.resolutions import Recorded
 
 URL = "https://pypi.example/simple/demo/"
@@ -846,3 +847,33 @@ class TestAtomicWrites:
         for thread in threads:
             thread.join()
         assert len(set(names)) == len(names) == 400
+
+    def test_an_artifact_stored_after_the_cache_was_removed(
+        self, tmp_path: Path
+    ) -> None:
+        """hydrate went on storing nothing once the cache was removed under it."""
+        cache = Cache(tmp_path / "cache")
+        source = tmp_path / "demo.whl"
+        source.write_bytes(WHEEL)
+        cache.add_artifact(source, WHEEL_SHA)
+        shutil.rmtree(cache.root)
+        cache.add_artifact(source, WHEEL_SHA)
+        stored = cache.artifact_path(WHEEL_SHA)
+        assert stored is not None and stored.read_bytes() == WHEEL
+
+
+def test_info_counts_the_old_layout_apart(tmp_path: Path) -> None:
+    """Entries an earlier lockgen kept in shard subdirectories are never read: they
+    are not counted as entries of their kind, but shown (clean removes them)."""
+    cache = Cache(tmp_path / "cache")
+    cache.put_page(make_page())
+    old = page_file(cache.root, OTHER_URL)
+    shard = old.parent / old.name[:2]
+    shard.mkdir()
+    (shard / old.name).write_bytes(b"x" * 10)
+    info = cache.info()
+    assert info["pages"][0] == 1
+    assert info[OLD_LAYOUT] == (1, 10)
+    assert cache.get_page(OTHER_URL) is None
+    cache.clean()
+    assert cache.info() == EMPTY

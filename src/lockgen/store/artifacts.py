@@ -19,6 +19,7 @@ from lockgen.core.hashing import hash_file, is_sha256
 from lockgen.store.files import (
     copy_into,
     ensure_dir,
+    forget,
     link_into,
     new_temp,
     unlink_quietly,
@@ -60,6 +61,13 @@ class ArtifactStore:
         writer of the same hash sees one complete file. Raises :class:`OSError`.
         """
         final = self._artifact_file(_checked_hex(sha256))
+        try:
+            self._link_or_copy(source, final)
+        except FileNotFoundError:  # a directory was removed since this process saw it
+            forget(self._tmp, final.parent)
+            self._link_or_copy(source, final)
+
+    def _link_or_copy(self, source: Path, final: Path) -> None:
         ensure_dir(final.parent)
         try:
             link_into(self._tmp, source, final)

@@ -61,19 +61,27 @@ def store(
     tmp: Path,
     path: Path,
     header: dict[str, object],
-    payload: bytes,
+    payload: bytes | tuple[bytes, ...],
     sha256: str | None = None,
 ) -> None:
     """Write one entry atomically; disk errors are swallowed (best effort).
-    ``sha256`` is the payload's, when the caller has hashed it already."""
+    ``payload`` may come in parts, written one after the other (a big compact page
+    is not copied into one buffer first); ``sha256`` is the payload's, when the
+    caller has hashed it already."""
     from lockgen.store.files import write_atomic  # on use: an up-to-date run reads
 
-    head = {**header, "length": len(payload), "sha256": sha256 or digest(payload)}
+    parts = payload if isinstance(payload, tuple) else (payload,)
+    if sha256 is None:
+        hasher = hashlib.sha256()
+        for part in parts:
+            hasher.update(part)
+        sha256 = hasher.hexdigest()
+    head = {**header, "length": sum(map(len, parts)), "sha256": sha256}
     line = json.dumps(head, sort_keys=True).encode() + b"\n"
     if len(line) > _HEADER_LIMIT:
         return
     with suppress(OSError):
-        write_atomic(tmp, path, (_MAGIC, line, payload))
+        write_atomic(tmp, path, (_MAGIC, line, *parts))
 
 
 def load(

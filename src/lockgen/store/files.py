@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "copy_into",
     "ensure_dir",
+    "forget",
     "link_into",
     "new_temp",
     "unlink_quietly",
@@ -49,12 +50,18 @@ def ensure_dir(path: Path) -> None:
         _MADE.add(path)
 
 
+def forget(*paths: Path) -> None:
+    """Let :func:`ensure_dir` make these again: a write found one of them gone."""
+    for path in paths:
+        _MADE.discard(path)
+
+
 def new_temp(tmp: Path) -> tuple[int, Path]:
     """Create and open a fresh file in ``tmp`` (mode 0666 minus the umask)."""
     try:
         return _new_temp(tmp)
     except FileNotFoundError:  # ``tmp`` was removed since this process saw it
-        _MADE.discard(tmp)
+        forget(tmp)
         return _new_temp(tmp)
 
 
@@ -78,8 +85,7 @@ def write_atomic(tmp: Path, path: Path, chunks: tuple[bytes, ...]) -> None:
     try:
         _write_atomic(tmp, path, chunks)
     except FileNotFoundError:  # a directory was removed since this process saw it
-        _MADE.discard(tmp)
-        _MADE.discard(path.parent)
+        forget(tmp, path.parent)
         _write_atomic(tmp, path, chunks)
 
 

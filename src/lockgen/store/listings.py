@@ -70,8 +70,8 @@ class ListingStore:
         thousands of versions has more spans than an entry's header may hold.
         """
         line = json.dumps(compact.span_list(), separators=(",", ":")).encode()
-        payload = line + b"\n" + compact.blob
-        if len(payload) <= LISTING_LIMIT:
+        payload = (line + b"\n", compact.blob)  # the rows are not copied to join them
+        if len(payload[0]) + len(compact.blob) <= LISTING_LIMIT:
             store(self._listings_tmp, self._listing_path(key), {"key": key}, payload)
 
     def _listing_path(self, key: str) -> Path:

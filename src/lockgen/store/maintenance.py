@@ -13,7 +13,7 @@ import time
 from contextlib import suppress
 from pathlib import Path
 
-__all__ = ["clean", "info"]
+__all__ = ["OLD_LAYOUT", "clean", "info"]
 
 #: The entry directories under ``ROOT/v1``, in the order ``cache info`` lists them.
 _KINDS = (
@@ -29,12 +29,43 @@ _KINDS = (
     "build-logs",
     "git",
 )
+#: The kinds kept in one flat directory (``pages/<key>``); earlier versions kept
+#: them in 256 subdirectories (``pages/ab/<key>``), which are not read any more.
+_FLAT = frozenset(
+    {
+        "pages",
+        "listings",
+        "metadata",
+        "artifacts",
+        "hashes",
+        "resolutions",
+        "inputs",
+        "settled",
+    }
+)
+#: The row of ``cache info`` for entries in that old layout.
+OLD_LAYOUT = "old layout (not read; cache clean removes it)"
 _STALE_TEMP_SECONDS = 3600
 
 
 def info(base: Path) -> dict[str, tuple[int, int]]:
-    """``kind -> (entries, bytes on disk)`` for each kind under ``base``."""
-    return {kind: _tally(base / kind) for kind in _KINDS}
+    """``kind -> (entries, bytes on disk)`` for each kind under ``base``, then
+    ``"old layout"`` if any entry is still in a subdirectory of a kind that is now
+    one flat directory (written by an earlier lockgen; never read, so not counted
+    as an entry of its kind)."""
+    kinds = {}
+    old_entries = old_size = 0
+    for kind in _KINDS:
+        if kind in _FLAT:
+            kinds[kind] = _tally(base / kind, depth=0)
+            entries, size = _tally(base / kind, depth=1)
+            old_entries += entries
+            old_size += size
+        else:
+            kinds[kind] = _tally(base / kind)
+    if old_entries:
+        kinds[OLD_LAYOUT] = (old_entries, old_size)
+    return kinds
 
 
 def clean(base: Path) -> int:
@@ -58,9 +89,13 @@ def clean(base: Path) -> int:
     return freed
 
 
-def _tally(top: Path) -> tuple[int, int]:
+def _tally(top: Path, depth: int | None = None) -> tuple[int, int]:
+    """Regular files under ``top`` (only those ``depth`` directories down, if given):
+    how many, and their bytes."""
     entries = size = 0
     for parent, _dirs, files in os.walk(top):
+        if depth is not None and len(Path(parent).relative_to(top).parts) != depth:
+            continue
         for name in files:
             try:
                 found = Path(parent, name).lstat()
