@@ -277,6 +277,22 @@ class TestReadOnlyCache:
         assert _sha(tmp_path / "wh" / big.filename) == big.sha256
         assert listing(tmp_path / "cache") == before
 
+    def test_cache_clean_says_what_it_could_not_remove(
+        self, make_server: ServerFactory, tmp_path: Path
+    ) -> None:
+        """It printed "Removed 0 B" and exited 0, and the next lock read it all."""
+        dists = [_small(), _big()]
+        _succeeded(_lock(make_server(dists), tmp_path, dists))
+        before = listing(tmp_path / "cache")
+        with read_only(*_tree(tmp_path / "cache")):
+            ran = run_lockgen(tmp_path, "cache", "clean", obey_modes=True)
+        assert ran.code == 1, ran
+        (line,) = ran.stderr.splitlines()
+        assert line.startswith("error: ") and "could not be removed" in line, line
+        assert listing(tmp_path / "cache") == before
+        ran = run_lockgen(tmp_path, "cache", "clean")
+        assert ran.code == 0 and ran.stderr == "", ran
+
 
 class TestLockOutput:
     """``lock -o`` into a folder that will not take the file: the old lock stays."""

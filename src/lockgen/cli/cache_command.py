@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from lockgen.cli.options import CACHE_DIR_OPTION, open_cache
-from lockgen.cli.output import emit
+from lockgen.cli.output import emit, fail
 from lockgen.cli.progress import format_size
 
 if TYPE_CHECKING:
@@ -47,3 +47,13 @@ def cache_clean(cache_dir: Path | None) -> None:
     cache = open_cache(cache_dir)
     freed = cache.clean()
     emit(f"Removed {format_size(freed)} from {cache.root}")
+    # what could not be removed (a read-only mount, another user's files) must not
+    # pass for a clean cache: the entries would still be read by the next lock
+    left = [(n, size) for n, size in cache.info().values() if n]
+    if left:
+        entries = sum(n for n, _ in left)
+        fail(
+            f"{entries} {'entry' if entries == 1 else 'entries'} "
+            f"({format_size(sum(size for _, size in left))}) could not be removed "
+            f"from {cache.root}: check that it is writable"
+        )
