@@ -688,13 +688,13 @@ class TestMaintenance:
             p.stat().st_size for p in v1.rglob("*") if p.is_file() and p != linked
         ) - len(b"another artifact")  # still linked from tmp_path: frees nothing
         (cache.root / "keep-me").write_text("not ours")
-        assert cache.clean() == expected
+        assert cache.clean() == (expected, 0)
         assert not v1.exists()
         assert (cache.root / "keep-me").read_text() == "not ours"
         assert linked.read_bytes() == b"another artifact"
         assert cache.info() == EMPTY
         assert cache.get_page(URL) is None
-        assert cache.clean() == 0
+        assert cache.clean() == (0, 0)
 
     def test_clean_never_follows_a_symlink_out_of_the_cache(
         self, cache: Cache, tmp_path: Path
@@ -723,7 +723,7 @@ class TestMaintenance:
             stale_fh.write(b"x" * 10)
         two_hours_ago = time.time() - 7200
         os.utime(stale, (two_hours_ago, two_hours_ago))
-        assert cache.clean() == 10
+        assert cache.clean() == (10, 0)
         assert fresh.exists()
         assert not stale.exists()
 
@@ -860,6 +860,70 @@ class TestAtomicWrites:
         cache.add_artifact(source, WHEEL_SHA)
         stored = cache.artifact_path(WHEEL_SHA)
         assert stored is not None and stored.read_bytes() == WHEEL
+
+    def test_an_artifact_is_linked_after_only_tmp_was_removed(
+        self, tmp_path: Path
+    ) -> None:
+        """The retry links it; it used to fall back to a full copy."""
+        cache = Cache(tmp_path / "cache")
+        source = tmp_path / "demo.whl"
+        source.write_bytes(WHEEL)
+        cache.add_artifact(source, WHEEL_SHA)
+        cache.discard_artifact(WHEEL_SHA)
+        shutil.rmtree(cache.root / "v1" / "tmp")
+        cache.add_artifact(source, WHEEL_SHA)
+        stored = cache.artifact_path(WHEEL_SHA)
+        assert stored is not None and stored.stat().st_ino == source.stat().st_ino
+
+    @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+    @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # fork with threads
+    def test_a_forked_child_names_its_temp_files_apart(self, tmp_path: Path) -> None:
+        """With its parent's sequence, a child made the very names its parent made,
+        and a name removed after a rename could be the other's fresh temp file."""
+        fd, mine = new_temp(tmp_path)
+        os.close(fd)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover (the child)
+            try:
+                fd, theirs = new_temp(tmp_path)
+                os.close(fd)
+                os.write(write, theirs.name.encode())
+            finally:
+                os._exit(0)
+        os.close(write)
+        os.waitpid(pid, 0)
+        theirs_name = os.read(read, 200).decode()
+        os.close(read)
+        fd, again = new_temp(tmp_path)
+        os.close(fd)
+        names = {mine.name, theirs_name, again.name}
+        assert len(names) == 3
+        assert len({name[:12] for name in names}) == 2  # two prefixes, one each
+
+
+def test_clean_while_another_lockgen_writes_is_no_failure(tmp_path: Path) -> None:
+    """What is written meanwhile is left, and not reported as unremovable (a second
+    look after cleaning reported a busy shared cache as not writable)."""
+    cache = Cache(tmp_path / "cache")
+    for n in range(200):
+        cache.put_page(make_page(f"https://pypi.example/simple/p{n}/"))
+    done = threading.Event()
+
+    def write() -> None:
+        n = 0
+        while not done.is_set():
+            n += 1
+            cache.put_page(make_page(f"https://pypi.example/simple/w{n}/"))
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        kept = [cache.clean().kept for _ in range(5)]
+    finally:
+        done.set()
+        writer.join()
+    assert kept == [0] * 5
 
 
 def test_info_counts_the_old_layout_apart(tmp_path: Path) -> None:

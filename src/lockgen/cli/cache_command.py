@@ -45,15 +45,12 @@ def cache_info(cache_dir: Path | None) -> None:
 def cache_clean(cache_dir: Path | None) -> None:
     """Remove everything in the cache."""
     cache = open_cache(cache_dir)
-    freed = cache.clean()
+    freed, kept = cache.clean()
     emit(f"Removed {format_size(freed)} from {cache.root}")
     # what could not be removed (a read-only mount, another user's files) must not
-    # pass for a clean cache: the entries would still be read by the next lock
-    left = [(n, size) for n, size in cache.info().values() if n]
-    if left:
-        entries = sum(n for n, _ in left)
+    # pass for a clean cache: the next lock would still read it
+    if kept:
         fail(
-            f"{entries} {'entry' if entries == 1 else 'entries'} "
-            f"({format_size(sum(size for _, size in left))}) could not be removed "
-            f"from {cache.root}: check that it is writable"
+            f"{kept} {'file' if kept == 1 else 'files'} could not be removed from "
+            f"{cache.root}: check that it is writable"
         )

@@ -71,7 +71,9 @@ class ArtifactStore:
         ensure_dir(final.parent)
         try:
             link_into(self._tmp, source, final)
-        except OSError:
+        except FileNotFoundError:
+            raise  # a directory is gone: made again by the caller's retry, then linked
+        except OSError:  # another filesystem, or one without hard links
             copy_into(self._tmp, source, final)
 
     def verified_artifact(self, sha256: str) -> Path | None:

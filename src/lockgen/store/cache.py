@@ -322,8 +322,9 @@ class Cache(ArtifactStore, ListingStore, ResolutionStore):
         """``kind -> (entries, bytes on disk)`` for each kind of entry and the artifacts."""
         return maintenance.info(self._base)
 
-    def clean(self) -> int:
-        """Remove every entry and stale temp file; returns the bytes freed.
+    def clean(self) -> maintenance.Cleaned:
+        """Remove every entry and stale temp file; returns the bytes freed and how
+        many files could not be removed.
 
         Temp files younger than an hour are kept: another lockgen may be writing them.
         Artifacts still hard-linked elsewhere free nothing and are not counted.

@@ -31,10 +31,22 @@ __all__ = [
 _TEMP_ATTEMPTS = 100
 _O_BINARY: int = getattr(os, "O_BINARY", 0)
 #: Temp names are this process's random prefix and a count: one ``urandom`` call per
-#: process, not per file. ``O_EXCL`` still refuses a name in use (a forked child
-#: shares the prefix), and the next count is tried.
+#: process, not per file. A forked child draws its own (:func:`_new_sequence`): with
+#: its parent's, it would make the very names its parent makes, and a name removed
+#: after a rename (:func:`link_into`) could be the other process's fresh temp file.
+#: ``O_EXCL`` still refuses a name in use, and the next count is tried.
 _PREFIX = os.urandom(6).hex()
 _COUNT = itertools.count()
+
+
+def _new_sequence() -> None:
+    global _PREFIX, _COUNT
+    _PREFIX = os.urandom(6).hex()
+    _COUNT = itertools.count()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_new_sequence)
 #: Directories this process made or found already: a cold lock writes hundreds of
 #: entries into a few directories, and asking for each again cost two system calls
 #: per entry, each a release and re-take of the GIL under load. A directory removed
@@ -69,7 +81,7 @@ def _new_temp(tmp: Path) -> tuple[int, Path]:
     ensure_dir(tmp)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY
     for _ in range(_TEMP_ATTEMPTS):
-        path = tmp / f"{_PREFIX}{next(_COUNT):x}.tmp"
+        path = _temp_name(tmp)
         with suppress(FileExistsError):
             return os.open(path, flags, 0o666), path
     raise FileExistsError(f"no free temp file name in {tmp}")
@@ -117,8 +129,15 @@ def _write_all(fd: int, chunks: tuple[bytes, ...]) -> None:
 def link_into(tmp: Path, source: Path, final: Path) -> None:
     """Hard-link ``source`` to ``final`` via a fresh name in ``tmp``."""
     ensure_dir(tmp)
-    link = tmp / f"{_PREFIX}{next(_COUNT):x}.tmp"
-    link.hardlink_to(source)
+    link = _temp_name(tmp)
+    for _ in range(_TEMP_ATTEMPTS):
+        try:
+            link.hardlink_to(source)
+            break
+        except FileExistsError:  # a name left by a crash: the next one
+            link = _temp_name(tmp)
+    else:
+        raise FileExistsError(f"no free temp file name in {tmp}")
     try:
         link.replace(final)
     finally:
@@ -136,6 +155,10 @@ def copy_into(tmp: Path, source: Path, final: Path) -> None:
         temp.replace(final)
     finally:
         unlink_quietly(temp)
+
+
+def _temp_name(tmp: Path) -> Path:
+    return tmp / f"{_PREFIX}{next(_COUNT):x}.tmp"
 
 
 def unlink_quietly(path: Path) -> None:

@@ -12,8 +12,9 @@ import stat
 import time
 from contextlib import suppress
 from pathlib import Path
+from typing import NamedTuple
 
-__all__ = ["OLD_LAYOUT", "clean", "info"]
+__all__ = ["OLD_LAYOUT", "Cleaned", "clean", "info"]
 
 #: The entry directories under ``ROOT/v1``, in the order ``cache info`` lists them.
 _KINDS = (
@@ -48,101 +49,126 @@ OLD_LAYOUT = "old layout (not read; cache clean removes it)"
 _STALE_TEMP_SECONDS = 3600
 
 
+class Cleaned(NamedTuple):
+    """What ``cache clean`` did: the bytes it freed, and how many files (or folders
+    it could not list) it had to leave (a read-only mount, another user's files).
+    What another lockgen writes meanwhile is not counted: that is not a failure."""
+
+    freed: int
+    kept: int
+
+
 def info(base: Path) -> dict[str, tuple[int, int]]:
     """``kind -> (entries, bytes on disk)`` for each kind under ``base``, then
-    ``"old layout"`` if any entry is still in a subdirectory of a kind that is now
+    :data:`OLD_LAYOUT` if any file is still in a subdirectory of a kind that is now
     one flat directory (written by an earlier lockgen; never read, so not counted
     as an entry of its kind)."""
     kinds = {}
     old_entries = old_size = 0
     for kind in _KINDS:
+        here, below = _tally(base / kind)
         if kind in _FLAT:
-            kinds[kind] = _tally(base / kind, depth=0)
-            entries, size = _tally(base / kind, depth=1)
-            old_entries += entries
-            old_size += size
+            kinds[kind] = here
+            old_entries += below[0]
+            old_size += below[1]
         else:
-            kinds[kind] = _tally(base / kind)
+            kinds[kind] = (here[0] + below[0], here[1] + below[1])
     if old_entries:
         kinds[OLD_LAYOUT] = (old_entries, old_size)
     return kinds
 
 
-def clean(base: Path) -> int:
-    """Remove every entry and stale temp file under ``base``; returns the bytes freed.
+def clean(base: Path) -> Cleaned:
+    """Remove every entry and stale temp file under ``base``.
 
     ``base`` is removed too once empty; what is beside it is left alone.
     """
+    cleaning = _Cleaning()
     try:
         children = list(os.scandir(base))
+    except FileNotFoundError:
+        return Cleaned(0, 0)
     except OSError:
-        return 0
+        return Cleaned(0, 1)
     cutoff = time.time() - _STALE_TEMP_SECONDS
-    freed = 0
     for child in children:
         if child.name == "tmp" and child.is_dir(follow_symlinks=False):
-            freed += _remove_stale(Path(child.path), cutoff)
+            cleaning.stale(Path(child.path), cutoff)
         else:
-            freed += _remove_any(Path(child.path))
+            cleaning.any(Path(child.path))
     _remove_dir(base / "tmp")
     _remove_dir(base)
-    return freed
+    return Cleaned(cleaning.freed, cleaning.kept)
 
 
-def _tally(top: Path, depth: int | None = None) -> tuple[int, int]:
-    """Regular files under ``top`` (only those ``depth`` directories down, if given):
-    how many, and their bytes."""
-    entries = size = 0
+def _tally(top: Path) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Regular files right in ``top``, and those further down: (how many, bytes)
+    of each, in one walk."""
+    counts = [0, 0, 0, 0]  # here: entries, bytes; below: entries, bytes
     for parent, _dirs, files in os.walk(top):
-        if depth is not None and len(Path(parent).relative_to(top).parts) != depth:
-            continue
+        at = 0 if parent == str(top) else 2
         for name in files:
             try:
                 found = Path(parent, name).lstat()
             except OSError:
                 continue
             if stat.S_ISREG(found.st_mode):
-                entries += 1
-                size += found.st_size
-    return entries, size
+                counts[at] += 1
+                counts[at + 1] += found.st_size
+    return (counts[0], counts[1]), (counts[2], counts[3])
 
 
-def _remove_stale(tmp: Path, cutoff: float) -> int:
-    freed = 0
-    with suppress(OSError):
-        for entry in os.scandir(tmp):
+class _Cleaning:
+    """Bytes freed and files left, over one ``clean``."""
+
+    def __init__(self) -> None:
+        self.freed = 0
+        self.kept = 0
+
+    def stale(self, tmp: Path, cutoff: float) -> None:
+        """The temp files in ``tmp`` older than ``cutoff`` (younger ones may be
+        being written by another lockgen: they are neither removed nor counted)."""
+        try:
+            entries = list(os.scandir(tmp))
+        except OSError:
+            self.kept += 1
+            return
+        for entry in entries:
             with suppress(OSError):
                 if entry.stat(follow_symlinks=False).st_mtime < cutoff:
-                    freed += _remove_any(Path(entry.path))
-    return freed
+                    self.any(Path(entry.path))
 
+    def any(self, path: Path) -> None:
+        if path.is_dir() and not path.is_symlink():
+            self.tree(path)
+        else:
+            self.file(path)
 
-def _remove_any(path: Path) -> int:
-    if path.is_dir() and not path.is_symlink():
-        return _remove_tree(path)
-    return _remove_file(path)
+    def tree(self, top: Path) -> None:
+        for parent, dirs, files in os.walk(top, topdown=False, onerror=self._unlisted):
+            for name in files:
+                self.file(Path(parent, name))
+            for name in dirs:
+                _remove_dir(Path(parent, name))
+        _remove_dir(top)
 
+    def file(self, path: Path) -> None:
+        """Unlink ``path``, counting the bytes that frees (none if other links
+        remain); one that is already gone is no failure."""
+        try:
+            found = path.lstat()
+            path.unlink()
+        except FileNotFoundError:
+            return
+        except OSError:
+            self.kept += 1
+            return
+        if stat.S_ISREG(found.st_mode) and found.st_nlink <= 1:
+            self.freed += found.st_size
 
-def _remove_tree(top: Path) -> int:
-    freed = 0
-    for parent, dirs, files in os.walk(top, topdown=False):
-        for name in files:
-            freed += _remove_file(Path(parent, name))
-        for name in dirs:
-            _remove_dir(Path(parent, name))
-    _remove_dir(top)
-    return freed
-
-
-def _remove_file(path: Path) -> int:
-    """Unlink ``path``; returns the bytes that frees (0 if other links remain)."""
-    try:
-        found = path.lstat()
-        path.unlink()
-    except OSError:
-        return 0
-    freed = stat.S_ISREG(found.st_mode) and found.st_nlink <= 1
-    return found.st_size if freed else 0
+    def _unlisted(self, error: OSError) -> None:
+        if not isinstance(error, FileNotFoundError):
+            self.kept += 1  # a folder it cannot list: whatever is in it stays
 
 
 def _remove_dir(path: Path) -> None:
