@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import time
 import tomllib
@@ -21,6 +22,7 @@ from click.testing import Result
 
 from tests.conftest import ServerFactory
 from tests.support.backends import backend_wheels, buildable_sdist
+from tests.support.cli import isolated_env, lockgen_command
 from tests.support.index_server import IndexServer
 from tests.support.installers import install, uv, venv
 from tests.support.wheels import Dist, make_wheel
@@ -414,3 +416,30 @@ def test_installers_build_a_locked_sdist(
         args = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q"]
     args += ["--index-url", server.index_url, "-r", "pylock.toml"]
     assert install(args, env, tmp_path, python) == {"dep", "pkg"}
+
+
+def test_a_build_folder_without_a_cache_is_gone_when_the_command_ends(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    """``--no-cache`` builds in a temporary folder removed by an exit function: the
+    command line ends its process at once, after running them (not after tearing
+    the interpreter down), so the folder must still be gone."""
+    sdist = buildable_sdist("pkg", "1.0", "setuptools", requires_dist=("dep>=2",))
+    server = _server(make_server, sdist, backend="setuptools")
+    (tmp_path / "r.in").write_text("pkg\n")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    done = subprocess.run(
+        lockgen_command("lock", "r.in", "-i", server.index_url, "--no-cache"),
+        cwd=tmp_path,
+        env=isolated_env(TMPDIR=str(scratch)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Locked 2 packages" in done.stderr  # dep: only the build names it
+    left = sorted(p.name for p in scratch.iterdir())
+    assert left == ["lockgen-build-logs"]  # kept for failed builds' logs: none here
+    assert list((scratch / "lockgen-build-logs").iterdir()) == []

@@ -17,10 +17,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ServerFactory
-from tests.support.cli import isolated_env
+from tests.support.cli import EXIT_AS_SYSTEM_EXIT, isolated_env
 from tests.support.wheels import make_wheel
 
-_CODE = """\
+_CODE = (
+    EXIT_AS_SYSTEM_EXIT
+    + """\
 import runpy, sys
 sys.argv = ['lockgen', *{args!r}]
 try:
@@ -32,6 +34,7 @@ else:
 print(' '.join(sorted(sys.modules)))
 sys.exit(code)
 """
+)
 
 
 def _lock(cwd: Path, *args: str, **env: str) -> tuple[int, str, bool]:

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 import lockgen
 from lockgen.cli.main import main
 from tests.conftest import ServerFactory
-from tests.support.cli import isolated_env, lockgen_command
+from tests.support.cli import EXIT_AS_SYSTEM_EXIT, isolated_env, lockgen_command
 from tests.support.wheels import make_wheel
 
 _ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ _HEAVY_PACKAGES = ("app", "cli", "core", "lockfile", "net", "resolver", "store")
 def _loaded_after(launcher: str, *args: str) -> tuple[str, list[str]]:
     """What the command printed, and the modules it left loaded."""
     code = (
-        f"import sys; sys.argv = ['lockgen', *{args!r}]\n"
+        EXIT_AS_SYSTEM_EXIT + f"import sys; sys.argv = ['lockgen', *{args!r}]\n"
         f"try:\n    {_LAUNCHERS[launcher]}\nexcept SystemExit:\n    pass\n"
         "print(' '.join(sorted(sys.modules)))"
     )
@@ -131,7 +131,7 @@ _NOT_FOR_A_NO_OP = (
 def _loaded_by_lock(cwd: Path, *args: str) -> list[str]:
     """The modules a ``lockgen lock ARGS`` run in ``cwd`` left loaded."""
     code = (
-        f"import sys; sys.argv = ['lockgen', 'lock', *{args!r}]\n"
+        EXIT_AS_SYSTEM_EXIT + f"import sys; sys.argv = ['lockgen', 'lock', *{args!r}]\n"
         f"try:\n    {_LAUNCHERS['script']}\nexcept SystemExit:\n    pass\n"
         "print(' '.join(sorted(sys.modules)))"
     )

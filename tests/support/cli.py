@@ -28,3 +28,14 @@ def lockgen_command(*args: str) -> list[str]:
     """The argv of ``python -m lockgen ARGS`` with this interpreter (so the child runs
     the code under test: it inherits ``PYTHONPATH``)."""
     return [sys.executable, "-m", "lockgen", *args]
+
+
+#: Python lines that turn the command line's immediate exit (``os._exit``, after its
+#: exit functions: see ``lockgen.__main__``) back into ``SystemExit``, so that a
+#: test running it in-process (``runpy``) can look at what it loaded afterwards.
+EXIT_AS_SYSTEM_EXIT = """\
+import os
+def _exit(code):
+    raise SystemExit(code)
+os._exit = _exit
+"""
