@@ -848,32 +848,22 @@ class TestAtomicWrites:
             thread.join()
         assert len(set(names)) == len(names) == 400
 
-    def test_an_artifact_stored_after_the_cache_was_removed(
-        self, tmp_path: Path
+    @pytest.mark.parametrize("removed", ["cache", "tmp"])
+    def test_an_artifact_is_linked_after_its_folders_were_removed(
+        self, tmp_path: Path, removed: str
     ) -> None:
-        """hydrate went on storing nothing once the cache was removed under it."""
-        cache = Cache(tmp_path / "cache")
-        source = tmp_path / "demo.whl"
-        source.write_bytes(WHEEL)
-        cache.add_artifact(source, WHEEL_SHA)
-        shutil.rmtree(cache.root)
-        cache.add_artifact(source, WHEEL_SHA)
-        stored = cache.artifact_path(WHEEL_SHA)
-        assert stored is not None and stored.read_bytes() == WHEEL
-
-    def test_an_artifact_is_linked_after_only_tmp_was_removed(
-        self, tmp_path: Path
-    ) -> None:
-        """The retry links it; it used to fall back to a full copy."""
+        """hydrate went on storing nothing once the cache was removed under it, and
+        a removed ``tmp`` alone made it copy the file instead of linking it."""
         cache = Cache(tmp_path / "cache")
         source = tmp_path / "demo.whl"
         source.write_bytes(WHEEL)
         cache.add_artifact(source, WHEEL_SHA)
         cache.discard_artifact(WHEEL_SHA)
-        shutil.rmtree(cache.root / "v1" / "tmp")
+        shutil.rmtree(cache.root if removed == "cache" else cache.root / "v1" / "tmp")
         cache.add_artifact(source, WHEEL_SHA)
         stored = cache.artifact_path(WHEEL_SHA)
-        assert stored is not None and stored.stat().st_ino == source.stat().st_ino
+        assert stored is not None and stored.read_bytes() == WHEEL
+        assert stored.stat().st_ino == source.stat().st_ino
 
     @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
     @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # fork with threads

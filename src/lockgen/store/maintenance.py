@@ -32,18 +32,7 @@ _KINDS = (
 )
 #: The kinds kept in one flat directory (``pages/<key>``); earlier versions kept
 #: them in 256 subdirectories (``pages/ab/<key>``), which are not read any more.
-_FLAT = frozenset(
-    {
-        "pages",
-        "listings",
-        "metadata",
-        "artifacts",
-        "hashes",
-        "resolutions",
-        "inputs",
-        "settled",
-    }
-)
+_FLAT = frozenset(_KINDS) - {"build-envs", "build-logs", "git"}
 #: The row of ``cache info`` for entries in that old layout.
 OLD_LAYOUT = "old layout (not read; cache clean removes it)"
 _STALE_TEMP_SECONDS = 3600
