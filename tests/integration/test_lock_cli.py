@@ -144,6 +144,23 @@ class TestRangeMetadata:
         assert [r.status for r in gets] == [206, 206]
         assert sum(r.bytes_sent for r in gets) < 64 * 1024
 
+    def test_central_directory_past_the_tail_costs_two_gets(
+        self, make_server: ServerFactory, lockgen: Run, tmp_path: Path
+    ) -> None:
+        # 1200 files: a central directory of about 80 KiB, more than the first
+        # request's tail, with METADATA and RECORD (about 100 KiB) just before it;
+        # the directory's read brings METADATA too, instead of a third request
+        files = {f"many/module_{i:04}.py": b"x = 1\n" for i in range(1200)}
+        wheel = make_wheel("many", "1.0", files=files, requires_dist=["dep"])
+        server = make_server([wheel, make_wheel("dep", "1.0")], pep658=False)
+        (tmp_path / "r.in").write_text("many\n")
+        result = lockgen("lock", "r.in", "-i", server.index_url)
+        assert result.exit_code == 0, result.output
+        assert sorted(_packages(_lock(tmp_path))) == ["dep", "many"]
+        gets = [r for r in _file_gets(server) if r.path == f"/files/{wheel.filename}"]
+        assert [r.status for r in gets] == [206, 206]
+        assert sum(r.bytes_sent for r in gets) < 32 * 1024 + 256 * 1024
+
     @pytest.mark.parametrize("compression", ["stored", "deflate"])
     def test_zip64_and_compression(
         self,

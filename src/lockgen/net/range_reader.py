@@ -2,7 +2,8 @@
 
 The first request is a suffix range (``bytes=-N``) that returns the file's length and,
 for a wheel, usually its whole central directory and METADATA entry, so metadata costs
-one GET. Later reads that fall outside what was fetched cost one ranged GET each. Every
+one GET. Later reads that fall outside what was fetched cost one ranged GET each (one
+reaching back from the tail brings more before it, see :data:`READ_BEHIND`). Every
 206 is checked against what was asked (servers that misread ``-N`` as ``0-N`` exist);
 anything else raises :class:`RangeUnsupportedError`, which callers answer with a whole
 download. A 200 to the first request is the whole file and is handed back as such, so
@@ -25,6 +26,11 @@ __all__ = ["TAIL_SIZE", "RangeFile", "RangeSupport", "open_tail", "parse_content
 #: Bytes asked for by the first request: enough for the central directory and METADATA
 #: of nearly every wheel (dist-info is written last), small enough to be cheap.
 TAIL_SIZE = 32 * 1024
+#: Bytes fetched before a read that reaches back from what was fetched (see
+#: :meth:`RangeFile.read_at`): the METADATA of the wheels of a 105-package lock here
+#: whose central directories (42 to 125 KiB) outgrew the tail lay 20 to 70 KiB
+#: before them.
+READ_BEHIND = 128 * 1024
 _IDENTITY = {"Accept-Encoding": "identity"}
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)$")
 #: Statuses that mean "this server will not do ranges", as opposed to a broken request.
@@ -72,13 +78,26 @@ class RangeFile:
         self._parts: list[tuple[int, bytes]] = [(start, tail)]
 
     def read_at(self, start: int, length: int) -> bytes:
-        """Exactly ``length`` bytes at ``start`` (one ranged GET unless already fetched)."""
+        """Exactly ``length`` bytes at ``start`` (one ranged GET unless already fetched).
+
+        A read that ends inside what was fetched, reaching back before it, also
+        fetches up to :data:`READ_BEHIND` bytes before it (and only what was not
+        fetched yet). Such a read is a wheel's central directory that outgrew the
+        tail, and the next read is its METADATA, written just before the directory:
+        it then costs no third request.
+        """
         end = start + length
         if start < 0 or length < 0 or end > self.size:
             raise RangeUnsupportedError(f"read outside the file: {start}+{length}")
         for part_start, data in self._parts:
             if part_start <= start and end <= part_start + len(data):
                 return data[start - part_start : end - part_start]
+        for i, (part_start, data) in enumerate(self._parts):
+            if start < part_start <= end <= part_start + len(data):
+                first = max(0, start - READ_BEHIND)
+                joined = self._fetch(first, part_start - 1) + data
+                self._parts[i] = (first, joined)
+                return joined[start - first : end - first]
         data = self._fetch(start, end - 1)
         self._parts.append((start, data))
         return data
