@@ -575,6 +575,14 @@ def main(argv: list[str] | None = None) -> None:
         metavar="NAME,...",
         help="with --public: only these sets (default: all)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        metavar="N",
+        help="with --public: run lockgen cold and uv cold N times each, alternated, "
+        "and compare their medians (default 3)",
+    )
     args = parser.parse_args(argv)  # fmt: skip
     _compile_lockgen()
     if str(REPO) not in sys.path:  # tests.support lives at the repository root
@@ -582,7 +590,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.public:
         from public_bench import run_public
 
-        run_public(args.sets)
+        if args.repeat < 1:
+            parser.error("--repeat must be at least 1")
+        run_public(args.sets, args.repeat)
     else:
         run_local(args)
 

@@ -7,6 +7,12 @@ cache, new output), offline and no-op; uv cold and warm (its own fresh cache); a
 pip ``install --dry-run --report`` cold (fresh ``--cache-dir``). A tool that fails on
 a set prints its failure in that set's row; the run goes on.
 
+The cold runs of lockgen and uv are made ``--repeat`` times each (3 by default),
+alternated so both tools meet the same network, and each tool's row is its run of
+median wall time (the note lists every run). One run's ratio swings by a quarter
+either way here (prefect at the same code: 1.79x to 2.44x over seven runs), and the
+worst of ten sets' single runs is mostly the luckiest draw of noise.
+
 Requests and bytes are what lockgen's summary line says. The offline and no-op runs
 get a proxy on 127.0.0.1 that only counts connections, so "zero requests" there is
 measured, not assumed. Peak RSS comes from ``os.wait4`` on each subprocess.
@@ -24,7 +30,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -147,13 +153,15 @@ def _fail_note(stderr: str, status: int) -> str:
 
 @dataclass
 class SetRun:
-    """The seven runs of one set in one working directory."""
+    """The runs of one set in one working directory: the cold runs of lockgen and
+    uv ``repeat`` times each, alternated, then the others once."""
 
     name: str
     tools: Tools
     index_url: str | None
     env: dict[str, str]
     proxy: CountingProxy
+    repeat: int = 1
 
     def step(
         self,
@@ -180,30 +188,50 @@ class SetRun:
     def rows(self) -> list[Row]:
         tools, index = self.tools, self.index_url
         lockgen = tools.lockgen
-        uv = tools.uv("uv-cache") + (["--index-url", index] if index else [])
+        uv_index = ["--index-url", index] if index else []
         pip = tools.pip("pip-cache")
-        rows = [
-            self.step("lockgen cold", lockgen("lg-cache"), "pylock.toml", lock_pins)
-        ]
+        lockgen_cold, uv_cold = [], []
+        for i in range(self.repeat):  # alternated: both tools meet the same network
+            lockgen_cold.append(
+                self.step(
+                    "lockgen cold", lockgen(f"lg-cache{i}"), "pylock.toml", lock_pins
+                )
+            )
+            tools.clean("pylock.toml")
+            uv = tools.uv(f"uv-cache{i}") + uv_index
+            uv_cold.append(self.step("uv cold", uv, "out.txt", uv_pins))
+            tools.clean("out.txt")
+        last = f"lg-cache{self.repeat - 1}"  # the warm runs reuse the last cold cache
+        rows = [_median_row(lockgen_cold)]
+        rows.append(self.step("lockgen warm", lockgen(last), "pylock.toml", lock_pins))
         tools.clean("pylock.toml")
-        rows.append(
-            self.step("lockgen warm", lockgen("lg-cache"), "pylock.toml", lock_pins)
-        )
-        tools.clean("pylock.toml")
-        offline = lockgen("lg-cache", "--offline")
+        offline = lockgen(last, "--offline")
         rows.append(
             self.step("lockgen offline", offline, "pylock.toml", lock_pins, True)
         )
         rows.append(
-            self.step(
-                "lockgen no-op", lockgen("lg-cache"), "pylock.toml", lock_pins, True
-            )
+            self.step("lockgen no-op", lockgen(last), "pylock.toml", lock_pins, True)
         )
-        rows.append(self.step("uv cold", uv, "out.txt", uv_pins))
-        tools.clean("out.txt")
+        rows.append(_median_row(uv_cold))
+        uv = tools.uv(f"uv-cache{self.repeat - 1}") + uv_index
         rows.append(self.step("uv warm", uv, "out.txt", uv_pins))
         rows.append(self.step("pip cold", pip, "report.json", pip_pins))
         return rows
+
+
+def _median_row(runs: Sequence[Row]) -> Row:
+    """The run of median wall time among ``runs`` (the slower middle one of an even
+    count), its note listing every run's wall; a failed run is the row (a failure
+    is no pass)."""
+    failed = [run for run in runs if run.wall is None]
+    if failed:
+        return failed[0]
+    ordered = sorted(runs, key=lambda run: run.wall or 0.0)
+    middle = ordered[len(ordered) // 2]
+    if len(runs) == 1:
+        return middle
+    walls = " ".join(f"{run.wall:.2f}" for run in runs)
+    return replace(middle, note=f"median of {len(runs)}: {walls}")
 
 
 def lock_set(
@@ -211,6 +239,7 @@ def lock_set(
     lines: tuple[str, ...] | Path,
     index_url: str | None,
     proxy: CountingProxy,
+    repeat: int,
 ) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="lock-bench-public-") as tmp:
         workdir = Path(tmp)
@@ -220,7 +249,8 @@ def lock_set(
         else:
             requirements.write_text("\n".join(lines) + "\n")
         tools = Tools(workdir, None, requirements, Target.running(), quiet=False)
-        return SetRun(name, tools, index_url, public_environment(), proxy).rows()
+        env = public_environment()
+        return SetRun(name, tools, index_url, env, proxy, repeat).rows()
 
 
 # --- judging -------------------------------------------------------------------------
@@ -329,8 +359,9 @@ def _chosen(wanted: str | None) -> dict[str, tuple[str, ...] | Path]:
     return {n: sets[n] for n in names}
 
 
-def run_public(wanted: str | None) -> None:
-    """Lock every chosen set with every tool, then print the runs, ratios and goals."""
+def run_public(wanted: str | None, repeat: int) -> None:
+    """Lock every chosen set with every tool (the cold runs ``repeat`` times), then
+    print the runs, ratios and goals."""
     if os.environ.get("CI"):
         raise SystemExit("--public talks to the public index; it does not run in CI")
     from lockgen.app.pipconfig import default_index_url
@@ -340,14 +371,14 @@ def run_public(wanted: str | None) -> None:
     started = time.perf_counter()
     print(
         f"pip's configured index ({_redact(index_url or 'none')}) for every tool; "
-        f"{len(sets)} sets; {os.cpu_count()} CPUs; Python {sys.version.split()[0]}; "
+        f"{len(sets)} sets; cold runs x{repeat}; {os.cpu_count()} CPUs; Python {sys.version.split()[0]}; "
         f"uv {'found' if shutil.which('uv') or (Path(sys.executable).parent / 'uv').exists() else 'missing'}"
     )  # fmt: skip
     proxy = CountingProxy()
     rows: list[Row] = []
     try:
         for name, lines in sets.items():
-            rows += lock_set(name, lines, index_url, proxy)
+            rows += lock_set(name, lines, index_url, proxy, repeat)
     finally:
         proxy.close()
     print()
