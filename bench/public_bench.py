@@ -15,7 +15,9 @@ worst of ten sets' single runs is mostly the luckiest draw of noise.
 
 Requests and bytes are what lockgen's summary line says. The offline and no-op runs
 get a proxy on 127.0.0.1 that only counts connections, so "zero requests" there is
-measured, not assumed. Peak RSS comes from ``os.wait4`` on each subprocess.
+measured, not assumed. Peak RSS and CPU time (user and system, every thread) come
+from ``os.wait4`` on each subprocess: lockgen's cold CPU next to its wall time shows
+how much of the run is Python work under the GIL, uv's how much of its own is.
 """
 
 from __future__ import annotations
@@ -78,6 +80,8 @@ class Row:
     size: str = ""
     rss_kb: int | None = None
     note: str = ""
+    #: User and system CPU seconds of the tool's process (all its threads).
+    cpu: float | None = None
 
 
 def all_sets() -> dict[str, tuple[str, ...] | Path]:
@@ -103,8 +107,9 @@ def public_environment() -> dict[str, str]:
 
 def measured(
     command: Sequence[str], cwd: Path, env: Mapping[str, str]
-) -> tuple[float, int, str, int]:
-    """Wall time, exit status, stderr and peak RSS (KiB, from ``os.wait4``)."""
+) -> tuple[float, int, str, int, float]:
+    """Wall time, exit status, stderr, peak RSS (KiB) and CPU seconds (user and
+    system), the last two from ``os.wait4``."""
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as err:
         process = subprocess.Popen(
@@ -114,7 +119,8 @@ def measured(
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
-        return wall, process.returncode, err.read(), usage.ru_maxrss
+        cpu = usage.ru_utime + usage.ru_stime
+        return wall, process.returncode, err.read(), usage.ru_maxrss, cpu
 
 
 class CountingProxy:
@@ -173,7 +179,7 @@ class SetRun:
     ) -> Row:
         env = self.proxy.environment(self.env) if proxied else self.env
         before = self.proxy.connections
-        wall, status, stderr, rss = measured(command, self.tools.workdir, env)
+        wall, status, stderr, rss, cpu = measured(command, self.tools.workdir, env)
         path = self.tools.workdir / output
         if status or not path.exists():
             return Row(
@@ -183,7 +189,8 @@ class SetRun:
         requests, size = (int(found[-1][0]), found[-1][1]) if found else (None, "")
         if proxied:
             requests = self.proxy.connections - before
-        return Row(self.name, tool, wall, len(read(path)), requests, size, rss)
+        pkgs = len(read(path))
+        return Row(self.name, tool, wall, pkgs, requests, size, rss, cpu=cpu)
 
     def rows(self) -> list[Row]:
         tools, index = self.tools, self.index_url
@@ -333,12 +340,12 @@ def goals_table(rows: Sequence[Goal]) -> str:
 def runs_table(rows: Sequence[Row]) -> str:
     columns = (
         ("set", 18, "{}"), ("tool", 15, "{}"), ("pkgs", 4, "{}"), ("wall s", 6, "{:.2f}"),
-        ("requests", 8, "{}"), ("bytes", 9, "{}"), ("RSS MB", 6, "{:.0f}"),
-        ("note", 0, "{}"),
+        ("CPU s", 5, "{:.2f}"), ("requests", 8, "{}"), ("bytes", 9, "{}"),
+        ("RSS MB", 6, "{:.0f}"), ("note", 0, "{}"),
     )  # fmt: skip
     cells = [
         (
-            r.set_name, r.tool, r.pkgs, r.wall, r.requests, r.size or None,
+            r.set_name, r.tool, r.pkgs, r.wall, r.cpu, r.requests, r.size or None,
             None if r.rss_kb is None else r.rss_kb * 1024 / _MB, r.note or None,
         )
         for r in rows
