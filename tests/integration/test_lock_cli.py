@@ -11,6 +11,8 @@ import pytest
 import tomli
 from click.testing import Result
 
+from lockgen.net.range_reader import open_tail, tail_headers
+from lockgen.net.transport import HttpClient
 from tests.conftest import ServerFactory
 from tests.support.index_server import IndexServer, RequestRecord
 from tests.support.lockcheck import check_lock
@@ -144,6 +146,18 @@ class TestRangeMetadata:
         assert [r.status for r in gets] == [206, 206]
         assert sum(r.bytes_sent for r in gets) < 64 * 1024
 
+    def test_an_empty_read_sends_no_request(self, make_server: ServerFactory) -> None:
+        dist = make_wheel("solo", "1.0", padding=100_000)
+        server = make_server([dist], pep658=False)
+        client = HttpClient()
+        url = f"{server.url}/files/{dist.filename}"
+        with client.stream(url, tail_headers()) as response:
+            remote = open_tail(client, url, response)
+        asked = len(server.requests)
+        assert remote.read_at(0, 0) == b""  # bytes=0--1 would be no range
+        assert remote.read_at(remote.size, 0) == b""
+        assert len(server.requests) == asked
+
     def test_central_directory_past_the_tail_costs_two_gets(
         self, make_server: ServerFactory, lockgen: Run, tmp_path: Path
     ) -> None:
@@ -177,7 +191,9 @@ class TestRangeMetadata:
         assert lockgen("lock", "r.in", "-i", server.index_url).exit_code == 0
         assert sorted(_packages(_lock(tmp_path))) == ["dep", "zz"]
 
-    @pytest.mark.parametrize("mode", ["ignore", "refuse", "refuse-suffix", "wrong"])
+    @pytest.mark.parametrize(
+        "mode", ["ignore", "refuse", "refuse-suffix", "wrong", "long"]
+    )
     def test_fallback_to_whole_file_and_host_memory(
         self, make_server: ServerFactory, lockgen: Run, tmp_path: Path, mode: str
     ) -> None:
@@ -199,6 +215,8 @@ class TestRangeMetadata:
         assert [r.range for r in two] == [None]
         if mode == "ignore":  # the 200 body was used: no second request
             assert len(one) == 1
+        if mode in ("wrong", "long"):
+            assert "server failed a range request (" in result.stderr
         # an abandoned range answer never leaves bytes for the next request to trip on
         assert sum(r.range is None for r in one) <= 1
 

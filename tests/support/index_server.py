@@ -52,8 +52,10 @@ __all__ = [
 
 #: ``whole-if-short``: a suffix range at least as long as the file gets a 200 with the
 #: whole file (RFC 9110 allows it; some servers do it), anything else is honoured.
+#: ``long``: a 206 names the range asked for but its body (and Content-Length) runs
+#: 100 bytes past it.
 RangeMode = Literal[
-    "honour", "ignore", "refuse", "refuse-suffix", "wrong", "whole-if-short"
+    "honour", "ignore", "refuse", "refuse-suffix", "wrong", "whole-if-short", "long"
 ]
 #: Cache validators: ``sha`` (the default) gives pages an ETag of their body's sha256
 #: and answers If-None-Match; ``nginx`` gives pages and files nginx's
@@ -789,6 +791,8 @@ class IndexServer:
             response.headers["Content-Range"] = (
                 f"bytes {span.start}-{span.end}/{len(data)}"
             )
+            if self.ranges == "long":
+                response.body += b"\0" * 100
         return response
 
 

@@ -279,7 +279,7 @@ class MetadataReader:
                         remote.read_at, remote.size, dist.filename
                     )
                 except RangeUnsupportedError as exc:
-                    self._no_ranges(host, dist, str(exc))
+                    self._no_ranges(host, dist, f"failed a range request ({exc})")
                 else:
                     self._event(f"{dist.filename}: metadata by range requests")
                     return Read(data, MetadataSource.RANGE, remote.size)

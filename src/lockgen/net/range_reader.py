@@ -16,7 +16,7 @@ import re
 import threading
 from typing import TYPE_CHECKING
 
-from lockgen.core.errors import RangeUnsupportedError
+from lockgen.core.errors import BodyTooLargeError, RangeUnsupportedError
 
 if TYPE_CHECKING:
     from lockgen.net.transport import HttpClient, Response
@@ -80,15 +80,17 @@ class RangeFile:
     def read_at(self, start: int, length: int) -> bytes:
         """Exactly ``length`` bytes at ``start`` (one ranged GET unless already fetched).
 
-        A read that ends inside what was fetched, reaching back before it, also
-        fetches up to :data:`READ_BEHIND` bytes before it (and only what was not
-        fetched yet). Such a read is a wheel's central directory that outgrew the
-        tail, and the next read is its METADATA, written just before the directory:
-        it then costs no third request.
+        A read that ends inside a fetched part, reaching back before it, fetches
+        only what lies before that part, and up to :data:`READ_BEHIND` bytes more
+        before it. Such a read is a wheel's central directory that outgrew the tail,
+        and the next read is its METADATA, written just before the directory: it
+        then costs no third request.
         """
         end = start + length
         if start < 0 or length < 0 or end > self.size:
             raise RangeUnsupportedError(f"read outside the file: {start}+{length}")
+        if length == 0:
+            return b""  # no byte to ask for (``bytes=a-(a-1)`` is no range)
         for part_start, data in self._parts:
             if part_start <= start and end <= part_start + len(data):
                 return data[start - part_start : end - part_start]
@@ -106,7 +108,7 @@ class RangeFile:
         headers = {"Range": f"bytes={first}-{last}", **_IDENTITY}
         with self._client.stream(self._url, headers) as response:
             _check_partial(response, first, last, self.size)
-            data = response.read(last + 1 - first, "the range asked for")
+            data = _body(response, last + 1 - first)
         if len(data) != last + 1 - first:
             raise RangeUnsupportedError(f"short range body from {self._url}")
         return data
@@ -126,7 +128,7 @@ def open_tail(client: HttpClient, url: str, response: Response) -> RangeFile:
         raise RangeUnsupportedError(
             f"asked for the last {TAIL_SIZE} bytes, got {start}-{end}"
         )
-    data = response.read(end + 1 - start, "the range asked for")
+    data = _body(response, end + 1 - start)
     if len(data) != end + 1 - start:
         raise RangeUnsupportedError("range body length differs from Content-Range")
     return RangeFile(client, url, total, start, data)
@@ -135,6 +137,17 @@ def open_tail(client: HttpClient, url: str, response: Response) -> RangeFile:
 def tail_headers() -> dict[str, str]:
     """Headers of the first request: the suffix range, and no content coding."""
     return {"Range": f"bytes=-{TAIL_SIZE}", **_IDENTITY}
+
+
+def _body(response: Response, length: int) -> bytes:
+    """The body of a 206 of ``length`` bytes; a longer one is not the range asked
+    for (a server that cannot count ranges is answered with a whole download)."""
+    try:
+        return response.read(length, "the range asked for")
+    except BodyTooLargeError:
+        raise RangeUnsupportedError(
+            f"sent more than the {length} bytes of the range asked for"
+        ) from None
 
 
 def _check_partial(response: Response, first: int, last: int, size: int) -> None:
