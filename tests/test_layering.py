@@ -40,6 +40,7 @@ LIBRARY_OWNERS = {
         "net/http_response.py",
         "net/http_retry.py",
         "net/http_pools.py",
+        "net/http_addresses.py",
     },
     "click": {
         "cli/main.py",

@@ -48,6 +48,14 @@ class SingleFlight(Generic[K, V]):
                 raise
         return future.result()
 
+    def forget_failure(self, key: K) -> None:
+        """Forget ``key`` if its computation failed, so the next :meth:`get` tries
+        again (those waiting on it met the failure already)."""
+        with self._lock:
+            future = self._futures.get(key)
+            if future is not None and future.done() and future.exception():
+                del self._futures[key]
+
     def seed(self, key: K, value: V) -> None:
         """Remember ``value`` for ``key`` unless it is already known or being computed:
         for a value that another computation produced on the way (a file downloaded

@@ -13,7 +13,7 @@ import ssl
 import threading
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
@@ -21,6 +21,10 @@ from urllib3.exceptions import NewConnectionError
 
 from lockgen.core.errors import LockgenError
 from lockgen.net.access import Network, proxy_for, split_proxy
+from lockgen.net.http_addresses import Addresses, connect
+
+if TYPE_CHECKING:
+    import socket
 
 __all__ = ["Pools", "failure_reason", "start_tls"]
 
@@ -44,8 +48,12 @@ class Pools:
         retry: urllib3.Retry,
         timeout: float,
         tls: Future[ssl.SSLContext] | None = None,
+        addresses: Addresses | None = None,
     ) -> None:
+        """``addresses``: where each host's addresses are looked up once (see
+        :mod:`lockgen.net.http_addresses`); a new one by default."""
         self._network = network
+        self._classes = _pool_classes(addresses or Addresses())
         self._options: dict[str, Any] = {
             "num_pools": 20,
             "maxsize": maxsize,
@@ -55,6 +63,7 @@ class Pools:
             "ssl_context": _ssl_context(network) if tls is None else tls.result(),
         }
         self._direct = urllib3.PoolManager(**self._options)
+        self._direct.pool_classes_by_scheme = self._classes
         self._proxied: dict[str, urllib3.ProxyManager] = {}
         self._lock = threading.Lock()
 
@@ -74,7 +83,7 @@ class Pools:
         clean, secret = split_proxy(proxy)
         auth = {} if secret is None else {"Proxy-Authorization": secret.header()}
         try:
-            return urllib3.ProxyManager(
+            manager = urllib3.ProxyManager(
                 clean,
                 proxy_headers=auth,
                 proxy_ssl_context=self._options["ssl_context"],
@@ -82,6 +91,29 @@ class Pools:
             )
         except (Urllib3Error, ValueError) as exc:  # unknown scheme, bad port
             raise LockgenError(f"proxy {clean}: {exc}") from None
+        manager.pool_classes_by_scheme = self._classes
+        return manager
+
+
+def _pool_classes(addresses: Addresses) -> dict[str, type[urllib3.HTTPConnectionPool]]:
+    """urllib3's pools for each scheme, whose connections look their host up
+    through ``addresses`` (once per host, see :mod:`lockgen.net.http_addresses`)."""
+
+    class Connection(urllib3.connection.HTTPConnection):
+        def _new_conn(self) -> socket.socket:
+            return connect(self, addresses)
+
+    class TLSConnection(urllib3.connection.HTTPSConnection):
+        def _new_conn(self) -> socket.socket:
+            return connect(self, addresses)
+
+    class Pool(urllib3.HTTPConnectionPool):
+        ConnectionCls = Connection
+
+    class TLSPool(urllib3.HTTPSConnectionPool):
+        ConnectionCls = TLSConnection
+
+    return {"http": Pool, "https": TLSPool}
 
 
 def failure_reason(pool: urllib3.PoolManager, exc: BaseException) -> str:
