@@ -103,7 +103,7 @@ def test_a_failed_lookup_reads_as_urllib3_says_it() -> None:
     )
 
 
-def test_an_address_that_refuses_is_followed_by_the_next(
+def test_an_address_that_fails_is_followed_by_the_next(
     make_server: ServerFactory,
 ) -> None:
     server = make_server([make_wheel("solo", "1.0")])
@@ -113,8 +113,14 @@ def test_an_address_that_refuses_is_followed_by_the_next(
         refused = closed.getsockname()[1]
     tcp = (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "")
 
+    unusable = (socket.AF_INET, socket.SOCK_STREAM, 9999, "")  # no such protocol
+
     def lookup(host: str, port_: int, family: int, kind: int) -> list[AddressInfo]:
-        return [(*tcp, ("127.0.0.1", refused)), (*tcp, ("127.0.0.1", port))]
+        return [
+            (*unusable, ("127.0.0.1", port)),  # no socket can be made for it
+            (*tcp, ("127.0.0.1", refused)),
+            (*tcp, ("127.0.0.1", port)),
+        ]
 
     pools = _pools(Addresses(lookup))
     assert _get(pools, f"http://somewhere.invalid:{port}/simple/solo/") == 200

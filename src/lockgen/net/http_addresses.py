@@ -103,8 +103,9 @@ def _open(
     """The first of ``found`` that accepts a connection; the last error if none."""
     error: OSError = OSError("getaddrinfo returns an empty list")
     for family, kind, protocol, _name, address in found:
-        sock = socket.socket(family, kind, protocol)
+        sock = None
         try:
+            sock = socket.socket(family, kind, protocol)
             for option in connection.socket_options or ():
                 sock.setsockopt(*option)
             timeout = connection.timeout
@@ -113,8 +114,9 @@ def _open(
             if connection.source_address:
                 sock.bind(connection.source_address)
             sock.connect(address)
-        except OSError as exc:
-            sock.close()
+        except OSError as exc:  # this address will not do: the next may
+            if sock is not None:
+                sock.close()
             error = exc
         else:
             return sock
